@@ -1,0 +1,39 @@
+# The two commands users need are `make demo` and `make test`; both build the environment first.
+PYTHON ?= python3
+TORCH_PIP_ARGS ?=
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: env test demo docs nbs clean
+
+$(STAMP): requirements.lock settings.ini setup.py
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet torch==2.13.0 $(TORCH_PIP_ARGS)
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (sparse_nb)"
+	$(BIN)/pip check
+	touch $(STAMP)
+
+env: $(STAMP)
+
+test: $(STAMP)
+	bash scripts/check_repo.sh
+	$(BIN)/nbdev_test --n_workers 2
+	$(BIN)/python -m pytest tests -q -rs
+
+demo: $(STAMP)
+	$(BIN)/sparse_nb run --all
+	$(BIN)/sparse_nb docs
+
+docs: $(STAMP)
+	$(BIN)/sparse_nb docs
+
+# Re-execute the library notebooks in place so their committed outputs (figures) match the code.
+nbs: $(STAMP)
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace nbs/[0-9]*.ipynb
+	$(BIN)/nbdev_clean
+
+clean:
+	rm -rf $(VENV) runs _docs _proc build *.egg-info
