@@ -1,0 +1,37 @@
+"Every product experiment runs end to end through `sparse_nb run` at tiny scale and writes its summary keys."
+import json
+from pathlib import Path
+import pytest
+from conftest import sparse_nb, last_line, REPO
+
+EXPERIMENTS = REPO/'nbs'/'experiments'
+
+# experiment -> (tiny parameters, keys its summary.json must hold, figures it must write)
+TINY = {
+    'tms_dimensionality': (['-p', 'steps', '40', '-p', 'n_levels', '4', '-p', 'batch', '256'],
+                           ['dims_per_feature', 'frac_levels_near_half', 'dimensionality_hist'],
+                           ['dims_per_feature', 'feature_dimensionality', 'loss']),
+}
+
+def test_every_experiment_has_a_tiny_run():
+    names = sorted(p.stem for p in EXPERIMENTS.glob('*.ipynb'))
+    assert names == sorted(TINY), f"add tiny parameters for {set(names) ^ set(TINY)}"
+
+@pytest.mark.parametrize('name', sorted(TINY))
+def test_experiment_runs_at_tiny_scale(name, runs):
+    params, keys, figures = TINY[name]
+    r = sparse_nb('run', name, *params, '--out', runs, '--no-progress', experiments=EXPERIMENTS, timeout=900)
+    assert r.returncode == 0, r.stderr[-3000:]
+    run = Path(last_line(r.stdout))
+    summary = json.loads((run/'summary.json').read_text())
+    for k in keys: assert k in summary, k
+    for f in figures: assert (run/'figures'/f'{f}.png').stat().st_size > 1000, f
+    assert (run/f'{name}.ipynb').exists() and (run/'params.json').exists()
+
+def test_tms_summary_is_consistent(runs):
+    r = sparse_nb('run', 'tms_dimensionality', '-p', 'steps', '30', '-p', 'n_levels', '3', '-p', 'n_features', '12', '-p', 'd_hidden', '4',
+                  '--out', runs, '--no-progress', experiments=EXPERIMENTS)
+    assert r.returncode == 0, r.stderr[-3000:]
+    s = json.loads((Path(last_line(r.stdout))/'summary.json').read_text())
+    assert len(s['dims_per_feature']) == 3 and sum(s['dimensionality_hist'].values()) == 3 * 12
+    assert s['frac_levels_near_half'] == sum(abs(v - 0.5) <= 0.05 for v in s['dims_per_feature']) / 3
