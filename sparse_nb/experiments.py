@@ -133,7 +133,7 @@ def check_params(exp:Experiment, given:dict)->dict:
             raise ParameterError(f"{exp.name}: {k}={v!r} is {type(v).__name__}, expected {valid[k].type_name} like {valid[k].default!r}; valid: {listing}")
     return {k: float(v) if isinstance(valid[k].default, float) else v for k, v in given.items()}
 
-# %% ../nbs/10_experiments.ipynb #6a5f032b
+# %% ../nbs/10_experiments.ipynb #29ee9dc9
 @dataclass
 class RunResult:
     "Where a run went and whether it finished."
@@ -151,11 +151,15 @@ def run_experiment(exp:Experiment|str,     # an Experiment, a name, or a noteboo
     rd = RunDir.create(exp.name, root=runs_root)
     rd.write_params({**{k: p.default for k, p in exp.user_params.items()}, **given})
     save_json(rd.path/'run.json', {'experiment': exp.name, 'notebook': exp.path, 'status': 'running'})
-    t0, error = time.time(), None
+    t0, error, env_before = time.time(), None, os.environ.get('SPARSE_NB_PROGRESS')
+    os.environ['SPARSE_NB_PROGRESS'] = 'terminal' if progress else '0'   # inherited by the kernel
     try:
         pm.execute_notebook(exp.path, rd.path/f'{exp.name}.ipynb', parameters={**given, 'run_dir': str(rd.path.resolve())},
                             cwd=rd.path, progress_bar=progress)
     except Exception as e: error = f"{type(e).__name__}: {e}"
+    finally:
+        if env_before is None: os.environ.pop('SPARSE_NB_PROGRESS', None)
+        else: os.environ['SPARSE_NB_PROGRESS'] = env_before
     res = RunResult(exp.name, rd.path, error is None, time.time() - t0, error)
     save_json(rd.path/'run.json', {'experiment': exp.name, 'notebook': exp.path, 'status': 'ok' if res.ok else 'failed',
                                    'seconds': round(res.seconds, 2), 'error': error})

@@ -11,8 +11,8 @@ from .core import *
 
 # %% auto #0
 __all__ = ['capacity', 'l0', 'mse', 'fvu', 'explained_variance', 'density', 'dead_frac', 'dense_frac', 'cosine_sims', 'mcs',
-           'mmcs', 'mmcs_between', 'matched_mcs', 'matched_mmcs', 'frac_above', 'random_mmcs_baseline', 'skew',
-           'kurtosis', 'feature_dimensionality', 'dims_per_feature', 'expected_interference', 'gamma']
+           'mmcs', 'mmcs_between', 'matched_mcs', 'matched_mmcs', 'frac_above', 'random_mcs', 'random_mmcs_baseline',
+           'skew', 'kurtosis', 'feature_dimensionality', 'dims_per_feature', 'expected_interference', 'gamma']
 
 # %% ../nbs/04_metrics.ipynb #85601dee
 def l0(f:Tensor # latents [..., batch, d_sae]
@@ -85,11 +85,15 @@ def frac_above(sims:Tensor, threshold:float=0.9)->Tensor:
     "Share of similarities above `threshold` (e.g. of `matched_mcs`)."
     return (sims > threshold).float().mean(-1)
 
-# %% ../nbs/04_metrics.ipynb #d5d7f16a
+# %% ../nbs/04_metrics.ipynb #ba453a02
+def random_mcs(n_a:int, n_b:int, d:int, seed:int=0)->Tensor:
+    "`mcs` of `n_a` random Gaussian directions against `n_b` others in `d` dims (seeded): `[n_a]`."
+    g = torch.Generator().manual_seed(seed)
+    return mcs(torch.randn(n_a, d, generator=g), torch.randn(n_b, d, generator=g))
+
 def random_mmcs_baseline(n_a:int, n_b:int, d:int, seed:int=0)->float:
     "MMCS of `n_a` random Gaussian directions against `n_b` others in `d` dims (seeded)."
-    g = torch.Generator().manual_seed(seed)
-    return mmcs(torch.randn(n_a, d, generator=g), torch.randn(n_b, d, generator=g)).item()
+    return random_mcs(n_a, n_b, d, seed).mean().item()
 
 # %% ../nbs/04_metrics.ipynb #6d09f167
 def _standardised_moment(f:Tensor, k:int)->Tensor:
