@@ -98,7 +98,7 @@ def forward(self:SAE, x:Tensor)->Tensor:
     "Reconstruct `x`: `[E, batch, d_in]`."
     return self.decode(self.encode(x))
 
-# %% ../nbs/02_saes.ipynb #0d4a1ef6
+# %% ../nbs/02_saes.ipynb #6e927041
 @patch
 def decoder_norms(self:SAE)->Tensor: return self.W_dec.norm(dim=-1)
 
@@ -113,7 +113,7 @@ def loss(self:SAE, x:Tensor, dead:Tensor|None=None, sparsity_scale:float=1.0)->t
     f = self.encode(x)
     x_hat = self.decode(f)
     parts = {'mse': ((x - x_hat) ** 2).sum(-1).mean(-1)}
-    for name, v in self.penalty(f, x).items(): parts[name] = v * sparsity_scale if name in ('l1', 'l0') else v
+    for name, v in self.penalty(f, x).items(): parts[name] = v * sparsity_scale if name in ('l1', 'l0_penalty') else v
     parts.update(self.aux_loss(x, x_hat, f, dead))
     return sum(parts.values()).sum(), parts
 
@@ -218,7 +218,7 @@ class GatedSAE(SAE):
         return {'l1': self.l1_coeff * (gate * self.decoder_norms()[:, None]).sum(-1).mean(-1),
                 'aux': ((x - via_gate) ** 2).sum(-1).mean(-1)}
 
-# %% ../nbs/02_saes.ipynb #156765fc
+# %% ../nbs/02_saes.ipynb #51c46754
 def _rect(u:Tensor)->Tensor: return ((u > -0.5) & (u < 0.5)).to(u.dtype)
 
 class _Step(torch.autograd.Function):
@@ -256,7 +256,7 @@ class JumpReLUSAE(SAE):
     def encode(self, x): return _JumpReLU.apply(self.pre_acts(x), self.threshold[:, None], self.cfg.bandwidth)
     def penalty(self, f, x):
         active = _Step.apply(self.pre_acts(x), self.threshold[:, None], self.cfg.bandwidth)
-        return {'l0': self.l0_coeff * active.sum(-1).mean(-1)}
+        return {'l0_penalty': self.l0_coeff * active.sum(-1).mean(-1)}
 
 # %% ../nbs/02_saes.ipynb #1b092a37
 @patch

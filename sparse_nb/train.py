@@ -118,13 +118,13 @@ def latest_checkpoint(folder:Path)->Path|None:
     p = Path(folder)/'LATEST'
     return Path(folder)/p.read_text().strip() if p.exists() else None
 
-# %% ../nbs/03_train.ipynb #adf88f48
+# %% ../nbs/03_train.ipynb #20c38985
 def _metrics_row(step:int, sae:SAE, x:Tensor, f:Tensor, parts:dict, since:Tensor, cfg:TrainConfig, lr:float)->dict:
     with torch.no_grad():
         x_hat = sae.decode(f)
         row = {'step': step, 'lr': lr, 'l0': l0(f), 'mse': parts['mse'], 'fvu': fvu(x, x_hat),
                'dead_frac': (since >= cfg.dead_window).float().mean(-1), 'dead_window_tokens': cfg.dead_window}
-        row.update({k: v for k, v in parts.items() if k != 'mse'})
+        row.update({f'loss_{k}': v for k, v in parts.items() if k != 'mse'})   # prefixed: never shadows a metric
     return {k: to_jsonable(v.detach() if torch.is_tensor(v) else v) for k, v in row.items()}
 
 def _truncate_log(run:RunDir, last_step:int):

@@ -11,7 +11,14 @@ TINY = {
     'tms_dimensionality': (['-p', 'steps', '40', '-p', 'n_levels', '4', '-p', 'batch', '256'],
                            ['dims_per_feature', 'frac_levels_near_half', 'dimensionality_hist'],
                            ['dims_per_feature', 'feature_dimensionality', 'loss']),
+    'toy_recovery': (['-p', 'steps', '30', '-p', 'n_features', '64', '-p', 'd_in', '32', '-p', 'dict_ratios', '[1, 4]', '-p', 'l1_coeffs', '[0.03, 0.3]'],
+                     ['results', 'random_baseline_mmcs'], ['mmcs_heatmap', 'mmcs_dead_vs_l1', 'mcs_histogram']),
+    'sae_variants': (['-p', 'steps', '30', '-p', 'n_features', '64', '-p', 'd_in', '32', '-p', 'ks', '[2, 4]', '-p', 'l1_coeffs', '[0.03, 0.3]', '-p', 'l0_coeffs', '[0.01, 0.03]'],
+                     ['results'], ['frontier', 'gamma_mmcs']),
 }
+
+RESULT_KEYS = {'toy_recovery': {'dict_ratio', 'l1_coeff', 'mmcs', 'mmcs_matched', 'frac_matched_above_0_9', 'dead_frac', 'l0', 'fvu'},
+               'sae_variants': {'variant', 'l0', 'fvu', 'gamma', 'mmcs'}}
 
 def test_every_experiment_has_a_tiny_run():
     names = sorted(p.stem for p in EXPERIMENTS.glob('*.ipynb'))
@@ -26,6 +33,7 @@ def test_experiment_runs_at_tiny_scale(name, runs):
     summary = json.loads((run/'summary.json').read_text())
     for k in keys: assert k in summary, k
     for f in figures: assert (run/'figures'/f'{f}.png').stat().st_size > 1000, f
+    for row in summary.get('results', []) if name in RESULT_KEYS else []: assert RESULT_KEYS[name] <= set(row), row
     assert (run/f'{name}.ipynb').exists() and (run/'params.json').exists()
 
 def test_tms_summary_is_consistent(runs):
@@ -34,4 +42,15 @@ def test_tms_summary_is_consistent(runs):
     assert r.returncode == 0, r.stderr[-3000:]
     s = json.loads((Path(last_line(r.stdout))/'summary.json').read_text())
     assert len(s['dims_per_feature']) == 3 and sum(s['dimensionality_hist'].values()) == 3 * 12
-    assert s['frac_levels_near_half'] == sum(abs(v - 0.5) <= 0.05 for v in s['dims_per_feature']) / 3
+    assert s['frac_levels_near_half'] == pytest.approx(sum(abs(v - 0.5) <= 0.05 for v in s['dims_per_feature']) / 3)
+
+def test_toy_recovery_grid_and_variants_cover_every_member(runs):
+    r = sparse_nb('run', 'sae_variants', *TINY['sae_variants'][0], '-p', 'variants', '["relu", "topk"]', '--out', runs, '--no-progress', experiments=EXPERIMENTS)
+    assert r.returncode == 0, r.stderr[-3000:]
+    res = json.loads((Path(last_line(r.stdout))/'summary.json').read_text())['results']
+    assert [(x['variant'], x['value']) for x in res] == [('relu', 0.03), ('relu', 0.3), ('topk', 2), ('topk', 4)]
+    assert [round(x['l0']) for x in res if x['variant'] == 'topk'] == [2, 4]   # TopK keeps exactly k
+
+def test_unknown_variant_fails_with_the_known_ones(runs):
+    r = sparse_nb('run', 'sae_variants', '-p', 'variants', '["relu", "sparse"]', '-p', 'steps', '5', '--out', runs, '--no-progress', experiments=EXPERIMENTS)
+    assert r.returncode == 1 and "unknown variants ['sparse']" in (Path(last_line(r.stdout))/'run.json').read_text()
