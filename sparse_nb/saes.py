@@ -98,19 +98,21 @@ def forward(self:SAE, x:Tensor)->Tensor:
     "Reconstruct `x`: `[E, batch, d_in]`."
     return self.decode(self.encode(x))
 
-# %% ../nbs/02_saes.ipynb #6e927041
+# %% ../nbs/02_saes.ipynb #b5840317
 @patch
 def decoder_norms(self:SAE)->Tensor: return self.W_dec.norm(dim=-1)
 
 @patch
 def penalty(self:SAE, f:Tensor, x:Tensor)->dict:
     "Sparsity penalty parts `[E]`: here `l1 = l1_coeff * sum_j |f_j| ||W_dec_j||`, averaged over the batch."
-    return {'l1': self.l1_coeff * (f.abs() * self.decoder_norms()[:, None]).sum(-1).mean(-1)}
+    return {'l1': self.l1_coeff * (f.abs().mean(-2) * self.decoder_norms()).sum(-1)}   # batch mean first: same value, less work
 
 @patch
-def loss(self:SAE, x:Tensor, dead:Tensor|None=None, sparsity_scale:float=1.0)->tuple[Tensor, dict]:
+def loss(self:SAE, x:Tensor, dead:Tensor|None=None, sparsity_scale:float=1.0,
+         f:Tensor|None=None # latents `self.encode(x)` if already computed (the trainer reuses them)
+        )->tuple[Tensor, dict]:
     "`(total, parts)`: total is summed over members; parts are `[E]` tensors (`mse`, penalties, ...)."
-    f = self.encode(x)
+    f = self.encode(x) if f is None else f
     x_hat = self.decode(f)
     parts = {'mse': ((x - x_hat) ** 2).sum(-1).mean(-1)}
     for name, v in self.penalty(f, x).items(): parts[name] = v * sparsity_scale if name in ('l1', 'l0_penalty') else v

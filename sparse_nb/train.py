@@ -49,12 +49,10 @@ def sparsity_scale(step:int, cfg:TrainConfig)->float:
     "L1 (or L0) warmup factor at `step`."
     return min(1.0, (step + 1) / cfg.l1_warmup_steps) if cfg.l1_warmup_steps else 1.0
 
-# %% ../nbs/03_train.ipynb #d096bf04
+# %% ../nbs/03_train.ipynb #5c94deb8
 def update_since_fired(since:Tensor, f:Tensor)->Tensor:
-    "Tokens since each latent last fired `[E, d_sae]`, after the batch `f [E, batch, d_sae]`."
-    fired = (f != 0)
-    last = torch.where(fired.any(1), fired.shape[1] - 1 - fired.flip(1).float().argmax(1), torch.full_like(since, -1))
-    return torch.where(last >= 0, fired.shape[1] - 1 - last, since + fired.shape[1])
+    "Tokens since each latent last fired `[E, d_sae]` (batch granularity), after the batch `f [E, batch, d_sae]`."
+    return torch.where((f != 0).any(1), torch.zeros_like(since), since + f.shape[1])
 
 # %% ../nbs/03_train.ipynb #ce8e844d
 LATENT_AXIS = {'W_enc': 2, 'W_dec': 1, 'b_enc': 1, 'r_mag': 1, 'b_mag': 1, 'log_threshold': 1}  # axis of d_sae
@@ -118,10 +116,10 @@ def latest_checkpoint(folder:Path)->Path|None:
     p = Path(folder)/'LATEST'
     return Path(folder)/p.read_text().strip() if p.exists() else None
 
-# %% ../nbs/03_train.ipynb #20c38985
+# %% ../nbs/03_train.ipynb #ef3a42d1
 def _metrics_row(step:int, sae:SAE, x:Tensor, f:Tensor, parts:dict, since:Tensor, cfg:TrainConfig, lr:float)->dict:
     with torch.no_grad():
-        x_hat = sae.decode(f)
+        x_hat = sae.decode(f)   # f from before the step, like the loss
         row = {'step': step, 'lr': lr, 'l0': l0(f), 'mse': parts['mse'], 'fvu': fvu(x, x_hat),
                'dead_frac': (since >= cfg.dead_window).float().mean(-1), 'dead_window_tokens': cfg.dead_window}
         row.update({f'loss_{k}': v for k, v in parts.items() if k != 'mse'})   # prefixed: never shadows a metric
@@ -131,7 +129,7 @@ def _truncate_log(run:RunDir, last_step:int):
     rows = [r for r in run.metrics() if r['step'] <= last_step]
     atomic_write(run.path/'metrics.jsonl', ''.join(json.dumps(r) + '\n' for r in rows))
 
-# %% ../nbs/03_train.ipynb #100764f4
+# %% ../nbs/03_train.ipynb #0e5f9e3d
 def train(sae:SAE,              # the stack to train (modified in place)
           source,               # callable: batch_size -> [batch, d_in]; `state_dict` for exact resume
           cfg:TrainConfig|None=None,
@@ -162,9 +160,10 @@ def train(sae:SAE,              # the stack to train (modified in place)
         for g in opt.param_groups: g['lr'] = lr
         x = source(cfg.batch_size)
         dead = since >= cfg.dead_window
-        total, parts = sae.loss(x, dead=dead, sparsity_scale=sparsity_scale(step, cfg))
+        f = sae.encode(x)
+        total, parts = sae.loss(x, dead=dead, sparsity_scale=sparsity_scale(step, cfg), f=f)
         opt.zero_grad(set_to_none=True); total.backward(); sae.before_step(); opt.step(); sae.after_step()
-        with torch.no_grad(): f = sae.encode(x)
+        f = f.detach()
         since = update_since_fired(since, f)
         if cfg.resample_every and (step + 1) % cfg.resample_every == 0 and step < cfg.resample_until * cfg.steps:
             n = resample_dead(sae, source(cfg.batch_size * 4), since >= cfg.dead_window, opt, gen)
