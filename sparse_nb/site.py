@@ -83,17 +83,18 @@ def nb_title(nb, default:str)->str:
         if m: return m[1].strip()
     return default
 
-# %% ../nbs/11_site.ipynb #f69129df
+# %% ../nbs/11_site.ipynb #acb21d5f
 def _site_sources(nbs:Path, runs_root:Path, experiments:Path)->list[tuple]:
-    "[(section, title, notebook, href, banner)] for every page, in reading order."
+    "[(section, title, notebook, href, banner, assets folder or None)] for every page, in reading order."
     read = lambda p: nbformat.read(p, as_version=4)
-    out = [('Start', nb_title(read(nbs/'index.ipynb'), 'Home'), nbs/'index.ipynb', 'index.html', '')]
-    for p in sorted(nbs.glob('[0-9]*.ipynb')): out.append(('Library', nb_title(read(p), p.stem), p, page_name(p), ''))
+    out = [('Start', nb_title(read(nbs/'index.ipynb'), 'Home'), nbs/'index.ipynb', 'index.html', '', None)]
+    for p in sorted(nbs.glob('[0-9]*.ipynb')): out.append(('Library', nb_title(read(p), p.stem), p, page_name(p), '', None))
     for exp in list_experiments(experiments):
         run = latest_run(exp.name, runs_root)
         src = run/f'{exp.name}.ipynb' if run else exp.path
         banner = f'Latest run: <code>{html.escape(str(run.name))}</code>' if run else f'Not run yet: <code>sparse_nb run {exp.name}</code> fills this page.'
-        out.append(('Experiments', nb_title(read(exp.path), exp.name), src, f'experiments/{exp.name}.html', banner))
+        assets = run/'site' if run and (run/'site').is_dir() else None
+        out.append(('Experiments', nb_title(read(exp.path), exp.name), src, f'experiments/{exp.name}.html', banner, assets))
     return out
 
 def build_site(out:str|Path|None=None,      # site folder (default `_docs/` at the repo root)
@@ -106,10 +107,11 @@ def build_site(out:str|Path|None=None,      # site folder (default `_docs/` at t
     nbs, out = Path(nbs or root/'nbs'), Path(out or root/'_docs')
     runs_root, experiments = Path(runs_root or default_runs_root()), Path(experiments or experiments_dir())
     sources = _site_sources(nbs, runs_root, experiments)
-    pages = [(sec, title, href) for sec, title, _, href, _ in sources]
+    pages = [(sec, title, href) for sec, title, _, href, _, _ in sources]
     css = (nbs/'styles.css').read_text() if (nbs/'styles.css').exists() else ''
-    for sec, title, src, href, banner in sources:
+    for sec, title, src, href, banner, assets in sources:
         render_page(nbformat.read(src, as_version=4), out/href, pages, href, css, banner)
+        if assets: shutil.copytree(assets, out/href.removesuffix('.html'), dirs_exist_ok=True)
     return out/'index.html'
 
 # %% ../nbs/11_site.ipynb #eb358bef

@@ -15,6 +15,9 @@ TINY = {
                      ['results', 'random_baseline_mmcs'], ['mmcs_heatmap', 'mmcs_dead_vs_l1', 'mcs_histogram']),
     'sae_variants': (['-p', 'steps', '30', '-p', 'n_features', '64', '-p', 'd_in', '32', '-p', 'ks', '[2, 4]', '-p', 'l1_coeffs', '[0.03, 0.3]', '-p', 'l0_coeffs', '[0.01, 0.03]'],
                      ['results'], ['frontier', 'gamma_mmcs']),
+    'grvae_mnist': (['-p', 'epochs', '1', '-p', 'eval_every', '1'],
+                    ['test_accuracy', 'ablation_test_accuracy', 'n_train', 'n_test', 'epochs', 'source'],
+                    ['accuracy_vs_samples', 'confusion', 'one_hot_decodes', 'reconstructions']),
 }
 
 RESULT_KEYS = {'toy_recovery': {'dict_ratio', 'l1_coeff', 'mmcs', 'mmcs_matched', 'frac_matched_above_0_9', 'dead_frac', 'l0', 'fvu'},
@@ -54,3 +57,18 @@ def test_toy_recovery_grid_and_variants_cover_every_member(runs):
 def test_unknown_variant_fails_with_the_known_ones(runs):
     r = sparse_nb('run', 'sae_variants', '-p', 'variants', '["relu", "sparse"]', '-p', 'steps', '5', '--out', runs, '--no-progress', experiments=EXPERIMENTS)
     assert r.returncode == 1 and "unknown variants ['sparse']" in (Path(last_line(r.stdout))/'run.json').read_text()
+
+def test_grvae_held_out_split_and_slider_page(runs):
+    r = sparse_nb('run', 'grvae_mnist', '-p', 'epochs', '1', '-p', 'test_fraction', '0.1', '--out', runs, '--no-progress', experiments=EXPERIMENTS)
+    assert r.returncode == 0, r.stderr[-3000:]
+    run = Path(last_line(r.stdout))
+    s = json.loads((run/'summary.json').read_text())
+    assert (s['n_train'], s['n_test'], s['source']) == (4500, 500, 'bundled')
+    assert 0 <= s['test_accuracy'] <= 1 and 0 <= s['ablation_test_accuracy'] <= 1
+    assert (run/'site'/'slider.html').stat().st_size > 1_000_000      # the decoder's weights are embedded
+    assert (run/'model'/'weights.safetensors').exists()
+
+def test_grvae_bad_source_names_the_options(runs):
+    r = sparse_nb('run', 'grvae_mnist', '-p', 'source', '/no/mnist/here', '-p', 'epochs', '1', '--out', runs, '--no-progress', experiments=EXPERIMENTS)
+    assert r.returncode == 1
+    assert "not 'bundled', 'hub' or an existing folder" in (Path(last_line(r.stdout))/'run.json').read_text()

@@ -58,3 +58,9 @@ def test_experiment_page_shows_latest_run(site, browser):
     browser.get((site/'experiments'/'fixture.html').as_uri())
     text = browser.find_element('tag name', 'body').text
     assert 'Latest run:' in text and 'rendered fixture' in text  # the injected parameter, not the default
+
+def test_run_site_assets_are_copied(site, browser):
+    asset = site/'experiments'/'fixture'/'hello.html'
+    assert asset.exists()
+    browser.get(asset.as_uri())
+    assert browser.find_element('tag name', 'h1').text == 'hello from rendered fixture'
