@@ -15,7 +15,7 @@ from .experiments import *
 __all__ = ['README_HEADER', 'page_name', 'reader_notebook', 'readme_text', 'write_readme', 'render_page', 'nb_title',
            'build_site', 'build_docs']
 
-# %% ../nbs/11_site.ipynb #399d0913
+# %% ../nbs/11_site.ipynb #4501b2e7
 def page_name(nb_path:str|Path)->str:
     "The HTML page of a notebook: `00_core.ipynb` -> `core.html` (nbdev's naming)."
     return re.sub(r'^\d+[a-z]?_', '', Path(nb_path).stem) + '.html'
@@ -29,7 +29,7 @@ def _link_pages(src:str)->str:
     return re.sub(r'\]\(([^)\s]*?)([^/)\s]+)\.ipynb(#[^)]*)?\)', lambda m: f"]({m[1]}{page_name(m[2])}{m[3] or ''})", src)
 
 def reader_notebook(nb):
-    "A copy of `nb` without hidden cells, directive lines or papermill's injected-parameters marker noise."
+    "A copy of `nb` without hidden cells or directive lines, its notebook links pointing at pages."
     nb = nbformat.from_dict(nb)
     cells = []
     for c in nb.cells:
