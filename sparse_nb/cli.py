@@ -42,7 +42,7 @@ def cmd_list(args)->int:
         for p in e.user_params.values(): print(f"    {p.name} = {p.default!r}  ({p.type_name}){'  # ' + p.doc if p.doc else ''}")
     return 0
 
-# %% ../nbs/12_cli.ipynb #a6b98274
+# %% ../nbs/12_cli.ipynb #794cdd07
 def _given_params(args)->dict:
     "Parameters from `-f` then `-p`, values parsed as YAML."
     given = load_params_file(args.params_file) if args.params_file else {}
@@ -57,11 +57,14 @@ def cmd_run(args)->int:
     if args.all == bool(args.name): raise ParameterError("give an experiment name or --all (not both)")
     if args.all:
         if args.param or args.params_file: raise ParameterError("--all runs defaults; -p/-f need one experiment name")
-        results = [run_experiment(e, runs_root=args.out, progress=not args.no_progress) for e in list_experiments(args.experiments)]
+        jobs = [(e, {}) for e in list_experiments(args.experiments)]
     else:
         exp = find_experiment(args.name, args.experiments)
-        results = [run_experiment(exp, _given_params(args), runs_root=args.out, progress=not args.no_progress)]
-    for r in results: _report(r)
+        jobs = [(exp, _given_params(args))]          # run_experiment validates before any compute
+    results = []
+    for exp, params in jobs:
+        results.append(run_experiment(exp, params, runs_root=args.out, progress=not args.no_progress))
+        _report(results[-1])                                   # as each finishes
     for r in results: print(r.path)
     return 0 if all(r.ok for r in results) else 1
 
