@@ -17,8 +17,8 @@ from .metrics import mse
 
 # %% auto #0
 __all__ = ['IDX_FILES', 'SLIDER_PAGE', 'stratified_split', 'read_idx', 'write_idx', 'load_mnist', 'GRVAE', 'route', 'grvae_loss',
-           'classify', 'accuracy', 'train_grvae', 'confusion_matrix', 'decode_one_hot_grid', 'plot_confusion',
-           'plot_grid', 'decoder_weights', 'dequantise', 'write_slider_page', 'slider_demo']
+           'classify', 'accuracy', 'train_grvae', 'fit_grvaes', 'confusion_matrix', 'decode_one_hot_grid',
+           'plot_confusion', 'plot_grid', 'decoder_weights', 'dequantise', 'write_slider_page', 'slider_demo']
 
 # %% ../nbs/08_grvae.ipynb #85d22a6d
 def stratified_split(y:np.ndarray, test_fraction:float, seed:int=0)->tuple[np.ndarray, np.ndarray]:
@@ -160,6 +160,36 @@ def train_grvae(model:GRVAE, x:Tensor, y:Tensor,
             history.append({'pass': p + 1, 'samples': seen, 'lr': opt.param_groups[0]['lr'], 'loss': loss.item(),
                             'recon': parts['recon'].item(), 'test_accuracy': acc})
     return history
+
+# %% ../nbs/08_grvae.ipynb #1aacabde
+def _fit_one(kw:dict)->tuple[dict, list]:
+    "Worker: seed, build and train one GR-VAE; return its weights and history."
+    threads = kw.pop('threads', None)
+    if threads: torch.set_num_threads(threads)
+    torch.manual_seed(kw['seed'])
+    model = GRVAE()
+    history = train_grvae(model, **kw)
+    return model.state_dict(), history
+
+def fit_grvaes(x:Tensor, y:Tensor,
+               routes:tuple=(True, False), # one model per entry: routed or plain
+               parallel:bool=True,         # one process per model (one thread each) when there are cores for it
+               seed:int=0, **kwargs        # more `train_grvae` arguments
+              )->list[tuple[GRVAE, list]]: # (model, history) per entry of `routes`
+    "Train one fresh GR-VAE per entry of `routes` on the same data, side by side when possible."
+    import os, multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+    jobs = [dict(x=x, y=y, routed=r, seed=seed, **kwargs) for r in routes]
+    n = min(len(jobs), os.cpu_count() or 1)
+    if parallel and n > 1:
+        for i, j in enumerate(jobs): j.update(threads=max(1, (os.cpu_count() or 1) // n), progress=j.get('progress', True) and i == 0)  # one bar
+        from sparse_nb import grvae   # workers import the worker from the package (also when this runs in the notebook)
+        with ProcessPoolExecutor(n, mp_context=mp.get_context('spawn')) as pool: results = list(pool.map(grvae._fit_one, jobs))
+    else: results = [_fit_one(j) for j in jobs]
+    out = []
+    for sd, hist in results:
+        m = GRVAE(); m.load_state_dict(sd); out.append((m, hist))
+    return out
 
 # %% ../nbs/08_grvae.ipynb #fafd0c79
 def confusion_matrix(model:GRVAE, x:Tensor, y:Tensor, n:int=10)->Tensor:
