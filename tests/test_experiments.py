@@ -18,10 +18,15 @@ TINY = {
     'grvae_mnist': (['-p', 'epochs', '1', '-p', 'eval_every', '1'],
                     ['test_accuracy', 'ablation_test_accuracy', 'n_train', 'n_test', 'epochs', 'source'],
                     ['accuracy_vs_samples', 'confusion', 'one_hot_decodes', 'reconstructions']),
+    'lm_sweep': (['-p', 'model', 'micro-pythia', '-p', 'n_tokens', '6000', '-p', 'eval_tokens', '630', '-p', 'seq_len', '64',
+                  '-p', 'dict_ratios', '[2]', '-p', 'l1_coeffs', '[0.3, 3.0]', '-p', 'steps', '40', '-p', 'batch_size', '256'],
+                 ['results', 'model', 'hook', 'n_tokens', 'outlier_dims', 'ce_clean', 'ce_zero'],
+                 ['frontier', 'ce_recovered', 'density_histogram', 'dimension_rms']),
 }
 
 RESULT_KEYS = {'toy_recovery': {'dict_ratio', 'l1_coeff', 'mmcs', 'mmcs_matched', 'frac_matched_above_0_9', 'dead_frac', 'l0', 'fvu'},
-               'sae_variants': {'variant', 'l0', 'fvu', 'gamma', 'mmcs'}}
+               'sae_variants': {'variant', 'l0', 'fvu', 'gamma', 'mmcs'},
+               'lm_sweep': {'method', 'dict_ratio', 'l1_coeff', 'l0', 'fvu', 'ce_recovered'}}
 
 def test_every_experiment_has_a_tiny_run():
     names = sorted(p.stem for p in EXPERIMENTS.glob('*.ipynb'))
@@ -72,3 +77,12 @@ def test_grvae_bad_source_names_the_options(runs):
     r = sparse_nb('run', 'grvae_mnist', '-p', 'source', '/no/mnist/here', '-p', 'epochs', '1', '--out', runs, '--no-progress', experiments=EXPERIMENTS)
     assert r.returncode == 1
     assert "not 'bundled', 'hub' or an existing folder" in (Path(last_line(r.stdout))/'run.json').read_text()
+
+def test_lm_sweep_rows_cover_saes_and_pca(runs):
+    r = sparse_nb('run', 'lm_sweep', *TINY['lm_sweep'][0], '--out', runs, '--no-progress', experiments=EXPERIMENTS)
+    assert r.returncode == 0, r.stderr[-3000:]
+    s = json.loads((Path(last_line(r.stdout))/'summary.json').read_text())
+    sae = [x for x in s['results'] if x['method'] == 'sae']
+    assert [(x['dict_ratio'], x['l1_coeff']) for x in sae] == [(2, 0.3), (2, 3.0)]
+    assert {round(x['l0']) for x in sae} <= {round(x['l0']) for x in s['results'] if x['method'] == 'pca'}   # PCA at each SAE's l0
+    assert sae[0]['l0'] > sae[1]['l0'] and s['ce_zero'] > s['ce_clean'] and s['n_tokens'] == 6000

@@ -1,0 +1,60 @@
+"""Speed of the activation pipeline, as ratios measured in one process.
+
+1. `harvest` (hooks cached, chunks written to disk as Arrow) of token rows against a bare forward pass of
+   the same model over the same rows and batch size, both at a hook in the middle of the model (where `harvest` stops
+   the forward pass after the last hooked block) and at the last block (no early stop: the fair cost of
+   caching and writing). Tokenizing the text into rows is timed on its own (`tokenize_tok_s`): both
+   sides need the rows.
+2. Reading: tokens/s that `StoreSource` serves from the store against tokens/s of an SAE training step
+   (ReLU, dict_ratio 4) on the same batch size. Reading must not be the bottleneck.
+
+Run: .venv/bin/python benchmarks/bench_harvest.py [--quick]   (--quick: the micro model, fewer tokens)
+"""
+import argparse, json, tempfile, time
+from pathlib import Path
+import torch
+from sparse_nb.lm import load_model, load_corpus
+from sparse_nb.activations import harvest, harvest_rows, ActivationStore, StoreSource
+from sparse_nb.saes import make_sae
+from sparse_nb.train import train, TrainConfig
+
+def timed(fn)->float:
+    "Wall seconds of `fn()`."
+    t = time.perf_counter(); fn(); return time.perf_counter() - t
+
+def harvest_vs_forward(lm, texts, hook:str, n_tokens:int, seq_len:int, batch:int)->dict:
+    "Seconds to harvest `n_tokens` at `hook` vs a bare forward pass over the same rows."
+    t_tok = timed(lambda: harvest_rows(lm.tokenizer, texts, n_tokens, seq_len))
+    rows = harvest_rows(lm.tokenizer, texts, n_tokens, seq_len)
+    def bare():
+        with torch.no_grad():
+            for b in rows.split(batch): lm(b)
+    def harv():
+        with tempfile.TemporaryDirectory() as d: harvest(lm, [hook], rows, n_tokens, Path(d)/'s', batch_size=batch, progress=False)
+    bare(); harv(); t_bare = min(timed(bare) for _ in range(2)); t_harv = min(timed(harv) for _ in range(2))
+    return {'hook': hook, 'tokens': n_tokens, 'tokenize_tok_s': n_tokens / t_tok, 'bare_tok_s': n_tokens / t_bare, 'harvest_tok_s': n_tokens / t_harv, 'slowdown': t_harv / t_bare}
+
+def read_vs_train(store:ActivationStore, batch:int, steps:int)->dict:
+    "Tokens/s served by a StoreSource vs tokens/s of ReLU SAE training steps (dict_ratio 4) on that batch size."
+    src = StoreSource(store)
+    t_read = timed(lambda: [src(batch) for _ in range(steps)])
+    sae = make_sae('relu', d_in=src.d_in, d_sae=4 * src.d_in, members=1, l1_coeff=[1.0])
+    x = src(batch)
+    t_train = timed(lambda: train(sae, lambda b: x, TrainConfig(steps=steps, batch_size=batch, log_every=10**9), progress=False))
+    return {'read_tok_s': batch * steps / t_read, 'train_tok_s': batch * steps / t_train, 'read_over_train': t_train / t_read}
+
+if __name__ == '__main__':
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--quick', action='store_true', help='micro model, fewer tokens')
+    a = ap.parse_args()
+    name, n_tok, seq_len = ('micro-pythia', 20_000, 64) if a.quick else ('tiny-pythia', 100_000, 128)
+    lm = load_model(name, progress=False)
+    texts = load_corpus(progress=False)['text']
+    n = lm.cfg.n_layers
+    out = {'model': name, 'threads': torch.get_num_threads(),
+           'harvest_middle': harvest_vs_forward(lm, texts, f'blocks.{n // 2 - 1}.hook_resid_post', n_tok, seq_len, 32),
+           'harvest_last': harvest_vs_forward(lm, texts, f'blocks.{n - 1}.hook_resid_post', n_tok, seq_len, 32)}
+    with tempfile.TemporaryDirectory() as d:
+        harvest(lm, [f'blocks.{n // 2 - 1}.hook_resid_post'], texts, n_tok, Path(d)/'s', seq_len=seq_len, progress=False)
+        out['read_vs_train'] = read_vs_train(ActivationStore(Path(d)/'s'), 4096, 20 if a.quick else 100)
+    print(json.dumps(out, indent=1))
