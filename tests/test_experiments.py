@@ -86,3 +86,9 @@ def test_lm_sweep_rows_cover_saes_and_pca(runs):
     assert [(x['dict_ratio'], x['l1_coeff']) for x in sae] == [(2, 0.3), (2, 3.0)]
     assert {round(x['l0']) for x in sae} <= {round(x['l0']) for x in s['results'] if x['method'] == 'pca'}   # PCA at each SAE's l0
     assert sae[0]['l0'] > sae[1]['l0'] and s['ce_zero'] > s['ce_clean'] and s['n_tokens'] == 6000
+
+def test_lm_sweep_unavailable_model_names_the_options(runs):
+    r = sparse_nb('run', 'lm_sweep', '-p', 'model', 'sparse-nb-tests/no-such-model', '--out', runs, '--no-progress',
+                  experiments=EXPERIMENTS, env={'HF_HUB_OFFLINE': '1'})
+    assert r.returncode == 1
+    assert "could not load model 'sparse-nb-tests/no-such-model'" in (Path(last_line(r.stdout))/'run.json').read_text()
