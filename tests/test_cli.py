@@ -2,7 +2,7 @@
 import json
 import pytest
 from pathlib import Path
-from conftest import sparse_nb, last_line, FIXTURES
+from conftest import sparse_nb, last_line
 
 def read(p): return json.loads(Path(p).read_text())
 
