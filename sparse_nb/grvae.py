@@ -18,7 +18,8 @@ from .metrics import mse
 # %% auto #0
 __all__ = ['IDX_FILES', 'SLIDER_PAGE', 'stratified_split', 'read_idx', 'write_idx', 'load_mnist', 'GRVAE', 'route', 'grvae_loss',
            'classify', 'accuracy', 'train_grvae', 'fit_grvaes', 'confusion_matrix', 'decode_one_hot_grid',
-           'plot_confusion', 'plot_grid', 'decoder_weights', 'dequantise', 'write_slider_page', 'slider_demo']
+           'plot_confusion', 'plot_grid', 'own_latent_means', 'blank_digit', 'decoder_weights', 'dequantise',
+           'write_slider_page', 'slider_demo']
 
 # %% ../nbs/08_grvae.ipynb #85d22a6d
 def stratified_split(y:np.ndarray, test_fraction:float, seed:int=0)->tuple[np.ndarray, np.ndarray]:
@@ -222,6 +223,20 @@ def plot_grid(images:Tensor, row_labels:list, col_labels:list, title:str):
             if c == 0: ax.set_ylabel(row_labels[r], rotation=0, ha='right', va='center')
             if r == 0: ax.set_title(col_labels[c], fontsize=9)
     fig.suptitle(title); fig.tight_layout(); return fig
+
+# %% ../nbs/08_grvae.ipynb #4a48832d
+@torch.no_grad()
+def own_latent_means(model:GRVAE, x:Tensor, y:Tensor)->Tensor:
+    "For each digit d, the average of latent d's mean over the images of d (near 0 when d's latent is unused)."
+    mu = model.mean(model.encoder(x))
+    return torch.stack([mu[y == d, d].mean() for d in range(model.n_latents)])
+
+@torch.no_grad()
+def blank_digit(model:GRVAE, x:Tensor, y:Tensor)->tuple[int, Tensor]:
+    "The digit whose mean image is nearest to the decoded all-zero code, and that decoded image `[784]`."
+    blank = model.decoder(torch.zeros(1, model.n_latents))[0]
+    means = torch.stack([x[y == d].mean(0) for d in range(model.n_latents)])
+    return int(((means - blank) ** 2).sum(-1).argmin()), blank
 
 # %% ../nbs/08_grvae.ipynb #43395857
 def _quantise(w:Tensor)->dict:
