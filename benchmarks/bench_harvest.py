@@ -10,17 +10,15 @@
 
 Run: .venv/bin/python benchmarks/bench_harvest.py [--quick]   (--quick: the micro model, fewer tokens)
 """
-import argparse, json, tempfile, time
+import argparse, json, tempfile
 from pathlib import Path
 import torch
+from common import timed
 from sparse_nb.lm import load_model, load_corpus
 from sparse_nb.activations import harvest, harvest_rows, ActivationStore, StoreSource
 from sparse_nb.saes import make_sae
 from sparse_nb.train import train, TrainConfig
 
-def timed(fn)->float:
-    "Wall seconds of `fn()`."
-    t = time.perf_counter(); fn(); return time.perf_counter() - t
 
 def harvest_vs_forward(lm, texts, hook:str, n_tokens:int, seq_len:int, batch:int)->dict:
     "Seconds to harvest `n_tokens` at `hook` vs a bare forward pass over the same rows."

@@ -8,15 +8,13 @@
 
 Run: .venv/bin/python benchmarks/bench_train.py [--quick]
 """
-import argparse, time
+import argparse
 import torch
+from common import timed
 from sparse_nb.toy import ToySource
 from sparse_nb.saes import make_sae
 from sparse_nb.train import train, TrainConfig
 
-def timed(fn)->float:
-    "Wall seconds of `fn()`."
-    t = time.perf_counter(); fn(); return time.perf_counter() - t
 
 def stack_vs_separate(members:int, steps:int, n_features:int, d_in:int, d_sae:int, batch:int)->dict:
     "Seconds for one E-member stack vs E separate E=1 runs, each sampling its own (identical) batches."

@@ -17,9 +17,9 @@ from .metrics import mse
 
 # %% auto #0
 __all__ = ['IDX_FILES', 'SLIDER_PAGE', 'stratified_split', 'read_idx', 'write_idx', 'load_mnist', 'GRVAE', 'route', 'grvae_loss',
-           'classify', 'accuracy', 'train_grvae', 'fit_grvaes', 'confusion_matrix', 'decode_one_hot_grid',
-           'plot_confusion', 'plot_grid', 'own_latent_means', 'blank_digit', 'decoder_weights', 'dequantise',
-           'write_slider_page', 'slider_demo']
+           'latent_means', 'classify', 'accuracy', 'train_grvae', 'fit_grvaes', 'confusion_matrix',
+           'decode_one_hot_grid', 'plot_confusion', 'plot_grid', 'own_latent_means', 'blank_digit', 'decoder_weights',
+           'dequantise', 'write_slider_page', 'slider_demo']
 
 # %% ../nbs/08_grvae.ipynb #85d22a6d
 def stratified_split(y:np.ndarray, test_fraction:float, seed:int=0)->tuple[np.ndarray, np.ndarray]:
@@ -119,7 +119,7 @@ def route(z:Tensor, labels:Tensor)->Tensor:
     m = F.one_hot(labels, z.shape[-1]).to(z.dtype)
     return m * z + (1 - m) * z.detach()
 
-# %% ../nbs/08_grvae.ipynb #62b4a7d5
+# %% ../nbs/08_grvae.ipynb #b9734e19
 def grvae_loss(model:GRVAE, x:Tensor, labels:Tensor|None=None, gen:torch.Generator|None=None)->tuple[Tensor, dict]:
     "The original code's loss; routed through `labels` when given, plain VAE when None."
     z, mean, s = model.encode(x, gen)
@@ -129,9 +129,13 @@ def grvae_loss(model:GRVAE, x:Tensor, labels:Tensor|None=None, gen:torch.Generat
     return 0.3 * recon + prior, {'recon': recon.detach(), 'prior': prior.detach()}
 
 @torch.no_grad()
+def latent_means(model:GRVAE, x:Tensor)->Tensor:
+    "The 10 latent means `[batch, 10]` (no sampling): what classification and the sliders read."
+    return model.mean(model.encoder(x))
+
 def classify(model:GRVAE, x:Tensor)->Tensor:
     "Digit predictions: the argmax of the 10 latent means."
-    return model.mean(model.encoder(x)).argmax(-1)
+    return latent_means(model, x).argmax(-1)
 
 def accuracy(model:GRVAE, x:Tensor, y:Tensor)->float:
     "Share of `x` whose argmax latent mean equals the label."
@@ -224,11 +228,11 @@ def plot_grid(images:Tensor, row_labels:list, col_labels:list, title:str):
             if r == 0: ax.set_title(col_labels[c], fontsize=9)
     fig.suptitle(title); fig.tight_layout(); return fig
 
-# %% ../nbs/08_grvae.ipynb #4a48832d
+# %% ../nbs/08_grvae.ipynb #66db61f2
 @torch.no_grad()
 def own_latent_means(model:GRVAE, x:Tensor, y:Tensor)->Tensor:
     "For each digit d, the average of latent d's mean over the images of d (near 0 when d's latent is unused)."
-    mu = model.mean(model.encoder(x))
+    mu = latent_means(model, x)
     return torch.stack([mu[y == d, d].mean() for d in range(model.n_latents)])
 
 @torch.no_grad()
@@ -311,7 +315,7 @@ def write_slider_page(model:GRVAE, path:str|Path, run:str='', init:list|None=Non
     html = SLIDER_PAGE.replace('__WEIGHTS__', json.dumps(decoder_weights(model))).replace('__INIT__', json.dumps(init)).replace('__RUN__', run)
     return atomic_write(path, html)
 
-# %% ../nbs/08_grvae.ipynb #b43b1ac4
+# %% ../nbs/08_grvae.ipynb #392f4cc3
 def slider_demo(model:GRVAE, x_test:Tensor|None=None, seed:int=0):
     "An ipywidgets panel: 10 latent sliders, the decoded digit, and a button that encodes a random test digit."
     import ipywidgets as W
@@ -324,7 +328,7 @@ def slider_demo(model:GRVAE, x_test:Tensor|None=None, seed:int=0):
             out.clear_output(wait=True)
             fig, ax = plt.subplots(figsize=(2.5, 2.5)); ax.imshow(img, cmap='gray', vmin=0, vmax=1); ax.axis('off'); plt.show()
     def encode_random(_):
-        with torch.no_grad(): mean = model.mean(model.encoder(x_test[int(rng.integers(len(x_test)))][None]))[0]
+        mean = latent_means(model, x_test[int(rng.integers(len(x_test)))][None])[0]
         for s, v in zip(sliders, mean.clamp(0, 3).tolist()): s.value = round(v, 2)
     for s in sliders: s.observe(redraw, 'value')
     button.on_click(encode_random); button.disabled = x_test is None

@@ -20,10 +20,15 @@ __all__ = ['DEFAULT_CORPUS', 'DOC_PACKAGES', 'BOS', 'PRESETS', 'cache_root', 'do
            'config_hash', 'neox_config', 'unigram_ce', 'lm_ce', 'lr_at', 'train_lm', 'model_dir', 'build_model',
            'training_report', 'load_model', 'plot_lm_training']
 
-# %% ../nbs/05_lm.ipynb #cc5515f8
+# %% ../nbs/05_lm.ipynb #604c2dc2
 def cache_root()->Path:
     "Folder for built corpora and trained models: `$SPARSE_NB_CACHE` or `~/.cache/sparse_nb`."
     return Path(os.environ.get('SPARSE_NB_CACHE') or Path.home()/'.cache'/'sparse_nb')
+
+def _replace_dir(tmp:Path, dest:Path)->Path:
+    "Publish a folder built under a temporary name: `dest` is either absent or whole, never half-written."
+    shutil.rmtree(dest, ignore_errors=True); tmp.rename(dest)
+    return dest
 
 # %% ../nbs/05_lm.ipynb #9962fea9
 DEFAULT_CORPUS = 'python-docstrings'
@@ -67,7 +72,7 @@ def build_docstring_corpus(packages:tuple=DOC_PACKAGES, min_chars:int=40, progre
                 seen.add(d); texts.append(d); sources.append(f"{name}/{f.relative_to(root).as_posix()}")
     return Dataset.from_dict({'text': texts, 'source': sources})
 
-# %% ../nbs/05_lm.ipynb #f3eabce4
+# %% ../nbs/05_lm.ipynb #8f8eba01
 def load_corpus(name:str=DEFAULT_CORPUS, # 'python-docstrings', a local file/folder, or a hub data set name
                 split:str='train', progress:bool=True):
     "A text corpus as a `datasets.Dataset` with a `text` column."
@@ -79,7 +84,7 @@ def load_corpus(name:str=DEFAULT_CORPUS, # 'python-docstrings', a local file/fol
         if not (folder/'dataset_info.json').exists():
             tmp = folder.with_name(folder.name + f'.tmp{os.getpid()}')
             build_docstring_corpus(progress=progress).save_to_disk(str(tmp))
-            shutil.rmtree(folder, ignore_errors=True); tmp.rename(folder)
+            _replace_dir(tmp, folder)
         return load_from_disk(str(folder))
     p = Path(name)
     if p.is_dir(): return load_from_disk(str(p))
@@ -195,7 +200,7 @@ def train_lm(cfg:LMConfig, tokenizer, train_rows:Tensor, test_rows:Tensor, progr
         history.append(row)
     return model.eval(), history
 
-# %% ../nbs/05_lm.ipynb #536ced9a
+# %% ../nbs/05_lm.ipynb #45bd168e
 def _quiet_transformers():
     "Silence Hugging Face's per-file progress bars and info logs."
     from transformers.utils import logging as hf_logging
@@ -228,7 +233,7 @@ def build_model(cfg:LMConfig|str='tiny-pythia', root:str|Path|None=None, progres
               'tokens_seen': cfg.steps * cfg.batch_size * cfg.seq_len, 'seconds': round(time.time() - t0, 1), 'history': history}
     tmp = out.with_name(out.name + f'.tmp{os.getpid()}')
     model.save_pretrained(tmp); tokenizer.save_pretrained(tmp); save_json(tmp/'training.json', report)
-    shutil.rmtree(out, ignore_errors=True); tmp.rename(out)
+    _replace_dir(tmp, out)
     return out
 
 def training_report(folder:str|Path)->dict:
