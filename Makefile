@@ -30,10 +30,11 @@ demo: $(STAMP)
 docs: $(STAMP)
 	$(BIN)/sparse_nb docs
 
-# Re-execute the library notebooks in place so their committed outputs (figures) match the code.
+# Re-execute the library notebooks and the index in place so their committed outputs (figures) match the code.
 nbs: $(STAMP)
-	$(BIN)/jupyter nbconvert --to notebook --execute --inplace nbs/[0-9]*.ipynb
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace nbs/[0-9]*.ipynb nbs/index.ipynb
 	$(BIN)/nbdev_clean
+	$(BIN)/sparse_nb readme
 
 clean:
 	rm -rf $(VENV) runs _docs _proc build *.egg-info

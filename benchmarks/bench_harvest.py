@@ -20,26 +20,26 @@ from sparse_nb.saes import make_sae
 from sparse_nb.train import train, TrainConfig
 
 
-def harvest_vs_forward(lm, texts, hook:str, n_tokens:int, seq_len:int, batch:int)->dict:
+def harvest_vs_forward(lm, texts, hook:str, n_tokens:int, seq_len:int, batch_size:int)->dict:
     "Seconds to harvest `n_tokens` at `hook` vs a bare forward pass over the same rows."
     t_tok = timed(lambda: harvest_rows(lm.tokenizer, texts, n_tokens, seq_len))
     rows = harvest_rows(lm.tokenizer, texts, n_tokens, seq_len)
     def bare():
         with torch.no_grad():
-            for b in rows.split(batch): lm(b)
+            for b in rows.split(batch_size): lm(b)
     def harv():
-        with tempfile.TemporaryDirectory() as d: harvest(lm, [hook], rows, n_tokens, Path(d)/'s', batch_size=batch, progress=False)
+        with tempfile.TemporaryDirectory() as d: harvest(lm, [hook], rows, n_tokens, Path(d)/'s', batch_size=batch_size, progress=False)
     bare(); harv(); t_bare = min(timed(bare) for _ in range(2)); t_harv = min(timed(harv) for _ in range(2))
     return {'hook': hook, 'tokens': n_tokens, 'tokenize_tok_s': n_tokens / t_tok, 'bare_tok_s': n_tokens / t_bare, 'harvest_tok_s': n_tokens / t_harv, 'slowdown': t_harv / t_bare}
 
-def read_vs_train(store:ActivationStore, batch:int, steps:int)->dict:
+def read_vs_train(store:ActivationStore, batch_size:int, steps:int)->dict:
     "Tokens/s served by a StoreSource vs tokens/s of ReLU SAE training steps (dict_ratio 4) on that batch size."
     src = StoreSource(store)
-    t_read = timed(lambda: [src(batch) for _ in range(steps)])
+    t_read = timed(lambda: [src(batch_size) for _ in range(steps)])
     sae = make_sae('relu', d_in=src.d_in, d_sae=4 * src.d_in, members=1, l1_coeff=[1.0])
-    x = src(batch)
-    t_train = timed(lambda: train(sae, lambda b: x, TrainConfig(steps=steps, batch_size=batch, log_every=10**9), progress=False))
-    return {'read_tok_s': batch * steps / t_read, 'train_tok_s': batch * steps / t_train, 'read_over_train': t_train / t_read}
+    x = src(batch_size)
+    t_train = timed(lambda: train(sae, lambda b: x, TrainConfig(steps=steps, batch_size=batch_size, log_every=10**9), progress=False))
+    return {'read_tok_s': batch_size * steps / t_read, 'train_tok_s': batch_size * steps / t_train, 'read_over_train': t_train / t_read}
 
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])

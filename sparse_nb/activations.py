@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_activations.ipynb #30c85aa8
 from __future__ import annotations
-import hashlib, math, re
+import hashlib, json, math, re
 from pathlib import Path
 
 import numpy as np
@@ -13,11 +13,12 @@ from torch import Tensor
 import torch.nn.functional as F
 from fastcore.basics import patch
 from .core import *
-from .lm import pack_tokens
+from .metrics import ce_recovered
+from .lm import pack_tokens, cache_root
 
 # %% auto #0
-__all__ = ['hook_layer', 'harvest_rows', 'hook_activations', 'harvest', 'ActivationStore', 'dim_rms', 'outlier_dims',
-           'StoreSource', 'ce_recovered', 'splice_eval', 'source_patch', 'sae_patch', 'PCA', 'evaluate_splices']
+__all__ = ['hook_layer', 'harvest_rows', 'hook_activations', 'harvest', 'cached_harvest', 'held_out_rows', 'ActivationStore',
+           'StoreSource', 'splice_eval', 'source_splice', 'sae_splice', 'evaluate_splices']
 
 # %% ../nbs/06_activations.ipynb #61a9be2c
 def hook_layer(hook:str)->int|None:
@@ -106,6 +107,21 @@ def harvest(model,                    # a TransformerBridge (see `lm.load_model`
     bar.close()
     return out
 
+# %% ../nbs/06_activations.ipynb #7d0e7a02
+def cached_harvest(model, hooks:list[str]|str, texts, n_tokens:int,
+                   key:list,                  # what names the model and the texts, e.g. [model_name, corpus_name]
+                   seq_len:int=128, seed:int=0, root:str|Path|None=None, **kwargs # more `harvest` arguments
+                  )->Path:                    # the store folder under `root` (default `cache_root()/'stores'`)
+    "`harvest` into a cache folder named by its settings, reusing or resuming an earlier harvest with the same ones."
+    name = hashlib.sha1(json.dumps([key[0], hooks, *key[1:], n_tokens, seq_len, seed]).encode()).hexdigest()[:10]
+    return harvest(model, hooks, texts, n_tokens, Path(root or cache_root()/'stores')/name, seq_len=seq_len, seed=seed, **kwargs)
+
+def held_out_rows(tokenizer, texts, n_tokens:int, eval_tokens:int, seq_len:int=128, seed:int=0)->Tensor:
+    "Token rows for about `eval_tokens` held-out tokens: the rows after a harvest of `n_tokens` in the same seeded order."
+    per_row = seq_len - 1
+    n_train, n_eval = math.ceil(n_tokens / per_row), math.ceil(eval_tokens / per_row)
+    return harvest_rows(tokenizer, texts, (n_train + n_eval) * per_row, seq_len, seed=seed)[n_train:]
+
 # %% ../nbs/06_activations.ipynb #942b4b18
 class ActivationStore:
     "One hook of a harvest folder: metadata, chunk files, and readers."
@@ -153,16 +169,6 @@ def sample(self:ActivationStore, n:int)->Tensor:
     "`n` activations drawn evenly from every chunk (the first `n / n_chunks` of each)."
     per = math.ceil(n / self.n_chunks)
     return torch.cat([self.chunk(i)[:per] for i in range(self.n_chunks)])[:n]
-
-# %% ../nbs/06_activations.ipynb #2c6ccb48
-def dim_rms(x:Tensor)->Tensor:
-    "Root-mean-square of each dimension of `x [n, d]`."
-    return x.pow(2).mean(0).sqrt()
-
-def outlier_dims(x:Tensor, ratio:float=10.0)->list[int]:
-    "Dimensions whose RMS exceeds `ratio` times the median dimension's RMS."
-    r = dim_rms(x)
-    return torch.nonzero(r > ratio * r.median()).flatten().tolist()
 
 # %% ../nbs/06_activations.ipynb #c20ad0ba
 class StoreSource:
@@ -215,33 +221,29 @@ def state_dict(self:StoreSource)->dict: return {'pos': torch.tensor(self.pos)}
 def load_state_dict(self:StoreSource, state:dict): self.pos = state['pos'].tolist()
 
 # %% ../nbs/06_activations.ipynb #f3902d30
-def ce_recovered(ce:float, ce_clean:float, ce_zero:float)->float:
-    "Share of the zero-ablation loss gap a replacement closes: 1 = clean, 0 = as bad as zeros."
-    return (ce_zero - ce) / (ce_zero - ce_clean)
-
-def _splice_hook(patch, start:int):
-    "A TransformerLens hook replacing positions `start:` with `patch` of them."
+def _splice_hook(replace, start:int):
+    "A TransformerLens hook replacing positions `start:` with `replace` of them."
     def hook_fn(act, hook):
         out = act.clone()
         tail = act[:, start:]
-        out[:, start:] = patch(tail.reshape(-1, act.shape[-1])).reshape(tail.shape).to(act.dtype)
+        out[:, start:] = replace(tail.reshape(-1, act.shape[-1])).reshape(tail.shape).to(act.dtype)
         return out
     return hook_fn
 
 @torch.no_grad()
 def splice_eval(model, hook:str, rows:Tensor,
-                patches:dict,              # name -> function raw activations [n, d] -> replacements [n, d]
+                replacements:dict,         # name -> function raw activations [n, d] -> replacements [n, d]
                 start:int=1,               # first position replaced (1: BOS stays clean)
                 batch_size:int=16, progress:bool=True
                )->dict[str, dict]:         # name -> {ce, ppl, kl}; 'clean' -> {ce, ppl}
-    "Cross-entropy and KL to the clean model with the activation at `hook` replaced by each patch."
-    sums = {k: {'ce': 0.0, 'kl': 0.0} for k in ['clean', *patches]}
+    "Cross-entropy and KL to the clean model with the activation at `hook` replaced by each replacement."
+    sums = {k: {'ce': 0.0, 'kl': 0.0} for k in ['clean', *replacements]}
     n = 0
     for b in progress_bar(rows.split(batch_size), desc='splice', disable=not progress):
         targets = b[:, 1:].reshape(-1)
         clean = F.log_softmax(model(b)[:, :-1].reshape(len(targets), -1), -1)
         sums['clean']['ce'] += F.nll_loss(clean, targets, reduction='sum').item()
-        for name, fn in patches.items():
+        for name, fn in replacements.items():
             logits = model.run_with_hooks(b, fwd_hooks=[(hook, _splice_hook(fn, start))])
             lp = F.log_softmax(logits[:, :-1].reshape(len(targets), -1), -1)
             sums[name]['ce'] += F.nll_loss(lp, targets, reduction='sum').item()
@@ -252,39 +254,26 @@ def splice_eval(model, hook:str, rows:Tensor,
     return out
 
 # %% ../nbs/06_activations.ipynb #edc04882
-def source_patch(source:StoreSource, fn):
-    "A splice patch applying `fn` in `source`'s space (kept dimensions, scaled); excluded dimensions pass through."
-    def patch(x:Tensor)->Tensor:
+def source_splice(source:StoreSource, fn):
+    "A replacement applying `fn` in `source`'s space (kept dimensions, scaled); excluded dimensions pass through."
+    def replace(x:Tensor)->Tensor:
         out = x.clone()
         out[:, source.keep] = fn(source.transform(x)) / source.scale
         return out
-    return patch
+    return replace
 
-def sae_patch(sae, source:StoreSource, member:int):
-    "A splice patch: raw activations -> member `member`'s reconstruction, at raw scale."
-    return source_patch(source, lambda z: sae(z)[member])
-
-class PCA:
-    "Principal components of activations `[n, d]`; reconstruct from the top `k`."
-    def __init__(self, x:Tensor):
-        self.mean = x.mean(0)
-        evals, evecs = torch.linalg.eigh(torch.cov((x - self.mean).T.double()))
-        order = evals.argsort(descending=True)
-        self.variances, self.components = evals[order].float(), evecs[:, order].float()   # components [d, d], columns
-    def reconstruct(self, x:Tensor, k:int)->Tensor:
-        "Mean plus the projection of `x - mean` on the top `k` components."
-        V = self.components[:, :k]
-        return self.mean + ((x - self.mean) @ V) @ V.T
-    def patch(self, k:int): return lambda x: self.reconstruct(x, k)
+def sae_splice(sae, source:StoreSource, member:int):
+    "A replacement: raw activations -> member `member`'s reconstruction, at raw scale."
+    return source_splice(source, lambda z: sae(z)[member])
 
 # %% ../nbs/06_activations.ipynb #50620d0f
 def evaluate_splices(model, hook:str, rows:Tensor,
-                     recons:dict,              # name -> patch (see `sae_patch`, `PCA.patch`)
+                     recons:dict,              # name -> replacement (see `sae_splice`, `source_splice`)
                      mean_act:Tensor,          # the store's mean activation, for mean ablation
                      start:int=1, batch_size:int=16, progress:bool=True
                     )->dict:                   # {'clean', 'zero', 'mean', name...} each with ce, ppl, kl, ce_recovered
     "Spliced CE of each reconstruction with the zero and mean references and `ce_recovered`."
-    patches = {'zero': torch.zeros_like, 'mean': lambda x: mean_act.expand_as(x), **recons}
-    res = splice_eval(model, hook, rows, patches, start, batch_size, progress)
+    refs = {'zero': torch.zeros_like, 'mean': lambda x: mean_act.expand_as(x)}
+    res = splice_eval(model, hook, rows, {**refs, **recons}, start, batch_size, progress)
     for k, v in res.items(): v['ce_recovered'] = ce_recovered(v['ce'], res['clean']['ce'], res['zero']['ce'])
     return res

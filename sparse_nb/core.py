@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #fda5278a
 from __future__ import annotations
-import json, os, random, secrets, sys, tempfile
+import json, math, os, random, secrets, subprocess, sys, tempfile, time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -16,7 +16,7 @@ from fastcore.basics import patch
 # %% auto #0
 __all__ = ['FORMAT_VERSION', 'SparseNBError', 'ParameterError', 'SourceUnavailableError', 'seed_everything', 'default_device',
            'progress_bar', 'atomic_write', 'to_jsonable', 'save_json', 'load_json', 'save_tensors', 'load_tensors',
-           'find_repo_root', 'default_runs_root', 'new_run_id', 'RunDir', 'open_run']
+           'find_repo_root', 'default_runs_root', 'new_run_id', 'RunDir', 'git_commit', 'provenance', 'open_run']
 
 # %% ../nbs/00_core.ipynb #d60939c4
 class SparseNBError(Exception):
@@ -36,9 +36,11 @@ def seed_everything(seed:int # one seed for python, numpy and torch
     return seed
 
 # %% ../nbs/00_core.ipynb #cc933b3a
-def default_device()->torch.device:
-    "CUDA when present, else CPU: the laptop default."
-    return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+def default_device(name:str='auto')->torch.device:
+    "The device `name` names; 'auto' is CUDA when present, else the CPU (the laptop default)."
+    if name == 'auto': return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+    try: return torch.device(name)
+    except RuntimeError: raise ParameterError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {name!r}") from None
 
 # %% ../nbs/00_core.ipynb #1cd1ba8d
 def progress_bar(iterable=None, **kwargs):
@@ -69,12 +71,13 @@ def atomic_write(path:str|Path, # destination file
 
 # %% ../nbs/00_core.ipynb #4d1a98a6
 def to_jsonable(o):
-    "Convert tensors, numpy values and paths (nested in dicts/lists) to plain JSON types."
+    "Convert tensors, numpy values and paths (nested in dicts/lists) to plain JSON types; NaN becomes null."
     if isinstance(o, dict): return {str(k): to_jsonable(v) for k, v in o.items()}
     if isinstance(o, (list, tuple)): return [to_jsonable(v) for v in o]
     if isinstance(o, torch.Tensor): return to_jsonable(o.detach().cpu().tolist())
     if isinstance(o, np.ndarray): return to_jsonable(o.tolist())
-    if isinstance(o, np.generic): return o.item()
+    if isinstance(o, np.generic): return to_jsonable(o.item())
+    if isinstance(o, float) and math.isnan(o): return None   # JSON has no NaN
     if isinstance(o, Path): return str(o)
     return o
 
@@ -117,7 +120,8 @@ def load_tensors(folder:str|Path, # folder written by `save_tensors`
 # %% ../nbs/00_core.ipynb #5e86226e
 def find_repo_root(start:str|Path|None=None)->Path|None:
     "The nearest folder at or above `start` (default: the package's folder, then cwd) holding sparse_nb's settings.ini."
-    starts = [Path(start)] if start else [Path(__file__).resolve().parent, Path.cwd()]
+    package = Path(__file__).resolve().parent if '__file__' in globals() else None   # None while this notebook runs
+    starts = [Path(start)] if start else [p for p in (package, Path.cwd()) if p]
     for s in starts:
         for p in [s.resolve(), *s.resolve().parents]:
             ini = p/'settings.ini'
@@ -136,7 +140,9 @@ def new_run_id()->str:
 # %% ../nbs/00_core.ipynb #6db03681
 class RunDir:
     "One run's folder: params, a metrics log, a summary, figures and checkpoints, all written atomically."
-    def __init__(self, path:str|Path): self.path = Path(path); self.path.mkdir(parents=True, exist_ok=True)
+    def __init__(self, path:str|Path):
+        self.path, self.started = Path(path), time.time()
+        self.path.mkdir(parents=True, exist_ok=True)
     @classmethod
     def create(cls, experiment:str, root:str|Path|None=None, run_id:str|None=None)->RunDir:
         "A new run folder `root/experiment/run_id` (root defaults to `default_runs_root()`)."
@@ -144,6 +150,20 @@ class RunDir:
     def __repr__(self): return f"RunDir('{self.path}')"
     @property
     def figures(self)->Path: return self.path/'figures'
+
+# %% ../nbs/00_core.ipynb #1e0c7a02
+def git_commit(root:str|Path|None=None)->str|None:
+    "The commit checked out at `root` (default: the repo holding the package), or None."
+    root = root or find_repo_root()
+    if root is None or not (Path(root)/'.git').exists(): return None
+    try: out = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=root, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError): return None
+    return out.stdout.strip() or None
+
+def provenance()->dict:
+    "The versions and commit that produced a run's numbers."
+    from sparse_nb import __version__
+    return {'sparse_nb_version': __version__, 'torch_version': torch.__version__, 'git_commit': git_commit()}
 
 # %% ../nbs/00_core.ipynb #a8666307
 @patch
@@ -153,8 +173,9 @@ def write_params(self:RunDir, params:dict)->Path:
 
 @patch
 def write_summary(self:RunDir, summary:dict)->Path:
-    "Write `summary.json` (the run's final numbers)."
-    return save_json(self.path/'summary.json', summary)
+    "Write `summary.json`: the run's final numbers, with its seed, seconds, versions and commit."
+    extra = {'seed': (self.read('params') or {}).get('seed'), 'seconds': round(time.time() - self.started, 2), **provenance()}
+    return save_json(self.path/'summary.json', {**summary, **{k: v for k, v in extra.items() if k not in summary}})
 
 @patch
 def read(self:RunDir, name:str):

@@ -155,7 +155,7 @@ def run_experiment(exp:Experiment|str,     # an Experiment, a name, or a noteboo
     os.environ['SPARSE_NB_PROGRESS'] = 'terminal' if progress else '0'   # inherited by the kernel
     try:
         pm.execute_notebook(exp.path, rd.path/f'{exp.name}.ipynb', parameters={**given, 'run_dir': str(rd.path.resolve())},
-                            cwd=rd.path, progress_bar=progress)
+                            cwd=rd.path, progress_bar=progress, extra_arguments=['--IPKernelApp.log_level=ERROR'])  # no kernel start-up warnings
     except Exception as e: error = f"{type(e).__name__}: {e}"
     finally:
         if env_before is None: os.environ.pop('SPARSE_NB_PROGRESS', None)

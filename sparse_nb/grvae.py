@@ -12,14 +12,15 @@ import torch
 from torch import Tensor, nn
 import torch.nn.functional as F
 import matplotlib.pyplot as plt
+import seaborn as sns
 from .core import *
-from .metrics import mse
+from .metrics import mse, accuracy
 
 # %% auto #0
 __all__ = ['IDX_FILES', 'SLIDER_PAGE', 'stratified_split', 'read_idx', 'write_idx', 'load_mnist', 'GRVAE', 'route', 'grvae_loss',
-           'latent_means', 'classify', 'accuracy', 'train_grvae', 'fit_grvaes', 'confusion_matrix',
-           'decode_one_hot_grid', 'plot_confusion', 'plot_grid', 'own_latent_means', 'blank_digit', 'decoder_weights',
-           'dequantise', 'write_slider_page', 'slider_demo']
+           'latent_means', 'classify', 'train_grvae', 'fit_grvaes', 'confusion_matrix', 'decode_one_hot_grid',
+           'plot_confusion', 'plot_grid', 'own_latent_means', 'blank_digit', 'decoder_weights', 'dequantize',
+           'write_slider_page', 'slider_demo']
 
 # %% ../nbs/08_grvae.ipynb #85d22a6d
 def stratified_split(y:np.ndarray, test_fraction:float, seed:int=0)->tuple[np.ndarray, np.ndarray]:
@@ -110,7 +111,7 @@ class GRVAE(nn.Module):
         "`(z, mean, s)` for images `x [batch, 784]`."
         h = self.encoder(x)
         mean, s = self.mean(h), self.s(h)
-        eps = torch.randn(mean.shape, generator=gen)
+        eps = torch.randn(mean.shape, generator=gen).to(mean.device)   # drawn on the CPU generator: the same noise on any device
         return torch.relu(mean + s * eps), mean, s
     def forward(self, x:Tensor)->Tensor: return self.decoder(self.encode(x)[0])
 
@@ -134,12 +135,8 @@ def latent_means(model:GRVAE, x:Tensor)->Tensor:
     return model.mean(model.encoder(x))
 
 def classify(model:GRVAE, x:Tensor)->Tensor:
-    "Digit predictions: the argmax of the 10 latent means."
+    "Digit predictions: the argmax of the 10 latent means (score them with `metrics.accuracy`)."
     return latent_means(model, x).argmax(-1)
-
-def accuracy(model:GRVAE, x:Tensor, y:Tensor)->float:
-    "Share of `x` whose argmax latent mean equals the label."
-    return (classify(model, x) == y).float().mean().item()
 
 # %% ../nbs/08_grvae.ipynb #8c8066b3
 def train_grvae(model:GRVAE, x:Tensor, y:Tensor,
@@ -161,7 +158,7 @@ def train_grvae(model:GRVAE, x:Tensor, y:Tensor,
             opt.zero_grad(); loss.backward(); opt.step()
             seen += len(idx)
         if (p + 1) % eval_every == 0 or p == epochs - 1:
-            acc = accuracy(model, x_test, y_test) if x_test is not None else None
+            acc = accuracy(classify(model, x_test), y_test) if x_test is not None else None
             history.append({'pass': p + 1, 'samples': seen, 'lr': opt.param_groups[0]['lr'], 'loss': loss.item(),
                             'recon': parts['recon'].item(), 'test_accuracy': acc})
     return history
@@ -177,14 +174,14 @@ def _fit_one(kw:dict)->tuple[dict, list]:
     return model.state_dict(), history
 
 def fit_grvaes(x:Tensor, y:Tensor,
-               routes:tuple=(True, False), # one model per entry: routed or plain
+               routed:tuple=(True, False), # one model per entry: routed or plain
                parallel:bool=True,         # one process per model (one thread each) when there are cores for it
                seed:int=0, **kwargs        # more `train_grvae` arguments
-              )->list[tuple[GRVAE, list]]: # (model, history) per entry of `routes`
-    "Train one fresh GR-VAE per entry of `routes` on the same data, side by side when possible."
+              )->list[tuple[GRVAE, list]]: # (model, history) per entry of `routed`
+    "Train one fresh GR-VAE per entry of `routed` on the same data, side by side when possible."
     import os, multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
-    jobs = [dict(x=x, y=y, routed=r, seed=seed, **kwargs) for r in routes]
+    jobs = [dict(x=x, y=y, routed=r, seed=seed, **kwargs) for r in routed]
     n = min(len(jobs), os.cpu_count() or 1)
     if parallel and n > 1:
         for i, j in enumerate(jobs): j.update(threads=max(1, (os.cpu_count() or 1) // n), progress=j.get('progress', True) and i == 0)  # one bar
@@ -204,18 +201,16 @@ def confusion_matrix(model:GRVAE, x:Tensor, y:Tensor, n:int=10)->Tensor:
 @torch.no_grad()
 def decode_one_hot_grid(model:GRVAE, magnitudes:list=(0.5, 1.0, 1.5, 2.0, 3.0))->Tensor:
     "Images `[10, len(magnitudes), 28, 28]`: latent d set to each magnitude, the others 0."
-    z = torch.stack([torch.eye(model.n_latents) * c for c in magnitudes], 1)   # [10, M, 10]
+    eye = torch.eye(model.n_latents, device=model.mean.weight.device)
+    z = torch.stack([eye * c for c in magnitudes], 1)   # [10, M, 10]
     return model.decoder(z).reshape(model.n_latents, len(magnitudes), 28, 28)
 
 # %% ../nbs/08_grvae.ipynb #3371fe69
 def plot_confusion(cm:Tensor, title:str='Argmax-of-latent-means classification'):
     "Heatmap of a confusion matrix with counts."
     fig, ax = plt.subplots(figsize=(5, 4.4))
-    im = ax.imshow(cm, cmap='Blues')
-    for i in range(cm.shape[0]):
-        for j in range(cm.shape[1]): ax.text(j, i, int(cm[i, j]), ha='center', va='center', fontsize=7, color='w' if cm[i, j] > cm.max() / 2 else 'k')
-    ax.set(xticks=range(10), yticks=range(10), xlabel='predicted digit (argmax latent)', ylabel='true digit', title=title)
-    fig.colorbar(im, label='test digits'); return fig
+    sns.heatmap(cm.numpy(), annot=True, fmt='d', cmap='Blues', annot_kws={'fontsize': 7}, cbar_kws={'label': 'test digits'}, ax=ax)
+    ax.set(xlabel='predicted digit (argmax latent)', ylabel='true digit', title=title); return fig
 
 def plot_grid(images:Tensor, row_labels:list, col_labels:list, title:str):
     "A grid of 28x28 images with labelled rows and columns."
@@ -238,12 +233,12 @@ def own_latent_means(model:GRVAE, x:Tensor, y:Tensor)->Tensor:
 @torch.no_grad()
 def blank_digit(model:GRVAE, x:Tensor, y:Tensor)->tuple[int, Tensor]:
     "The digit whose mean image is nearest to the decoded all-zero code, and that decoded image `[784]`."
-    blank = model.decoder(torch.zeros(1, model.n_latents))[0]
+    blank = model.decoder(x.new_zeros(1, model.n_latents))[0]
     means = torch.stack([x[y == d].mean(0) for d in range(model.n_latents)])
     return int(((means - blank) ** 2).sum(-1).argmin()), blank
 
 # %% ../nbs/08_grvae.ipynb #43395857
-def _quantise(w:Tensor)->dict:
+def _quantize(w:Tensor)->dict:
     "int8 weights with a float32 scale per output row, base64-encoded."
     w = w.detach().float()
     scale = (w.abs().amax(1) / 127).clamp(min=1e-12)
@@ -254,9 +249,9 @@ def _quantise(w:Tensor)->dict:
 def decoder_weights(model:GRVAE)->list[dict]:
     "The decoder's three linear layers, quantised, with float32 biases (base64)."
     lins = [m for m in model.decoder if isinstance(m, nn.Linear)]
-    return [{**_quantise(l.weight), 'bias': base64.b64encode(l.bias.detach().float().numpy().tobytes()).decode()} for l in lins]
+    return [{**_quantize(l.weight), 'bias': base64.b64encode(l.bias.detach().float().numpy().tobytes()).decode()} for l in lins]
 
-def dequantise(layer:dict)->Tensor:
+def dequantize(layer:dict)->Tensor:
     "The float weights a layer of `decoder_weights` stands for (what the page computes with)."
     q = np.frombuffer(base64.b64decode(layer['q']), np.int8).reshape(layer['rows'], layer['cols'])
     s = np.frombuffer(base64.b64decode(layer['scale']), np.float32)

@@ -102,7 +102,7 @@ def sample_coefficients(self:ToySource, batch:int)->Tensor:
         pick = torch.multinomial(self.probs, int(empty.sum()), replacement=True, generator=self.gen)
         fires[empty.nonzero()[:, 0], pick] = True
     mags = c.magnitude_low + (c.magnitude_high - c.magnitude_low) * torch.rand(batch, c.n_features, generator=self.gen)
-    return torch.where(fires, mags, torch.zeros(()))
+    return torch.where(fires, mags, 0.0)
 
 @patch
 def sample(self:ToySource, batch:int)->tuple[Tensor, Tensor]:
@@ -135,11 +135,11 @@ class TMSModel(nn.Module):
         h = torch.einsum('emn,ebn->ebm', self.W, x)
         return torch.relu(torch.einsum('emn,ebm->ebn', self.W, h) + self.b[:, None])
 
-def tms_batch(probs:Tensor, batch:int, n_features:int, gen:torch.Generator|None=None)->Tensor:
+def tms_batch(probs:Tensor, batch_size:int, n_features:int, gen:torch.Generator|None=None)->Tensor:
     "`[E, batch, n]` features: Uniform(0,1) with probability `probs[e]`, else 0 (one uniform draw: `u/p` given `u < p`)."
     p = probs[:, None, None]
-    u = torch.rand(len(probs), batch, n_features, generator=gen)
-    return torch.where(u < p, u / p, torch.zeros(()))
+    u = torch.rand(len(probs), batch_size, n_features, generator=gen)
+    return torch.where(u < p, u / p, 0.0)
 
 def tms_loss(x:Tensor, x_hat:Tensor, importance:Tensor|None=None)->Tensor:
     "Per-member importance-weighted squared error `[E]`: mean over the batch of `sum_i I_i (x_i - x'_i)^2`."
@@ -150,7 +150,7 @@ def tms_loss(x:Tensor, x_hat:Tensor, importance:Tensor|None=None)->Tensor:
 # %% ../nbs/01_toy.ipynb #7499979d
 def train_tms(probs:Tensor,         # [E] feature probability 1 - S per member
               n_features:int=200, d_hidden:int=20,
-              steps:int=10_000, batch:int=1024, lr:float=1e-3,
+              steps:int=10_000, batch_size:int=1024, lr:float=1e-3,
               importance:Tensor|None=None, # [n_features], default all ones
               seed:int=0, progress:bool=True
              )->tuple[TMSModel, list[float]]: # (model, mean loss per step)
@@ -159,7 +159,7 @@ def train_tms(probs:Tensor,         # [E] feature probability 1 - S per member
     opt = torch.optim.AdamW(model.parameters(), lr=lr)
     losses = []
     for _ in progress_bar(range(steps), desc='TMS', disable=not progress):
-        x = tms_batch(probs, batch, n_features, g)
+        x = tms_batch(probs, batch_size, n_features, g)
         loss = tms_loss(x, model(x), importance).sum()
         opt.zero_grad(); loss.backward(); opt.step()
         losses.append(loss.item() / len(probs))

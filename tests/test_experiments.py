@@ -8,7 +8,7 @@ EXPERIMENTS = REPO/'nbs'/'experiments'
 
 # experiment -> (tiny parameters, keys its summary.json must hold, figures it must write)
 TINY = {
-    'tms_dimensionality': (['-p', 'steps', '40', '-p', 'n_levels', '4', '-p', 'batch', '256'],
+    'tms_dimensionality': (['-p', 'steps', '40', '-p', 'n_levels', '4', '-p', 'batch_size', '256'],
                            ['dims_per_feature', 'frac_levels_near_half', 'dimensionality_hist'],
                            ['dims_per_feature', 'feature_dimensionality', 'loss']),
     'toy_recovery': (['-p', 'steps', '30', '-p', 'n_features', '64', '-p', 'd_in', '32', '-p', 'dict_ratios', '[1, 4]', '-p', 'l1_coeffs', '[0.03, 0.3]'],
@@ -24,9 +24,11 @@ TINY = {
                  ['frontier', 'ce_recovered', 'density_histogram', 'dimension_rms']),
 }
 
-RESULT_KEYS = {'toy_recovery': {'dict_ratio', 'l1_coeff', 'mmcs', 'mmcs_matched', 'frac_matched_above_0_9', 'dead_frac', 'l0', 'fvu'},
-               'sae_variants': {'variant', 'l0', 'fvu', 'gamma', 'mmcs'},
-               'lm_sweep': {'method', 'dict_ratio', 'l1_coeff', 'l0', 'fvu', 'ce_recovered'}}
+SWEEP_COLUMNS = {'variant', 'dict_ratio', 'knob', 'knob_value', 'l0', 'fvu', 'dead_frac', 'gamma'}   # every SAE experiment's rows
+RESULT_KEYS = {'toy_recovery': SWEEP_COLUMNS | {'mmcs', 'matched_mmcs', 'frac_matched_above_0_9'},
+               'sae_variants': SWEEP_COLUMNS | {'mmcs'},
+               'lm_sweep': SWEEP_COLUMNS | {'method', 'ce_recovered'}}
+PROVENANCE = {'seed', 'seconds', 'sparse_nb_version', 'torch_version', 'git_commit'}
 
 def test_every_experiment_has_a_tiny_run():
     names = sorted(p.stem for p in EXPERIMENTS.glob('*.ipynb'))
@@ -39,7 +41,8 @@ def test_experiment_runs_at_tiny_scale(name, runs):
     assert r.returncode == 0, r.stderr[-3000:]
     run = Path(last_line(r.stdout))
     summary = json.loads((run/'summary.json').read_text())
-    for k in keys: assert k in summary, k
+    for k in [*keys, *PROVENANCE]: assert k in summary, k
+    assert summary['seed'] == 0 and summary['git_commit'] and summary['seconds'] > 0
     for f in figures: assert (run/'figures'/f'{f}.png').stat().st_size > 1000, f
     for row in summary.get('results', []) if name in RESULT_KEYS else []: assert RESULT_KEYS[name] <= set(row), row
     assert (run/f'{name}.ipynb').exists() and (run/'params.json').exists()
@@ -56,7 +59,7 @@ def test_toy_recovery_grid_and_variants_cover_every_member(runs):
     r = sparse_nb('run', 'sae_variants', *TINY['sae_variants'][0], '-p', 'variants', '["relu", "topk"]', '--out', runs, '--no-progress', experiments=EXPERIMENTS)
     assert r.returncode == 0, r.stderr[-3000:]
     res = json.loads((Path(last_line(r.stdout))/'summary.json').read_text())['results']
-    assert [(x['variant'], x['value']) for x in res] == [('relu', 0.03), ('relu', 0.3), ('topk', 2), ('topk', 4)]
+    assert [(x['variant'], x['knob'], x['knob_value']) for x in res] == [('relu', 'l1_coeff', 0.03), ('relu', 'l1_coeff', 0.3), ('topk', 'k', 2), ('topk', 'k', 4)]
     assert [round(x['l0']) for x in res if x['variant'] == 'topk'] == [2, 4]   # TopK keeps exactly k
 
 def test_unknown_variant_fails_with_the_known_ones(runs):
@@ -83,7 +86,7 @@ def test_lm_sweep_rows_cover_saes_and_pca(runs):
     assert r.returncode == 0, r.stderr[-3000:]
     s = json.loads((Path(last_line(r.stdout))/'summary.json').read_text())
     sae = [x for x in s['results'] if x['method'] == 'sae']
-    assert [(x['dict_ratio'], x['l1_coeff']) for x in sae] == [(2, 0.3), (2, 3.0)]
+    assert [(x['dict_ratio'], x['knob'], x['knob_value']) for x in sae] == [(2, 'l1_coeff', 0.3), (2, 'l1_coeff', 3.0)]
     assert {round(x['l0']) for x in sae} <= {round(x['l0']) for x in s['results'] if x['method'] == 'pca'}   # PCA at each SAE's l0
     assert sae[0]['l0'] > sae[1]['l0'] and s['ce_zero'] > s['ce_clean'] and s['n_tokens'] == 6000
 

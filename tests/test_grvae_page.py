@@ -2,7 +2,7 @@
 import torch
 from selenium.webdriver.common.keys import Keys
 import pytest
-from sparse_nb.grvae import GRVAE, write_slider_page, decoder_weights, dequantise
+from sparse_nb.grvae import GRVAE, write_slider_page, decoder_weights, dequantize
 from browser import chromium_or_skip
 
 @pytest.fixture(scope='module')
@@ -24,12 +24,12 @@ def canvas_pixels(browser)->list[int]:
         return out;""")
 
 def python_decode(model, z)->list[int]:
-    "What the page should draw: the dequantised decoder, rounded to grey levels."
+    "What the page should draw: the dequantized decoder, rounded to grey levels."
     layers = decoder_weights(model)
     lins = [m for m in model.decoder if isinstance(m, torch.nn.Linear)]
     h = torch.tensor(z)
     for i, (lay, lin) in enumerate(zip(layers, lins)):
-        h = dequantise(lay) @ h + lin.bias.detach()
+        h = dequantize(lay) @ h + lin.bias.detach()
         h = torch.relu(h) if i < 2 else torch.sigmoid(h)
     return (255 * h).round().int().tolist()
 
