@@ -25,7 +25,8 @@ def _parser()->argparse.ArgumentParser:
     r.add_argument('--out', metavar='DIR', help='root of run folders: DIR/<experiment>/<run_id> (default runs/)')
     r.add_argument('--all', action='store_true', help='run every experiment at its defaults')
     r.add_argument('--no-progress', action='store_true', help='hide the per-cell progress bar')
-    d = sub.add_parser('docs', help='build the site (nbdev_docs with Quarto, else nbconvert)')
+    d = sub.add_parser('docs', help='build the site: a Jupyter Book (default) or nbdev_docs with Quarto')
+    d.add_argument('--builder', choices=['book', 'quarto'], default='book', help="'book' (Jupyter Book, offline; default) or 'quarto' (nbdev_docs, needs quarto)")
     d.add_argument('--out', metavar='DIR', help='site folder (default _docs/)')
     d.add_argument('--runs', metavar='DIR', help='runs root to take experiment pages from (default runs/)')
     m = sub.add_parser('readme', help='write README.md from nbs/index.ipynb')
@@ -72,7 +73,7 @@ def cmd_run(args)->int:
 def cmd_docs(args)->int:
     "Build the site and print its index page."
     from sparse_nb.site import build_docs
-    print(build_docs(args.out, args.runs, args.experiments))
+    print(build_docs(args.out, args.runs, args.experiments, builder=args.builder))
     return 0
 
 def cmd_readme(args)->int:

@@ -16,7 +16,8 @@ from fastcore.basics import patch
 # %% auto #0
 __all__ = ['FORMAT_VERSION', 'SparseNBError', 'ParameterError', 'SourceUnavailableError', 'seed_everything', 'default_device',
            'progress_bar', 'atomic_write', 'to_jsonable', 'save_json', 'load_json', 'save_tensors', 'load_tensors',
-           'find_repo_root', 'default_runs_root', 'new_run_id', 'RunDir', 'git_commit', 'provenance', 'open_run']
+           'find_repo_root', 'default_runs_root', 'new_run_id', 'RunDir', 'git_commit', 'provenance', 'log_axis',
+           'open_run']
 
 # %% ../nbs/00_core.ipynb #d60939c4
 class SparseNBError(Exception):
@@ -205,11 +206,26 @@ def metrics(self:RunDir)->list[dict]:
 
 # %% ../nbs/00_core.ipynb #a3f21ec6
 @patch
-def save_figure(self:RunDir, fig, name:str, dpi:int=100)->Path:
-    "Save a matplotlib figure as `figures/<name>.png`, atomically."
+def save_figure(self:RunDir, fig, name:str,
+                caption:str='', # one line saying what the figure shows (the site prints it under the figure)
+                dpi:int=100)->Path:
+    "Save a matplotlib figure as `figures/<name>.png`, atomically, and its caption in `figures/captions.json`."
     import io
     buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=dpi, bbox_inches='tight')
+    if caption:
+        p = self.figures/'captions.json'
+        save_json(p, {**(load_json(p) if p.exists() else {}), name: caption})
     return atomic_write(self.figures/f'{name}.png', buf.getvalue())
+
+# %% ../nbs/00_core.ipynb #1e0c7a04
+def log_axis(ax, axis:str='x'):
+    "Put `axis` ('x' or 'y') of `ax` on a log scale with ticks at 1, 2 and 5 x 10^k labelled as plain numbers."
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+    getattr(ax, f'set_{axis}scale')('log')
+    a = getattr(ax, f'{axis}axis')
+    a.set_major_locator(LogLocator(base=10, subs=(1, 2, 5)))
+    a.set_major_formatter(FuncFormatter(lambda v, _: f'{v:g}'))
+    a.set_minor_formatter(NullFormatter())
 
 # %% ../nbs/00_core.ipynb #a914690e
 def open_run(experiment:str,          # experiment name, the folder under the runs root

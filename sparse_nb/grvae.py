@@ -259,10 +259,13 @@ def dequantize(layer:dict)->Tensor:
 
 # %% ../nbs/08_grvae.ipynb #2df8fea9
 SLIDER_PAGE = """<!doctype html>
-<html><head><meta charset="utf-8"><title>GR-VAE decoder sliders</title>
-<style>body{font-family:sans-serif;margin:2rem;max-width:52rem} .row{display:flex;gap:2rem;align-items:flex-start}
-label{display:flex;gap:.5rem;align-items:center;font-size:.9rem} input[type=range]{width:14rem} canvas{border:1px solid #999;image-rendering:pixelated}</style>
+<html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>GR-VAE decoder sliders</title>
+<style>body{font-family:sans-serif;margin:1rem;max-width:52rem} .row{display:flex;flex-wrap:wrap;gap:2rem;align-items:flex-start}
+#sliders{flex:0 0 21rem} label{display:flex;gap:.5rem;align-items:center;font-size:.9rem;white-space:nowrap}
+label span{display:inline-block;width:2.5em;text-align:right;font-variant-numeric:tabular-nums}
+input[type=range]{width:12rem} canvas{flex:0 0 auto;border:1px solid #999;image-rendering:pixelated;max-width:100%}</style>
 </head><body>
+__BACK__
 <h1>Gradient-routed VAE: decode a latent vector</h1>
 <p>Each slider sets one of the 10 latents; latent <i>d</i> was routed to digit <i>d</i> during training. The decoder
 (int8-quantised weights of run <code>__RUN__</code>) runs in your browser.</p>
@@ -304,10 +307,14 @@ draw();
 </script></body></html>
 """
 
-def write_slider_page(model:GRVAE, path:str|Path, run:str='', init:list|None=None)->Path:
+def write_slider_page(model:GRVAE, path:str|Path, run:str='', init:list|None=None,
+                      back:str|None='../grvae_mnist.html' # link back to the page that explains it (where the site puts it)
+                     )->Path:
     "A self-contained HTML page with 10 sliders driving `model`'s decoder in JavaScript."
     init = init or [0.0] * 3 + [1.5] + [0.0] * 6
-    html = SLIDER_PAGE.replace('__WEIGHTS__', json.dumps(decoder_weights(model))).replace('__INIT__', json.dumps(init)).replace('__RUN__', run)
+    back_link = f'<p><a href="{back}">&larr; back to the GR-VAE experiment</a></p>' if back else ''
+    html = (SLIDER_PAGE.replace('__WEIGHTS__', json.dumps(decoder_weights(model))).replace('__INIT__', json.dumps(init))
+            .replace('__RUN__', run).replace('__BACK__', back_link))
     return atomic_write(path, html)
 
 # %% ../nbs/08_grvae.ipynb #392f4cc3

@@ -7,7 +7,7 @@ CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic
                   '--disable-dev-shm-usage', '--window-size=1280,900']
 
 def chromium_or_skip():
-    "A Selenium driver for Debian's chromium; skip (fail under CI=true) when it is missing."
+    "A Selenium driver for Debian's chromium that keeps the console log; skip (fail under CI=true) when it is missing."
     binary, driver = shutil.which('chromium'), shutil.which('chromedriver')
     if not (binary and driver):
         msg = "no chromium/chromedriver on PATH (Debian: apt-get install chromium chromium-driver)"
@@ -17,6 +17,7 @@ def chromium_or_skip():
     from selenium.webdriver.chrome.service import Service
     opts = webdriver.ChromeOptions(); opts.binary_location = binary
     for f in CHROMIUM_FLAGS + [f'--user-data-dir={tempfile.mkdtemp()}']: opts.add_argument(f)
+    opts.set_capability('goog:loggingPrefs', {'browser': 'ALL'})
     d = webdriver.Chrome(service=Service(driver), options=opts)
     d.set_page_load_timeout(60)
     return d

@@ -1,19 +1,25 @@
-"The rendered site in a real browser: navigation resolves, figures have pixels."
+"The rendered site (a Jupyter Book built from tiny runs) in a real browser, opened from file:// as a reader would."
+import json, time
 from pathlib import Path
-import pytest
+import nbformat, pytest
 from conftest import sparse_nb, last_line, REPO
 from browser import chromium_or_skip
+from sparse_nb.site import nb_title, page_name
 
 ARTIFACTS = REPO/'tests'/'artifacts'
+EXPERIMENTS = REPO/'nbs'/'experiments'
+TINY_RUNS = {'toy_recovery': ['-p', 'steps', '30', '-p', 'n_features', '64', '-p', 'd_in', '32', '-p', 'dict_ratios', '[1, 4]', '-p', 'l1_coeffs', '[0.03, 0.3]'],
+             'grvae_mnist': ['-p', 'epochs', '1', '-p', 'eval_every', '1']}
 
 @pytest.fixture(scope='module')
 def site(tmp_path_factory):
-    "A fixture run, then the site built from it by `sparse_nb docs`."
+    "Tiny runs of two experiments (the others show their templates), then the site built from them by `sparse_nb docs`."
     tmp = tmp_path_factory.mktemp('site')
-    r = sparse_nb('run', 'fixture', '-p', 'title', 'rendered fixture', '--out', tmp/'runs', '--no-progress')
-    assert r.returncode == 0, r.stderr
-    r = sparse_nb('docs', '--out', tmp/'_docs', '--runs', tmp/'runs')
-    assert r.returncode == 0, r.stderr
+    for name, params in TINY_RUNS.items():
+        r = sparse_nb('run', name, *params, '--out', tmp/'runs', '--no-progress', experiments=EXPERIMENTS, timeout=600)
+        assert r.returncode == 0, r.stderr[-3000:]
+    r = sparse_nb('docs', '--out', tmp/'_docs', '--runs', tmp/'runs', experiments=EXPERIMENTS)
+    assert r.returncode == 0, r.stderr[-3000:]
     index = Path(last_line(r.stdout))
     assert index == tmp/'_docs'/'index.html' and index.exists()
     return index.parent
@@ -24,43 +30,106 @@ def browser():
     yield d
     d.quit()
 
-def sidebar_links(browser):
-    return [a.get_attribute('href') for a in browser.find_elements('css selector', 'nav.snb-sidebar a')]
+def content_pages(site)->dict[str, str]:
+    "Page (relative to the site) -> the title of the notebook it comes from."
+    pages = {'index.html': nb_title(nbformat.read(REPO/'nbs'/'index.ipynb', as_version=4), '')}
+    for p in sorted((REPO/'nbs').glob('[0-9]*.ipynb')): pages[f'{page_name(p)}.html'] = nb_title(nbformat.read(p, as_version=4), '')
+    for p in sorted(EXPERIMENTS.glob('*.ipynb')): pages[f'experiments/{p.stem}.html'] = nb_title(nbformat.read(p, as_version=4), '')
+    return pages
 
-def test_every_page_in_the_sidebar(site):
-    pages = ['index.html', 'core.html', 'experiments.html', 'site.html', 'cli.html', 'experiments/fixture.html']
-    for p in pages: assert (site/p).exists(), p
+def visit(browser, url:str):
+    "Open `url`, clear the console log, wait until the page and its scripts have settled."
+    browser.get_log('browser')
+    browser.get(url)
+    for _ in range(50):
+        if browser.execute_script("return document.readyState") == 'complete': break
+        time.sleep(0.1)
+    time.sleep(0.3)
 
-def test_navigation_links_resolve(site, browser):
-    browser.get((site/'index.html').as_uri())
-    links = sidebar_links(browser)
-    assert len(links) >= 6 and any(l.endswith('/core.html') for l in links)
-    for href in links:
-        browser.get(href)
-        assert browser.find_elements('css selector', 'nav.snb-sidebar'), f"{href} did not load a site page"
-        assert browser.find_elements('css selector', 'h1'), f"{href} has no title"
-        assert Path(href.removeprefix('file://')).exists()
-    ARTIFACTS.mkdir(exist_ok=True)
-    browser.get((site/'index.html').as_uri()); browser.save_screenshot(str(ARTIFACTS/'site_index.png'))
+def test_every_page_is_in_the_sidebar(site, browser):
+    visit(browser, (site/'index.html').as_uri())
+    links = {a.get_attribute('href') for a in browser.find_elements('css selector', 'nav.bd-docs-nav a')}
+    for page in [*content_pages(site), 'experiments/grvae_mnist-slider.html']:
+        assert (site/page).exists(), page
+        assert (site/page).as_uri() in links or page == 'index.html', f"{page} is not in the sidebar"
 
-def figure_sizes(browser):
-    "Rendered (naturalWidth, naturalHeight) of every <img> once loaded."
-    return browser.execute_script("return Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.naturalHeight])")
+def test_pages_load_offline_with_their_titles_and_no_errors(site, browser):
+    for page, title in content_pages(site).items():
+        visit(browser, (site/page).as_uri())
+        assert browser.title == title, (page, browser.title, title)
+        errors = [e for e in browser.get_log('browser') if e['level'] == 'SEVERE']
+        assert not errors, (page, errors)
+        outside = browser.execute_script("return performance.getEntriesByType('resource').map(e => e.name).filter(n => !n.startsWith('file://') && !n.startsWith('data:'))")
+        assert outside == [], (page, outside)
+        text = browser.execute_script("return document.body.innerText")
+        assert 'WARNING' not in text and 'Traceback' not in text, page
 
-@pytest.mark.parametrize('page', ['core.html', 'experiments/fixture.html'])
-def test_figures_have_pixels(site, browser, page):
-    browser.get((site/page).as_uri())
-    sizes = figure_sizes(browser)
-    assert sizes and all(c and w > 0 and h > 0 for c, w, h in sizes), sizes
-    browser.save_screenshot(str(ARTIFACTS/(page.replace('/', '_') + '.png')))
+def test_maths_renders_offline(site, browser):
+    visit(browser, (site/'metrics.html').as_uri())
+    for _ in range(50):
+        if browser.find_elements('css selector', 'mjx-container'): break
+        time.sleep(0.2)
+    assert len(browser.find_elements('css selector', 'mjx-container')) > 5       # typeset by the MathJax copy in _static/
 
-def test_experiment_page_shows_latest_run(site, browser):
-    browser.get((site/'experiments'/'fixture.html').as_uri())
-    text = browser.find_element('tag name', 'body').text
-    assert 'Latest run:' in text and 'rendered fixture' in text  # the injected parameter, not the default
+def test_search_finds_mmcs(site, browser):
+    visit(browser, (site/'search.html').as_uri() + '?q=mmcs')
+    for _ in range(50):
+        hits = browser.find_elements('css selector', '#search-results li')
+        if hits: break
+        time.sleep(0.2)
+    assert hits and any('metrics' in h.text for h in hits), [h.text for h in hits]
 
-def test_run_site_assets_are_copied(site, browser):
-    asset = site/'experiments'/'fixture'/'hello.html'
-    assert asset.exists()
-    browser.get(asset.as_uri())
-    assert browser.find_element('tag name', 'h1').text == 'hello from rendered fixture'
+def test_experiment_page_reads_as_a_report(site, browser):
+    visit(browser, (site/'experiments'/'toy_recovery.html').as_uri())
+    ARTIFACTS.mkdir(exist_ok=True); browser.save_screenshot(str(ARTIFACTS/'experiment_first_screen.png'))
+    run = next((site.parent/'runs'/'toy_recovery').iterdir())
+    summary = json.loads((run/'summary.json').read_text())
+    first_screen = browser.execute_script("return document.querySelector('article').innerText.slice(0, 1500)")
+    assert 'Latest run' in first_screen and summary['headline'] in first_screen
+    text = browser.execute_script("return document.body.innerText")
+    assert 'open_run(' not in text and str(run) not in text            # code folded, no machine path
+    assert text.count('Figure:') == 3 and '| ' not in text               # every figure captioned; tables, not raw text
+    bold = [b.text for b in browser.find_elements('css selector', 'table strong')]
+    assert '30' in bold                                                 # steps changed from its default
+    assert browser.find_elements('css selector', 'details.hide')         # folded code cells
+    assert 'Not run yet' in (site/'experiments'/'lm_sweep.html').read_text()
+
+def test_index_links_every_experiment_with_its_headline(site, browser):
+    visit(browser, (site/'index.html').as_uri())
+    text = browser.execute_script("return document.body.innerText")
+    for name in TINY_RUNS:
+        run = next((site.parent/'runs'/name).iterdir())
+        assert json.loads((run/'summary.json').read_text())['headline'] in text
+    hrefs = {a.get_attribute('href') for a in browser.find_elements('css selector', 'article a')}
+    for p in EXPERIMENTS.glob('*.ipynb'): assert (site/'experiments'/f'{p.stem}.html').as_uri() in hrefs, p.stem
+
+@pytest.mark.parametrize('page', ['index.html', 'experiments/toy_recovery.html', 'metrics.html'])
+def test_narrow_window_keeps_a_readable_column(site, browser, page):
+    browser.set_window_size(420, 900)
+    try:
+        visit(browser, (site/page).as_uri())
+        width = browser.execute_script("return document.querySelector('article').getBoundingClientRect().width")
+        assert width >= 300, (page, width)
+        browser.save_screenshot(str(ARTIFACTS/f"narrow_{page.replace('/', '_')}.png"))
+    finally: browser.set_window_size(1280, 900)
+
+def test_figures_have_pixels(site, browser):
+    visit(browser, (site/'experiments'/'toy_recovery.html').as_uri())
+    sizes = browser.execute_script("return Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.naturalHeight])")
+    assert len(sizes) >= 4 and all(c and w > 0 and h > 0 for c, w, h in sizes), sizes
+
+def canvas_sum(browser)->int:
+    return browser.execute_script("return Array.from(document.getElementById('out').getContext('2d').getImageData(0, 0, 280, 280).data).reduce((a, b) => a + b, 0)")
+
+def test_slider_page_on_the_site(site, browser):
+    from selenium.webdriver.common.keys import Keys
+    slider_page = site/'experiments'/'grvae_mnist'/'slider.html'
+    visit(browser, (site/'experiments'/'grvae_mnist-slider.html').as_uri())
+    assert browser.find_element('css selector', 'iframe').get_attribute('src') == slider_page.as_uri()
+    visit(browser, slider_page.as_uri())
+    assert browser.find_element('css selector', 'meta[name=viewport]')
+    before, box = canvas_sum(browser), browser.find_element('id', 'out').rect
+    slider = browser.find_element('id', 'z7'); slider.click(); slider.send_keys(Keys.RIGHT * 20)
+    assert canvas_sum(browser) != before and browser.find_element('id', 'out').rect == box   # redrawn, not moved
+    back = browser.find_element('link text', '← back to the GR-VAE experiment').get_attribute('href')
+    assert back == (site/'experiments'/'grvae_mnist.html').as_uri()
