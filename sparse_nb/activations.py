@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from fastcore.basics import patch
 from .core import *
 from .metrics import ce_recovered
-from .lm import pack_tokens, cache_root
+from .lm import pack_tokens
 
 # %% auto #0
 __all__ = ['hook_layer', 'harvest_rows', 'hook_activations', 'harvest', 'cached_harvest', 'held_out_rows', 'ActivationStore',

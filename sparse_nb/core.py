@@ -16,8 +16,8 @@ from fastcore.basics import patch
 # %% auto #0
 __all__ = ['FORMAT_VERSION', 'SparseNBError', 'ParameterError', 'SourceUnavailableError', 'seed_everything', 'default_device',
            'progress_bar', 'atomic_write', 'to_jsonable', 'save_json', 'load_json', 'save_tensors', 'load_tensors',
-           'find_repo_root', 'default_runs_root', 'new_run_id', 'RunDir', 'git_commit', 'provenance', 'log_axis',
-           'open_run']
+           'cache_root', 'publish_dir', 'find_repo_root', 'default_runs_root', 'new_run_id', 'RunDir', 'git_commit',
+           'provenance', 'log_axis', 'open_run']
 
 # %% ../nbs/00_core.ipynb #d60939c4
 class SparseNBError(Exception):
@@ -117,6 +117,17 @@ def load_tensors(folder:str|Path, # folder written by `save_tensors`
     if cfg.get('format_version', 0) > FORMAT_VERSION:
         raise ParameterError(f"{folder} has format_version {cfg['format_version']}; this sparse_nb reads <= {FORMAT_VERSION}")
     return load_file(folder/'weights.safetensors', device=str(device)), cfg
+
+# %% ../nbs/00_core.ipynb #1e0c7a07
+def cache_root()->Path:
+    "Folder for built corpora, models, stores and dictionaries: `$SPARSE_NB_CACHE` or `~/.cache/sparse_nb`."
+    return Path(os.environ.get('SPARSE_NB_CACHE') or Path.home()/'.cache'/'sparse_nb')
+
+def publish_dir(tmp:str|Path, dest:str|Path)->Path:
+    "Publish a folder built under a temporary name: `dest` is either absent or whole, never half-written."
+    import shutil
+    shutil.rmtree(dest, ignore_errors=True); Path(tmp).rename(dest)
+    return Path(dest)
 
 # %% ../nbs/00_core.ipynb #5e86226e
 def find_repo_root(start:str|Path|None=None)->Path|None:

@@ -15,20 +15,10 @@ import matplotlib.pyplot as plt
 from .core import *
 
 # %% auto #0
-__all__ = ['DEFAULT_CORPUS', 'DOC_PACKAGES', 'BOS', 'PRESETS', 'cache_root', 'docstrings', 'doc_roots', 'corpus_fingerprint',
+__all__ = ['DEFAULT_CORPUS', 'DOC_PACKAGES', 'BOS', 'PRESETS', 'docstrings', 'doc_roots', 'corpus_fingerprint',
            'build_docstring_corpus', 'load_corpus', 'corpus_stats', 'train_tokenizer', 'pack_tokens', 'LMConfig',
            'config_hash', 'neox_config', 'unigram_ce', 'lm_ce', 'lr_at', 'train_lm', 'model_dir', 'build_model',
            'training_report', 'load_model', 'plot_lm_training']
-
-# %% ../nbs/05_lm.ipynb #604c2dc2
-def cache_root()->Path:
-    "Folder for built corpora and trained models: `$SPARSE_NB_CACHE` or `~/.cache/sparse_nb`."
-    return Path(os.environ.get('SPARSE_NB_CACHE') or Path.home()/'.cache'/'sparse_nb')
-
-def _replace_dir(tmp:Path, dest:Path)->Path:
-    "Publish a folder built under a temporary name: `dest` is either absent or whole, never half-written."
-    shutil.rmtree(dest, ignore_errors=True); tmp.rename(dest)
-    return dest
 
 # %% ../nbs/05_lm.ipynb #9962fea9
 DEFAULT_CORPUS = 'python-docstrings'
@@ -84,7 +74,7 @@ def load_corpus(name:str=DEFAULT_CORPUS, # 'python-docstrings', a local file/fol
         if not (folder/'dataset_info.json').exists():
             tmp = folder.with_name(folder.name + f'.tmp{os.getpid()}')
             build_docstring_corpus(progress=progress).save_to_disk(str(tmp))
-            _replace_dir(tmp, folder)
+            publish_dir(tmp, folder)
         return load_from_disk(str(folder))
     p = Path(name)
     if p.is_dir(): return load_from_disk(str(p))
@@ -233,7 +223,7 @@ def build_model(cfg:LMConfig|str='tiny-pythia', root:str|Path|None=None, progres
               'tokens_seen': cfg.steps * cfg.batch_size * cfg.seq_len, 'seconds': round(time.time() - t0, 1), 'history': history}
     tmp = out.with_name(out.name + f'.tmp{os.getpid()}')
     model.save_pretrained(tmp); tokenizer.save_pretrained(tmp); save_json(tmp/'training.json', report)
-    _replace_dir(tmp, out)
+    publish_dir(tmp, out)
     return out
 
 def training_report(folder:str|Path)->dict:

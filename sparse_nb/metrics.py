@@ -12,8 +12,8 @@ from .core import *
 # %% auto #0
 __all__ = ['capacity', 'l0', 'mse', 'fvu', 'explained_variance', 'density', 'dead_frac', 'dense_frac', 'cosine_sims', 'mcs',
            'mmcs', 'mmcs_between', 'matched_mcs', 'matched_mmcs', 'frac_above', 'random_mcs', 'random_mmcs_baseline',
-           'skew', 'kurtosis', 'feature_dimensionality', 'dims_per_feature', 'expected_interference', 'gamma',
-           'dim_rms', 'outlier_dims', 'PCA', 'ce_recovered', 'accuracy']
+           'skew', 'kurtosis', 'standardized_moments', 'feature_dimensionality', 'dims_per_feature',
+           'expected_interference', 'gamma', 'dim_rms', 'outlier_dims', 'PCA', 'ce_recovered', 'accuracy']
 
 # %% ../nbs/02_metrics.ipynb #85601dee
 def l0(f:Tensor # latents [..., batch, d_sae]
@@ -109,6 +109,17 @@ def skew(f:Tensor)->Tensor:
 def kurtosis(f:Tensor)->Tensor:
     "Per-latent kurtosis (not excess) over tokens."
     return _standardized_moment(f, 4)
+
+# %% ../nbs/02_metrics.ipynb #2a7e0002
+def standardized_moments(sums:Tensor, # power sums [4, ...]: sum of f, f^2, f^3, f^4 over tokens
+                         n:int        # tokens summed
+                        )->tuple[Tensor, Tensor]: # (skew, kurtosis), each [...]
+    "Skew and kurtosis (not excess) from streamed power sums."
+    mu, s2, s3, s4 = sums[0] / n, sums[1] / n, sums[2] / n, sums[3] / n
+    m2 = s2 - mu ** 2
+    m3 = s3 - 3 * mu * s2 + 2 * mu ** 3
+    m4 = s4 - 4 * mu * s3 + 6 * mu ** 2 * s2 - 3 * mu ** 4
+    return m3 / m2 ** 1.5, m4 / m2 ** 2
 
 # %% ../nbs/02_metrics.ipynb #9b981180
 def feature_dimensionality(W:Tensor # feature embeddings [..., n_features, m]

@@ -17,7 +17,7 @@ from .saes import *
 
 # %% auto #0
 __all__ = ['TrainConfig', 'lr_factor', 'sparsity_scale', 'update_since_fired', 'resample_dead', 'save_checkpoint',
-           'latest_checkpoint', 'train', 'SweepResult', 'score_members', 'sweep']
+           'latest_checkpoint', 'train', 'SweepResult', 'score_members', 'sweep', 'cached_train']
 
 # %% ../nbs/04_train.ipynb #7e48f12b
 @dataclass
@@ -227,3 +227,21 @@ def sweep(source,                  # activation source: `source(batch_size) -> [
                              dead_frac=last['dead_frac'][e], dead_window_tokens=cfg.dead_window,
                              **{k: float(v[e]) for k, v in cols.items()}))
     return SweepResult(pd.DataFrame(rows), saes)
+
+# %% ../nbs/04_train.ipynb #6c0e7a10
+def cached_train(make, # builds the untrained SAE: `make() -> SAE`
+                 source, cfg:TrainConfig,
+                 key:list,                # names the source, e.g. its store folder
+                 root:str|Path|None=None, # default `cache_root()/'saes'`
+                 progress:bool=True)->tuple[SAE, Path]:
+    "The SAE `make()` builds, trained on `source` with `cfg` the first time and loaded from the cache after."
+    import hashlib
+    sae = make()
+    name = hashlib.sha1(json.dumps([key, asdict(sae.cfg), asdict(cfg)], default=str).encode()).hexdigest()[:12]
+    folder = Path(root or cache_root()/'saes')/f'{sae.variant}-{name}'
+    if (folder/'weights.safetensors').exists(): return load_sae(folder).eval(), folder
+    sae.init_b_dec(source(4096))
+    train(sae, source, cfg, progress=progress)
+    tmp = folder.with_name(folder.name + '.tmp')
+    sae.save(tmp)
+    return sae.eval(), publish_dir(tmp, folder)

@@ -12,12 +12,15 @@ TINY = {
                            ['dims_per_feature', 'frac_levels_near_half', 'dimensionality_hist'],
                            ['dims_per_feature', 'feature_dimensionality', 'loss']),
     'toy_recovery': (['-p', 'steps', '30', '-p', 'n_features', '64', '-p', 'd_in', '32', '-p', 'dict_ratios', '[1, 4]', '-p', 'l1_coeffs', '[0.03, 0.3]'],
-                     ['results', 'random_baseline_mmcs'], ['mmcs_heatmap', 'mmcs_dead_vs_l1', 'mcs_histogram']),
+                     ['results', 'random_baseline_mmcs'], ['mmcs_heatmap', 'mmcs_dead_vs_l1', 'mcs_histogram', 'mmcs_between']),
     'sae_variants': (['-p', 'steps', '30', '-p', 'n_features', '64', '-p', 'd_in', '32', '-p', 'ks', '[2, 4]', '-p', 'l1_coeffs', '[0.03, 0.3]', '-p', 'l0_coeffs', '[0.01, 0.03]'],
                      ['results'], ['frontier', 'gamma_mmcs']),
     'grvae_mnist': (['-p', 'epochs', '1', '-p', 'eval_every', '1'],
                     ['test_accuracy', 'ablation_test_accuracy', 'n_train', 'n_test', 'epochs', 'source', 'unused_latents', 'blank_code_digit'],
                     ['accuracy_vs_samples', 'confusion', 'one_hot_decodes', 'reconstructions', 'unused_latents']),
+    'feature_atlas': (['-p', 'model', 'micro-pythia', '-p', 'n_tokens', '6000', '-p', 'seq_len', '64', '-p', 'steps', '50', '-p', 'batch_size', '256',
+                       '-p', 'n_top', '10', '-p', 'n_random', '5'],
+                      ['n_latents', 'n_alive', 'n_dead', 'n_dense', 'cards', 'top_latents'], ['density', 'example_activations']),
     'lm_sweep': (['-p', 'model', 'micro-pythia', '-p', 'n_tokens', '6000', '-p', 'eval_tokens', '630', '-p', 'seq_len', '64',
                   '-p', 'dict_ratios', '[2]', '-p', 'l1_coeffs', '[0.3, 3.0]', '-p', 'steps', '40', '-p', 'batch_size', '256'],
                  ['results', 'model', 'hook', 'n_tokens', 'outlier_dims', 'ce_clean', 'ce_zero'],
@@ -95,3 +98,16 @@ def test_lm_sweep_unavailable_model_names_the_options(runs):
                   experiments=EXPERIMENTS, env={'HF_HUB_OFFLINE': '1'})
     assert r.returncode == 1
     assert "could not load model 'sparse-nb-tests/no-such-model'" in (Path(last_line(r.stdout))/'run.json').read_text()
+
+def test_feature_atlas_cards_and_table(runs):
+    r = sparse_nb('run', 'feature_atlas', *TINY['feature_atlas'][0], '--out', runs, '--no-progress', experiments=EXPERIMENTS)
+    assert r.returncode == 0, r.stderr[-3000:]
+    run = Path(last_line(r.stdout))
+    s = json.loads((run/'summary.json').read_text())
+    assert s['cards'] == 15 and s['n_alive'] + s['n_dead'] == s['n_latents'] == 128
+    assert all(t['top_tokens'] for t in s['top_latents'])
+    assert len((run/'latents.csv').read_text().splitlines()) == 129                      # header + one row per latent
+    data = (run/'site'/'atlas_data.js').read_text()
+    assert data.startswith('window.ATLAS = ') and data.count('"html"') == 15
+    again = sparse_nb('run', 'feature_atlas', *TINY['feature_atlas'][0], '-p', 'sae', str(run.parent.parent/'x'), '--out', runs, '--no-progress', experiments=EXPERIMENTS)
+    assert again.returncode == 1 and 'expected an SAE folder or a run folder' in (Path(last_line(again.stdout))/'run.json').read_text()

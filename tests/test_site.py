@@ -9,7 +9,9 @@ from sparse_nb.site import nb_title, page_name
 ARTIFACTS = REPO/'tests'/'artifacts'
 EXPERIMENTS = REPO/'nbs'/'experiments'
 TINY_RUNS = {'toy_recovery': ['-p', 'steps', '30', '-p', 'n_features', '64', '-p', 'd_in', '32', '-p', 'dict_ratios', '[1, 4]', '-p', 'l1_coeffs', '[0.03, 0.3]'],
-             'grvae_mnist': ['-p', 'epochs', '1', '-p', 'eval_every', '1']}
+             'grvae_mnist': ['-p', 'epochs', '1', '-p', 'eval_every', '1'],
+             'feature_atlas': ['-p', 'model', 'micro-pythia', '-p', 'n_tokens', '6000', '-p', 'seq_len', '64', '-p', 'steps', '50',
+                               '-p', 'batch_size', '256', '-p', 'n_top', '10', '-p', 'n_random', '5']}
 
 @pytest.fixture(scope='module')
 def site(tmp_path_factory):
@@ -49,7 +51,7 @@ def visit(browser, url:str):
 def test_every_page_is_in_the_sidebar(site, browser):
     visit(browser, (site/'index.html').as_uri())
     links = {a.get_attribute('href') for a in browser.find_elements('css selector', 'nav.bd-docs-nav a')}
-    for page in [*content_pages(site), 'experiments/grvae_mnist-slider.html']:
+    for page in [*content_pages(site), 'experiments/grvae_mnist-slider.html', 'experiments/feature_atlas-atlas.html']:
         assert (site/page).exists(), page
         assert (site/page).as_uri() in links or page == 'index.html', f"{page} is not in the sidebar"
 
@@ -133,3 +135,20 @@ def test_slider_page_on_the_site(site, browser):
     assert canvas_sum(browser) != before and browser.find_element('id', 'out').rect == box   # redrawn, not moved
     back = browser.find_element('link text', '← back to the GR-VAE experiment').get_attribute('href')
     assert back == (site/'experiments'/'grvae_mnist.html').as_uri()
+
+def test_feature_atlas_browser(site, browser):
+    "Type a latent's index: its card shows with its top token, shaded; a token search finds it too."
+    run = next((site.parent/'runs'/'feature_atlas').iterdir())
+    top = json.loads((run/'summary.json').read_text())['top_latents'][1]
+    visit(browser, (site/'experiments'/'feature_atlas'/'atlas.html').as_uri())
+    assert not [e for e in browser.get_log('browser') if e['level'] == 'SEVERE']
+    q = browser.find_element('id', 'q'); q.clear(); q.send_keys(str(top['latent']))
+    card = browser.find_element('css selector', '#card .snb-card')
+    assert card.get_attribute('data-latent') == str(top['latent'])
+    centres = [e.text for e in card.find_elements('css selector', '.snb-ctx i.c')]
+    assert top['top_tokens'][0] in centres
+    shades = [e.get_attribute('style') for e in card.find_elements('css selector', '.snb-ctx i')]
+    assert any('--a: 1' in s or '--a:1' in s for s in shades) and any('--a: 0' in s or '--a:0' in s for s in shades)
+    q.clear(); q.send_keys(top['top_tokens'][0].strip() or top['top_tokens'][0])
+    assert 'of' in browser.find_element('id', 'where').text
+    browser.save_screenshot(str(ARTIFACTS/'feature_atlas.png'))
