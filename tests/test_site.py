@@ -90,7 +90,8 @@ def test_experiment_page_reads_as_a_report(site, browser):
     assert 'Latest run' in first_screen and summary['headline'] in first_screen
     text = browser.execute_script("return document.body.innerText")
     assert 'open_run(' not in text and str(run) not in text            # code folded, no machine path
-    assert text.count('Figure:') == 3 and '| ' not in text               # every figure captioned; tables, not raw text
+    captions = json.loads((run/'figures'/'captions.json').read_text())
+    assert text.count('Figure:') == len(list((run/'figures').glob('*.png'))) == len(captions) >= 4 and '| ' not in text   # every figure captioned; tables, not raw text
     bold = [b.text for b in browser.find_elements('css selector', 'table strong')]
     assert '30' in bold                                                 # steps changed from its default
     assert browser.find_elements('css selector', 'details.hide')         # folded code cells
