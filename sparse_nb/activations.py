@@ -170,6 +170,20 @@ def sample(self:ActivationStore, n:int)->Tensor:
     per = math.ceil(n / self.n_chunks)
     return torch.cat([self.chunk(i)[:per] for i in range(self.n_chunks)])[:n]
 
+# %% ../nbs/06_activations.ipynb #7d0e7a05
+@patch
+def rows(self:ActivationStore, indices)->tuple[Tensor, Tensor]:
+    "`(activations [n, d_in], token ids [n])` at global token `indices`, in the order given."
+    idx = torch.as_tensor(indices, dtype=torch.long)
+    starts = torch.tensor([0] + [int(self.meta['chunk_rows'] * (self.meta['seq_len'] - int(self.meta.get('exclude_bos', True))))] * (self.n_chunks - 1)).cumsum(0)
+    chunk = torch.searchsorted(starts, idx, right=True) - 1
+    acts, toks = torch.empty(len(idx), self.d_in), torch.empty(len(idx), dtype=torch.long)
+    for c in chunk.unique().tolist():
+        sel = (chunk == c).nonzero()[:, 0]
+        off = idx[sel] - starts[c]
+        acts[sel], toks[sel] = self.chunk(c)[off], self.chunk_tokens(c)[0][off].long()
+    return acts, toks
+
 # %% ../nbs/06_activations.ipynb #c20ad0ba
 class StoreSource:
     "Shuffled `[batch, d_in]` batches from an `ActivationStore`, optionally normalised and without some dimensions."

@@ -6,6 +6,7 @@
 from __future__ import annotations
 import torch
 from torch import Tensor
+import numpy as np
 from scipy.optimize import linear_sum_assignment
 from .core import *
 
@@ -13,7 +14,8 @@ from .core import *
 __all__ = ['capacity', 'l0', 'mse', 'fvu', 'explained_variance', 'density', 'dead_frac', 'dense_frac', 'cosine_sims', 'mcs',
            'mmcs', 'mmcs_between', 'matched_mcs', 'matched_mmcs', 'frac_above', 'random_mcs', 'random_mmcs_baseline',
            'skew', 'kurtosis', 'standardized_moments', 'feature_dimensionality', 'dims_per_feature',
-           'expected_interference', 'gamma', 'dim_rms', 'outlier_dims', 'PCA', 'ce_recovered', 'accuracy']
+           'expected_interference', 'gamma', 'dim_rms', 'outlier_dims', 'PCA', 'ce_recovered', 'accuracy', 'auc',
+           'spearman']
 
 # %% ../nbs/02_metrics.ipynb #85601dee
 def l0(f:Tensor # latents [..., batch, d_sae]
@@ -178,3 +180,20 @@ def ce_recovered(ce:float, ce_clean:float, ce_zero:float)->float:
 def accuracy(pred:Tensor, target:Tensor)->float:
     "Share of predictions equal to their targets."
     return (pred == target).float().mean().item()
+
+# %% ../nbs/02_metrics.ipynb #2a7e0005
+def auc(scores, labels)->float:
+    "Area under the ROC curve of `scores` predicting boolean `labels` (NaN without both classes)."
+    from scipy.stats import rankdata
+    s, y = np.asarray(scores, dtype=float), np.asarray(labels, dtype=bool)
+    n_pos, n_neg = int(y.sum()), int((~y).sum())
+    if not n_pos or not n_neg: return float('nan')
+    r = rankdata(s)
+    return float((r[y].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+def spearman(a, b)->float:
+    "Spearman rank correlation of `a` and `b` (NaN when either is constant)."
+    from scipy.stats import spearmanr
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if a.std() == 0 or b.std() == 0: return float('nan')
+    return float(spearmanr(a, b).statistic)

@@ -16,7 +16,7 @@ from .metrics import mse
 
 # %% auto #0
 __all__ = ['SAE_VARIANTS', 'SAEConfig', 'per_member_fields', 'SAE', 'geometric_median', 'TiedSAE', 'TopKSAE', 'BatchTopKSAE',
-           'GatedSAE', 'JumpReLUSAE', 'fista_momentum', 'ListaSAE', 'make_sae', 'load_sae']
+           'GatedSAE', 'JumpReLUSAE', 'fista_momentum', 'ListaSAE', 'make_sae', 'load_sae', 'find_sae']
 
 # %% ../nbs/03_saes.ipynb #35893f66
 def _per_member(doc:str): return field(default=None, metadata={'per_member': True, 'doc': doc})
@@ -353,3 +353,12 @@ def load_sae(folder:str|Path)->SAE:
     sae = make_sae(**cfg['sae'])
     sae.load_state_dict(tensors)
     return sae
+
+# %% ../nbs/03_saes.ipynb #5b0e7a06
+def find_sae(path:str|Path)->tuple[SAE, Path]:
+    "The SAE in `path`: an SAE folder, or a run folder holding exactly one `sae/<name>/` (otherwise name that folder)."
+    p = Path(path)
+    if (p/'weights.safetensors').exists(): return load_sae(p), p
+    found = sorted(q.parent for q in p.glob('sae/*/weights.safetensors'))
+    if len(found) != 1: raise SourceUnavailableError(f"{path}: expected an SAE folder or a run folder with one sae/<name>/ folder, found {[str(f) for f in found]}")
+    return load_sae(found[0]), found[0]

@@ -204,7 +204,8 @@ def sweep(source,                  # activation source: `source(batch_size) -> [
           knob_values:dict,        # knob name -> values, e.g. {'l1_coeff': [...], 'k': [...]}; each variant takes its own
           x_eval:Tensor,           # held-out activations [n, d_in] every member is scored on
           cfg:TrainConfig,
-          run:RunDir|None=None,    # run folder: metrics.jsonl, checkpoints and weights under `<variant>_r<ratio>`
+          run:RunDir|None=None,    # run folder: metrics.jsonl, checkpoints and weights under `<prefix><variant>_r<ratio>`
+          prefix:str='',           # before each stack's name in the run folder (e.g. 'seed1_' when sweeping seeds)
           score=None,              # score(sae, x_eval) -> {column: [E] values}, extra columns
           device:str='cpu',        # 'cpu', 'cuda', or 'auto'
           seed:int=0,              # init seed of every stack
@@ -219,7 +220,7 @@ def sweep(source,                  # activation source: `source(batch_size) -> [
         d_sae = int(round(ratio * source.d_in))
         sae = make_sae(variant, d_in=source.d_in, d_sae=d_sae, members=len(values), seed=seed, **{knob: values}, **sae_kwargs).to(device)
         sae.init_b_dec(source(4096).to(device))
-        last = train(sae, source, cfg, run=run, name=f'{variant}_r{ratio:g}', progress=progress)[-1]
+        last = train(sae, source, cfg, run=run, name=f'{prefix}{variant}_r{ratio:g}', progress=progress)[-1]
         saes[(variant, ratio)] = sae.eval()
         cols = {**score_members(sae, x_eval), **(score(sae, x_eval) if score else {})}
         for e, value in enumerate(values):

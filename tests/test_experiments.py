@@ -18,6 +18,19 @@ TINY = {
     'grvae_mnist': (['-p', 'epochs', '1', '-p', 'eval_every', '1'],
                     ['test_accuracy', 'ablation_test_accuracy', 'n_train', 'n_test', 'epochs', 'source', 'unused_latents', 'blank_code_digit'],
                     ['accuracy_vs_samples', 'confusion', 'one_hot_decodes', 'reconstructions', 'unused_latents']),
+    'dict_consistency': (['-p', 'steps', '30', '-p', 'n_features', '64', '-p', 'd_in', '32', '-p', 'model', 'micro-pythia', '-p', 'n_tokens', '6000',
+                          '-p', 'seq_len', '64', '-p', 'lm_steps', '30', '-p', 'lm_batch_size', '256'],
+                         ['results', 'auc_consistency_predicts_truth', 'ensemble_mmcs', 'single_mmcs', 'lm_found_again'],
+                         ['toy_mmcs', 'toy_consistency', 'lm_found_again']),
+    'sparse_probing': (['-p', 'model', 'micro-pythia', '-p', 'n_tokens', '6000', '-p', 'seq_len', '64', '-p', 'n_per_class', '200',
+                        '-p', 'steps', '50', '-p', 'batch_size', '256', '-p', 'ks', '[1, 5]'],
+                       ['results', 'tasks', 'label_share'], ['probe_accuracy']),
+    'interp_baselines': (['-p', 'model', 'micro-pythia', '-p', 'n_tokens', '6000', '-p', 'seq_len', '64', '-p', 'steps', '50', '-p', 'batch_size', '256',
+                          '-p', 'n_directions', '8', '-p', 'train_tokens', '3000', '-p', 'test_tokens', '2000'],
+                         ['results', 'explainer'], ['scores']),
+    'feature_graph': (['-p', 'model', 'micro-pythia', '-p', 'n_tokens', '6000', '-p', 'seq_len', '64', '-p', 'steps', '50', '-p', 'batch_size', '256',
+                       '-p', 'n_later', '3', '-p', 'n_contexts', '2', '-p', 'max_sources', '4'],
+                      ['edges', 'later_latents', 'strongest_is_most_similar'], ['graph']),
     'feature_atlas': (['-p', 'model', 'micro-pythia', '-p', 'n_tokens', '6000', '-p', 'seq_len', '64', '-p', 'steps', '50', '-p', 'batch_size', '256',
                        '-p', 'n_top', '10', '-p', 'n_random', '5'],
                       ['n_latents', 'n_alive', 'n_dead', 'n_dense', 'cards', 'top_latents'], ['density', 'example_activations']),
@@ -30,7 +43,10 @@ TINY = {
 SWEEP_COLUMNS = {'variant', 'dict_ratio', 'knob', 'knob_value', 'l0', 'fvu', 'dead_frac', 'gamma'}   # every SAE experiment's rows
 RESULT_KEYS = {'toy_recovery': SWEEP_COLUMNS | {'mmcs', 'matched_mmcs', 'frac_matched_above_0_9'},
                'sae_variants': SWEEP_COLUMNS | {'mmcs'},
-               'lm_sweep': SWEEP_COLUMNS | {'method', 'ce_recovered'}}
+               'lm_sweep': SWEEP_COLUMNS | {'method', 'ce_recovered'},
+               'dict_consistency': {'data', 'l1_coeff', 'seed_a', 'seed_b', 'mmcs'},
+               'sparse_probing': {'task', 'method', 'k', 'test_accuracy'},
+               'interp_baselines': {'method', 'n_directions', 'median_score', 'ci_low', 'ci_high', 'median_auc'}}
 PROVENANCE = {'seed', 'seconds', 'sparse_nb_version', 'torch_version', 'git_commit'}
 
 def test_every_experiment_has_a_tiny_run():
@@ -111,3 +127,37 @@ def test_feature_atlas_cards_and_table(runs):
     assert data.startswith('window.ATLAS = ') and data.count('"html"') == 15
     again = sparse_nb('run', 'feature_atlas', *TINY['feature_atlas'][0], '-p', 'sae', str(run.parent.parent/'x'), '--out', runs, '--no-progress', experiments=EXPERIMENTS)
     assert again.returncode == 1 and 'expected an SAE folder or a run folder' in (Path(last_line(again.stdout))/'run.json').read_text()
+
+def test_dict_consistency_pairs(runs):
+    r = sparse_nb('run', 'dict_consistency', *TINY['dict_consistency'][0], '-p', 'seeds', '[0, 1]', '-p', 'lm', 'false', '--out', runs, '--no-progress', experiments=EXPERIMENTS)
+    assert r.returncode == 0, r.stderr[-3000:]
+    s = json.loads((Path(last_line(r.stdout))/'summary.json').read_text())
+    assert [(x['l1_coeff'], x['seed_a'], x['seed_b']) for x in s['results']] == [(0.03, 0, 1), (0.1, 0, 1), (0.3, 0, 1)]   # toy pairs only
+    assert 0 <= s['auc_consistency_predicts_truth'] <= 1 and s['lm_found_again'] == {}
+
+def test_sparse_probing_rows(runs):
+    r = sparse_nb('run', 'sparse_probing', *TINY['sparse_probing'][0], '--out', runs, '--no-progress', experiments=EXPERIMENTS)
+    assert r.returncode == 0, r.stderr[-3000:]
+    s = json.loads((Path(last_line(r.stdout))/'summary.json').read_text())
+    assert len(s['tasks']) >= 4
+    for t in s['tasks']:
+        rows = [(x['method'], x['k']) for x in s['results'] if x['task'] == t]
+        assert rows == [('sae', 1), ('sae', 5), ('pca', 1), ('pca', 5), ('raw', 32)], rows
+    assert all(0.3 <= x['test_accuracy'] <= 1 for x in s['results'])
+
+def test_interp_baselines_methods(runs):
+    r = sparse_nb('run', 'interp_baselines', *TINY['interp_baselines'][0], '--out', runs, '--no-progress', experiments=EXPERIMENTS)
+    assert r.returncode == 0, r.stderr[-3000:]
+    res = json.loads((Path(last_line(r.stdout))/'summary.json').read_text())['results']
+    assert [x['method'] for x in res] == ['sae', 'neurons', 'pca', 'ica', 'random'] and all(x['n_directions'] == 8 for x in res)
+    assert all(x['ci_low'] <= x['median_score'] <= x['ci_high'] for x in res)
+
+def test_feature_graph_edges(runs):
+    r = sparse_nb('run', 'feature_graph', *TINY['feature_graph'][0], '--out', runs, '--no-progress', experiments=EXPERIMENTS)
+    assert r.returncode == 0, r.stderr[-3000:]
+    s = json.loads((Path(last_line(r.stdout))/'summary.json').read_text())
+    assert s['edges'] and {e['dst'] for e in s['edges']} <= set(s['later_latents'])
+    assert all(set(e) == {'src', 'dst', 'effect', 'cosine'} and e['effect'] <= 1 + 1e-6 and -1 <= e['cosine'] <= 1 for e in s['edges'])
+    per_dst = {}
+    for e in s['edges']: per_dst[e['dst']] = per_dst.get(e['dst'], 0) + 1
+    assert max(per_dst.values()) <= 3                                       # top_edges per later latent
