@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from typing import Protocol
 from .core import *
 from .metrics import mcs, auc, spearman
-from .saes import make_sae
+from .saes import make_sae, find_sae
 from .train import cached_train, TrainConfig
-from .activations import hook_activations
+from .lm import load_model, load_corpus
+from .activations import hook_activations, cached_harvest, ActivationStore, StoreSource
 
 # %% auto #0
 __all__ = ['PROPERTIES', 'cross_mcs', 'found_again', 'agreed_latents', 'default_dictionary', 'lm_dictionary', 'row_properties',
@@ -51,9 +52,6 @@ def lm_dictionary(model:str='tiny-pythia', hook:str='blocks.1.hook_resid_post', 
                   seed:int=0, device:str='cpu', **kwargs # more `default_dictionary` arguments (steps, batch_size, ...)
                  )->tuple:
     "What the LM experiments start from: `(model, store, source, dictionary, its folder)`, every piece cached."
-    from sparse_nb.lm import load_model, load_corpus
-    from sparse_nb.activations import cached_harvest, ActivationStore, StoreSource
-    from sparse_nb.saes import find_sae
     lm = load_model(model)
     store = ActivationStore(cached_harvest(lm, hook, load_corpus(corpus)['text'], n_tokens, [model, corpus], seq_len=seq_len, seed=seed), hook)
     src = StoreSource(store, seed=seed)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_interp.ipynb #a7000003
 from __future__ import annotations
-import html, math
+import html
 from pathlib import Path
 
 import numpy as np

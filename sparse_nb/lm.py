@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_lm.ipynb #03e8b37d
 from __future__ import annotations
-import ast, hashlib, importlib.metadata, importlib.util, json, math, os, shutil, sys, sysconfig, time, warnings
+import ast, hashlib, importlib.metadata, importlib.util, json, math, os, sys, sysconfig, time, warnings
 from dataclasses import dataclass, asdict
 from pathlib import Path
 
