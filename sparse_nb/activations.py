@@ -125,12 +125,15 @@ def held_out_rows(tokenizer, texts, n_tokens:int, eval_tokens:int, seq_len:int=1
 # %% ../nbs/06_activations.ipynb #942b4b18
 class ActivationStore:
     "One hook of a harvest folder: metadata, chunk files, and readers."
-    def __init__(self, folder:str|Path, hook:str|None=None):
+    def __init__(self, folder:str|Path, hook:str|None=None,
+                 model:str|None=None):  # the model the caller expects the store to come from (checked against meta.json)
         self.folder = Path(folder)
         if not (self.folder/'meta.json').exists(): raise SourceUnavailableError(f"{self.folder} is not an activation store (no meta.json)")
         self.meta = load_json(self.folder/'meta.json')
+        if model is not None and self.meta['model_id'] != model:
+            raise ParameterError(f"{self.folder} was harvested from model {self.meta['model_id']!r}, not the requested {model!r}")
         self.hook = hook or self.meta['hooks'][0]
-        if self.hook not in self.meta['hooks']: raise ParameterError(f"store has hooks {self.meta['hooks']}, not {self.hook!r}")
+        if self.hook not in self.meta['hooks']: raise ParameterError(f"{self.folder} has hooks {self.meta['hooks']}, not the requested {self.hook!r}")
         self.paths = [_chunk_path(self.folder, self.hook, i) for i in range(self.meta['n_chunks'])]
         absent = [p.name for p in self.paths if not p.exists()]
         if absent: raise SourceUnavailableError(f"{self.folder}: harvest incomplete, {len(absent)} chunk(s) missing; rerun `harvest` to resume")
@@ -143,8 +146,11 @@ class ActivationStore:
 
 # %% ../nbs/06_activations.ipynb #ce75e71f
 def _table(path:Path):
+    "The Arrow table of a chunk file; a cut or corrupt one raises `ParameterError` naming it."
     from datasets import Dataset
-    return Dataset.from_file(str(path)).data.table
+    try: return Dataset.from_file(str(path)).data.table
+    except Exception as e:
+        raise ParameterError(f"{path} is not a readable Arrow chunk ({type(e).__name__}); expected a complete chunk: delete it and rerun the harvest, which rewrites only missing chunks") from None
 
 @patch
 def chunk(self:ActivationStore, i:int)->Tensor:

@@ -24,6 +24,7 @@ def _parser()->argparse.ArgumentParser:
     r.add_argument('-f', '--params-file', metavar='YAML', help='YAML file of parameters (-p wins over it)')
     r.add_argument('--out', metavar='DIR', help='root of run folders: DIR/<experiment>/<run_id> (default runs/)')
     r.add_argument('--all', action='store_true', help='run every experiment at its defaults')
+    r.add_argument('--resume', metavar='RUN', help='continue the interrupted run in folder RUN (same notebook, params and folder)')
     r.add_argument('--no-progress', action='store_true', help='hide the per-cell progress bar')
     d = sub.add_parser('docs', help='build the site: a Jupyter Book (default) or nbdev_docs with Quarto')
     d.add_argument('--builder', choices=['book', 'quarto'], default='book', help="'book' (Jupyter Book, offline; default) or 'quarto' (nbdev_docs, needs quarto)")
@@ -53,19 +54,21 @@ def _report(res:RunResult)->None:
     status = 'ok' if res.ok else f'FAILED ({res.error})'
     print(f"{res.experiment}: {status} in {res.seconds:.1f}s", file=sys.stderr)
 
+def _jobs(args)->list:
+    "The (experiment, parameters) pairs `run` asked for."
+    if args.all == bool(args.name): raise ParameterError("give an experiment name, --all or --resume RUN")
+    if not args.all: return [(find_experiment(args.name, args.experiments), _given_params(args))]   # run_experiment validates before any compute
+    if args.param or args.params_file: raise ParameterError("--all runs defaults; -p/-f need one experiment name")
+    return [(e, {}) for e in list_experiments(args.experiments)]
+
 def cmd_run(args)->int:
-    "Run one experiment, or all of them at their defaults."
-    if args.all == bool(args.name): raise ParameterError("give an experiment name or --all (not both)")
-    if args.all:
-        if args.param or args.params_file: raise ParameterError("--all runs defaults; -p/-f need one experiment name")
-        jobs = [(e, {}) for e in list_experiments(args.experiments)]
-    else:
-        exp = find_experiment(args.name, args.experiments)
-        jobs = [(exp, _given_params(args))]          # run_experiment validates before any compute
+    "Run one experiment, or all of them at their defaults, or continue an interrupted run."
+    if args.resume and (args.name or args.all or args.param or args.params_file):
+        raise ParameterError("--resume RUN takes no experiment, --all, -p or -f: RUN's own params.json is used")
     results = []
-    for exp, params in jobs:
-        results.append(run_experiment(exp, params, runs_root=args.out, progress=not args.no_progress))
-        _report(results[-1])                                   # as each finishes
+    for exp, params in ([(None, None)] if args.resume else _jobs(args)):
+        res = resume_run(args.resume, not args.no_progress) if args.resume else run_experiment(exp, params, runs_root=args.out, progress=not args.no_progress)
+        results.append(res); _report(res)                      # as each finishes
     for r in results: print(r.path)
     return 0 if all(r.ok for r in results) else 1
 

@@ -14,10 +14,10 @@ from safetensors.torch import save_file, load_file
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['FORMAT_VERSION', 'SparseNBError', 'ParameterError', 'SourceUnavailableError', 'seed_everything', 'default_device',
-           'progress_bar', 'atomic_write', 'to_jsonable', 'save_json', 'load_json', 'save_tensors', 'load_tensors',
-           'cache_root', 'publish_dir', 'find_repo_root', 'default_runs_root', 'new_run_id', 'RunDir', 'git_commit',
-           'provenance', 'log_axis', 'open_run']
+__all__ = ['FORMAT_VERSION', 'SparseNBError', 'ParameterError', 'SourceUnavailableError', 'NonFiniteError', 'seed_everything',
+           'default_device', 'progress_bar', 'atomic_write', 'to_jsonable', 'save_json', 'load_json', 'save_tensors',
+           'read_safetensors', 'load_tensors', 'cache_root', 'publish_dir', 'find_repo_root', 'default_runs_root',
+           'new_run_id', 'RunDir', 'git_commit', 'provenance', 'log_axis', 'open_run']
 
 # %% ../nbs/00_core.ipynb #d60939c4
 class SparseNBError(Exception):
@@ -28,6 +28,9 @@ class ParameterError(SparseNBError, ValueError):
 
 class SourceUnavailableError(SparseNBError, FileNotFoundError):
     "A requested data set, model or file cannot be found or reached."
+
+class NonFiniteError(SparseNBError, FloatingPointError):
+    "A loss turned NaN or infinite during training (a bad batch, or a diverging run)."
 
 # %% ../nbs/00_core.ipynb #6c7fbc92
 def seed_everything(seed:int # one seed for python, numpy and torch
@@ -93,19 +96,35 @@ def load_json(path:str|Path):
 # %% ../nbs/00_core.ipynb #3cb76d89
 FORMAT_VERSION = 1
 
+def _staged(path:Path)->Path:
+    "A fresh temporary file beside `path`, to be renamed over it once written."
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp'); os.close(fd)
+    return Path(tmp)
+
 def save_tensors(folder:str|Path, # checkpoint folder, created if missing
                  tensors:dict,     # name -> tensor
                  cfg:dict|None=None # JSON-serialisable config saved beside the weights
                 )->Path:
-    "Save `tensors` as `weights.safetensors` and `cfg` as `cfg.json` in `folder`, atomically."
+    "Save `tensors` as `weights.safetensors` and `cfg` as `cfg.json` in `folder`: both written in full before either replaces the old pair."
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
     flat = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix='.weights.', suffix='.tmp'); os.close(fd)
-    save_file(flat, tmp); os.replace(tmp, folder/'weights.safetensors')
-    save_json(folder/'cfg.json', {'format_version': FORMAT_VERSION, **(cfg or {})})
+    w, c = _staged(folder/'weights.safetensors'), _staged(folder/'cfg.json')
+    try:
+        save_file(flat, w)
+        c.write_text(json.dumps(to_jsonable({'format_version': FORMAT_VERSION, **(cfg or {})}), indent=2) + '\n')
+        os.replace(w, folder/'weights.safetensors'); os.replace(c, folder/'cfg.json')
+    finally:
+        w.unlink(missing_ok=True); c.unlink(missing_ok=True)
     return folder
 
 # %% ../nbs/00_core.ipynb #840fd6d9
+def read_safetensors(path:str|Path, device:str|torch.device='cpu')->dict:
+    "The tensors of a safetensors file; a missing one raises `SourceUnavailableError`, a corrupt or cut one `ParameterError`."
+    path = Path(path)
+    if not path.exists(): raise SourceUnavailableError(f"{path} not found")
+    try: return load_file(path, device=str(device))
+    except Exception as e: raise ParameterError(f"{path} is not a readable safetensors file ({type(e).__name__}: {e}); expected a complete file, e.g. rewrite it") from None
+
 def load_tensors(folder:str|Path, # folder written by `save_tensors`
                  device:str|torch.device='cpu'
                 )->tuple[dict, dict]: # (tensors, cfg)
@@ -116,7 +135,7 @@ def load_tensors(folder:str|Path, # folder written by `save_tensors`
     cfg = load_json(folder/'cfg.json')
     if cfg.get('format_version', 0) > FORMAT_VERSION:
         raise ParameterError(f"{folder} has format_version {cfg['format_version']}; this sparse_nb reads <= {FORMAT_VERSION}")
-    return load_file(folder/'weights.safetensors', device=str(device)), cfg
+    return read_safetensors(folder/'weights.safetensors', device), cfg
 
 # %% ../nbs/00_core.ipynb #1e0c7a07
 def cache_root()->Path:

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Protocol
 from .core import *
 from .metrics import mcs, auc, spearman
-from .saes import make_sae, find_sae
+from .saes import make_sae
+from .formats import find_sae
 from .train import cached_train, TrainConfig
 from .lm import load_model, load_corpus
 from .activations import hook_activations, cached_harvest, ActivationStore, StoreSource

@@ -14,7 +14,7 @@ from .core import *
 # %% auto #0
 __all__ = ['RESERVED_PARAMS', 'experiments_dir', 'Param', 'parse_params', 'Experiment', 'parameters_cell', 'load_experiment',
            'list_experiments', 'find_experiment', 'parse_value', 'load_params_file', 'check_params', 'RunResult',
-           'run_experiment', 'latest_run']
+           'run_experiment', 'resume_run', 'latest_run']
 
 # %% ../nbs/10_experiments.ipynb #92123332
 def experiments_dir()->Path:
@@ -25,7 +25,7 @@ def experiments_dir()->Path:
     return root/'nbs'/'experiments'
 
 # %% ../nbs/10_experiments.ipynb #e5e43303
-RESERVED_PARAMS = ('run_dir',)
+RESERVED_PARAMS = ('run_dir', 'resume')   # set by the runner, never by users
 
 @dataclass
 class Param:
@@ -139,22 +139,15 @@ class RunResult:
     "Where a run went and whether it finished."
     experiment:str; path:Path; ok:bool; seconds:float; error:str|None=None
 
-def run_experiment(exp:Experiment|str,     # an Experiment, a name, or a notebook path
-                   params:dict|None=None,  # parameter overrides
-                   runs_root:str|Path|None=None, # default `default_runs_root()`
-                   progress:bool=True      # papermill's cell progress bar
-                  )->RunResult:
-    "Execute an experiment notebook into a new run folder."
+def _execute(exp:Experiment, rd:RunDir, given:dict, progress:bool, resume:bool=False)->RunResult:
+    "Execute `exp`'s notebook into `rd` with the parameters `given` (and `resume = True` if asked); record the outcome in `run.json`."
     import papermill as pm
-    exp = exp if isinstance(exp, Experiment) else find_experiment(exp)
-    given = check_params(exp, params or {})
-    rd = RunDir.create(exp.name, root=runs_root)
-    rd.write_params({**{k: p.default for k, p in exp.user_params.items()}, **given})
     save_json(rd.path/'run.json', {'experiment': exp.name, 'notebook': exp.path, 'status': 'running'})
     t0, error, env_before = time.time(), None, os.environ.get('SPARSE_NB_PROGRESS')
     os.environ['SPARSE_NB_PROGRESS'] = 'terminal' if progress else '0'   # inherited by the kernel
+    injected = {**given, 'run_dir': str(rd.path.resolve()), **({'resume': True} if resume else {})}
     try:
-        pm.execute_notebook(exp.path, rd.path/f'{exp.name}.ipynb', parameters={**given, 'run_dir': str(rd.path.resolve())},
+        pm.execute_notebook(exp.path, rd.path/f'{exp.name}.ipynb', parameters=injected,
                             cwd=rd.path, progress_bar=progress, extra_arguments=['--IPKernelApp.log_level=ERROR'])  # no kernel start-up warnings
     except Exception as e: error = f"{type(e).__name__}: {e}"
     finally:
@@ -162,8 +155,30 @@ def run_experiment(exp:Experiment|str,     # an Experiment, a name, or a noteboo
         else: os.environ['SPARSE_NB_PROGRESS'] = env_before
     res = RunResult(exp.name, rd.path, error is None, time.time() - t0, error)
     save_json(rd.path/'run.json', {'experiment': exp.name, 'notebook': exp.path, 'status': 'ok' if res.ok else 'failed',
-                                   'seconds': round(res.seconds, 2), 'error': error})
+                                   'seconds': round(res.seconds, 2), 'error': error, **({'resumed': True} if resume else {})})
     return res
+
+def run_experiment(exp:Experiment|str,     # an Experiment, a name, or a notebook path
+                   params:dict|None=None,  # parameter overrides
+                   runs_root:str|Path|None=None, # default `default_runs_root()`
+                   progress:bool=True      # papermill's cell progress bar
+                  )->RunResult:
+    "Execute an experiment notebook into a new run folder."
+    exp = exp if isinstance(exp, Experiment) else find_experiment(exp)
+    given = check_params(exp, params or {})
+    rd = RunDir.create(exp.name, root=runs_root)
+    rd.write_params({**{k: p.default for k, p in exp.user_params.items()}, **given})
+    return _execute(exp, rd, given, progress)
+
+# %% ../nbs/10_experiments.ipynb #7e5a0002
+def resume_run(run_folder:str|Path, progress:bool=True)->RunResult:
+    "Continue the run in `run_folder` that a crash interrupted: re-execute its notebook there with `resume = True`."
+    rd_path = Path(run_folder)
+    if not (rd_path/'run.json').exists(): raise SourceUnavailableError(f"{rd_path}/run.json not found: expected a run folder made by `sparse_nb run`")
+    info, rd = load_json(rd_path/'run.json'), RunDir(rd_path)
+    exp = load_experiment(info['notebook']) if Path(info['notebook']).exists() else find_experiment(info['experiment'])
+    if 'resume' not in exp.params: raise ParameterError(f"experiment {exp.name!r} cannot resume: its parameters cell has no `resume = False`")
+    return _execute(exp, rd, check_params(exp, rd.read('params') or {}), progress, resume=True)
 
 # %% ../nbs/10_experiments.ipynb #94277062
 def latest_run(name:str, runs_root:str|Path|None=None, ok_only:bool=True)->Path|None:

@@ -66,7 +66,7 @@ def build_docstring_corpus(packages:tuple=DOC_PACKAGES, min_chars:int=40, progre
 def load_corpus(name:str=DEFAULT_CORPUS, # 'python-docstrings', a local file/folder, or a hub data set name
                 split:str='train', progress:bool=True):
     "A text corpus as a `datasets.Dataset` with a `text` column."
-    from datasets import load_dataset, load_from_disk
+    from datasets import load_from_disk
     from datasets.utils import logging as ds_logging
     ds_logging.enable_progress_bar() if progress else ds_logging.disable_progress_bar()
     if name == DEFAULT_CORPUS:
@@ -76,15 +76,27 @@ def load_corpus(name:str=DEFAULT_CORPUS, # 'python-docstrings', a local file/fol
             build_docstring_corpus(progress=progress).save_to_disk(str(tmp))
             publish_dir(tmp, folder)
         return load_from_disk(str(folder))
+    return _with_texts(_load_other_corpus(name, split), name)
+
+def _load_other_corpus(name:str, split:str):
+    "A corpus from a local file or folder, or from the hub."
+    from datasets import load_dataset, load_from_disk
     p = Path(name)
     if p.is_dir(): return load_from_disk(str(p))
     if p.is_file():
         kind = {'.txt': 'text', '.text': 'text', '.jsonl': 'json', '.json': 'json'}.get(p.suffix)
         if kind is None: raise ParameterError(f"{p}: a corpus file must be .txt, .jsonl or .json")
+        if p.stat().st_size == 0: raise ParameterError(f"corpus {name!r} is an empty file; expected at least one text")
         return load_dataset(kind, data_files=str(p), split='train')
     try: return load_dataset(name, split=split)
     except Exception as e:
         raise SourceUnavailableError(f"could not load corpus {name!r} ({type(e).__name__}): use {DEFAULT_CORPUS!r}, a local .txt/.jsonl file or a saved dataset folder") from None
+
+def _with_texts(ds, name:str):
+    "`ds` itself, once it is known to hold a non-empty `text` column."
+    if 'text' not in ds.column_names: raise ParameterError(f"corpus {name!r} has columns {ds.column_names}; expected a 'text' column")
+    if not any(t.strip() for t in ds['text'][:10_000]): raise ParameterError(f"corpus {name!r} holds {len(ds)} rows but no text; expected at least one non-empty text")
+    return ds
 
 def corpus_stats(ds)->dict:
     "Size of a corpus: texts, characters, megabytes of UTF-8."

@@ -16,7 +16,7 @@ from .metrics import mse
 
 # %% auto #0
 __all__ = ['SAE_VARIANTS', 'SAEConfig', 'per_member_fields', 'SAE', 'geometric_median', 'TiedSAE', 'TopKSAE', 'BatchTopKSAE',
-           'GatedSAE', 'JumpReLUSAE', 'fista_momentum', 'ListaSAE', 'make_sae', 'load_sae', 'find_sae']
+           'GatedSAE', 'JumpReLUSAE', 'fista_momentum', 'ListaSAE', 'make_sae']
 
 # %% ../nbs/03_saes.ipynb #35893f66
 def _per_member(doc:str): return field(default=None, metadata={'per_member': True, 'doc': doc})
@@ -46,6 +46,11 @@ class SAEConfig:
             setattr(self, name, v)
         if self.d_in < 1 or self.d_sae < 1 or self.members < 1:
             raise ParameterError(f"d_in, d_sae and members must be >= 1, got {self.d_in}, {self.d_sae}, {self.members}")
+        for name in ('l1_coeff', 'l0_coeff'):
+            bad = [v for v in getattr(self, name) or [] if not v >= 0]
+            if bad: raise ParameterError(f"{name} must be >= 0, got {bad[0]!r}")
+        bad = [v for v in self.k or [] if not (isinstance(v, int) and 1 <= v <= self.d_sae)]
+        if bad: raise ParameterError(f"k must be an integer in [1, d_sae={self.d_sae}], got {bad[0]!r}")
         if self.k_aux is None: self.k_aux = max(self.d_in // 2, 1)
     @property
     def dict_ratio(self)->float: return self.d_sae / self.d_in
@@ -101,8 +106,15 @@ _register(SAE)
 
 # %% ../nbs/03_saes.ipynb #ff96f557
 @patch
+def check_input(self:SAE, x:Tensor)->Tensor:
+    "`x` itself, once its last axis is known to be `d_in` wide."
+    if x.shape[-1] != self.cfg.d_in: raise ParameterError(f"activations of width {x.shape[-1]} (shape {list(x.shape)}) given to an SAE with d_in={self.cfg.d_in}")
+    return x
+
+@patch
 def pre_acts(self:SAE, x:Tensor)->Tensor:
     "`(x - b_dec) @ W_enc + b_enc`: `[E, batch, d_sae]`."
+    x = self.check_input(x)
     return (x - self.b_dec[:, None]) @ self.W_enc + self.b_enc[:, None]
 
 @patch
@@ -328,7 +340,7 @@ class ListaSAE(SAE):
         if self.cfg.fista: self.register_buffer('rho', rho)
         else: self.rho = nn.Parameter(rho)
     def encode(self, x):
-        xc = x - self.b_dec[:, None]                        # [E, batch, d_in]
+        xc = self.check_input(x) - self.b_dec[:, None]     # [E, batch, d_in]
         c = y = xc.new_zeros(xc.shape[:-1] + (self.cfg.d_sae,))
         for t in range(self.cfg.n_iter):
             c_new = torch.relu(y + (xc - y @ self.W_dec) @ self.W_enc + self.b_enc[:, None])
@@ -343,22 +355,5 @@ def make_sae(variant:str='relu', **kwargs)->SAE:
 
 @patch
 def save(self:SAE, folder:str|Path)->Path:
-    "Write `cfg.json` and `weights.safetensors` into `folder`."
+    "Write `cfg.json` and `weights.safetensors` into `folder` (read back by `formats.load_sae`)."
     return save_tensors(folder, self.state_dict(), {'sae': asdict(self.cfg)})
-
-def load_sae(folder:str|Path)->SAE:
-    "Load an SAE stack written by `SAE.save`."
-    tensors, cfg = load_tensors(folder)
-    if 'sae' not in cfg: raise ParameterError(f"{folder}/cfg.json is not an SAE config (no 'sae' key)")
-    sae = make_sae(**cfg['sae'])
-    sae.load_state_dict(tensors)
-    return sae
-
-# %% ../nbs/03_saes.ipynb #5b0e7a06
-def find_sae(path:str|Path)->tuple[SAE, Path]:
-    "The SAE in `path`: an SAE folder, or a run folder holding exactly one `sae/<name>/` (otherwise name that folder)."
-    p = Path(path)
-    if (p/'weights.safetensors').exists(): return load_sae(p), p
-    found = sorted(q.parent for q in p.glob('sae/*/weights.safetensors'))
-    if len(found) != 1: raise SourceUnavailableError(f"{path}: expected an SAE folder or a run folder with one sae/<name>/ folder, found {[str(f) for f in found]}")
-    return load_sae(found[0]), found[0]

@@ -14,6 +14,7 @@ from torch import Tensor
 from .core import *
 from .metrics import l0, fvu, gamma
 from .saes import *
+from .formats import load_sae
 
 # %% auto #0
 __all__ = ['TrainConfig', 'lr_factor', 'sparsity_scale', 'update_since_fired', 'resample_dead', 'save_checkpoint',
@@ -32,13 +33,14 @@ class TrainConfig:
     resample_every:int=0       # Anthropic-style resampling of dead latents every N steps (0: never)
     resample_until:float=0.5   # ... only during this fraction of training
     log_every:int|None=None    # metrics row every N steps (default: 40 rows per run)
-    checkpoint_every:int=0     # checkpoint every N steps (0: only at the end, if a run folder is given)
+    checkpoint_every:int|None=None # with a run folder: checkpoint every N steps and at the end (default: 10 per run; 0: never)
     seed:int=0
     def __post_init__(self):
         if self.steps < 1 or self.batch_size < 1: raise ParameterError(f"steps and batch_size must be >= 1, got {self.steps}, {self.batch_size}")
         if self.dead_window is None: self.dead_window = 100 * self.batch_size
         if self.lr_decay_steps is None: self.lr_decay_steps = self.steps // 5
         if self.log_every is None: self.log_every = max(self.steps // 40, 1)
+        if self.checkpoint_every is None: self.checkpoint_every = max(self.steps // 10, 1)
         self.betas = tuple(self.betas)
 
 # %% ../nbs/04_train.ipynb #73225940
@@ -94,13 +96,17 @@ def _load_optim(opt:torch.optim.Optimizer, tensors:dict, meta:dict):
 def save_checkpoint(folder:Path, step:int, sae:SAE, opt, since:Tensor, gen:torch.Generator, source, cfg:TrainConfig)->Path:
     "Write `folder/ckpt-<step>` and point `folder/LATEST` at it."
     ck = folder/f'ckpt-{step}'
-    sae.save(ck)
-    t, meta = _optim_tensors(opt)
-    save_tensors(ck/'optim', t, meta)
-    state = {'since_fired': since, 'gen': gen.get_state()}
-    if hasattr(source, 'state_dict'): state.update({f'source.{k}': v for k, v in source.state_dict().items()})
-    save_tensors(ck/'state', state, {'step': step, 'train': asdict(cfg)})
-    atomic_write(folder/'LATEST', ck.name)
+    try:
+        sae.save(ck)
+        t, meta = _optim_tensors(opt)
+        save_tensors(ck/'optim', t, meta)
+        state = {'since_fired': since, 'gen': gen.get_state()}
+        if hasattr(source, 'state_dict'): state.update({f'source.{k}': v for k, v in source.state_dict().items()})
+        save_tensors(ck/'state', state, {'step': step, 'train': asdict(cfg)})
+        atomic_write(folder/'LATEST', ck.name)
+    except BaseException:
+        if latest_checkpoint(folder) != ck: shutil.rmtree(ck, ignore_errors=True)   # no half-written checkpoint left behind
+        raise
     for old in folder.glob('ckpt-*'):
         if old != ck: shutil.rmtree(old, ignore_errors=True)
     return ck
@@ -119,9 +125,27 @@ def _metrics_row(step:int, sae:SAE, x:Tensor, f:Tensor, parts:dict, since:Tensor
         row.update({f'loss_{k}': v for k, v in parts.items() if k != 'mse'})   # prefixed: never shadows a metric
     return {k: to_jsonable(v.detach() if torch.is_tensor(v) else v) for k, v in row.items()}
 
-def _truncate_log(run:RunDir, last_step:int):
-    rows = [r for r in run.metrics() if r['step'] <= last_step]
+def _truncate_log(run:RunDir, name:str, last_step:int)->list[dict]:
+    "Drop stack `name`'s rows logged after `last_step` (other stacks' rows stay); return its rows kept."
+    rows = [r for r in run.metrics() if r.get('sae') != name or r['step'] <= last_step]
     atomic_write(run.path/'metrics.jsonl', ''.join(json.dumps(r) + '\n' for r in rows))
+    return [r for r in rows if r.get('sae') == name]
+
+def _check_same_config(saved:dict, cfg:TrainConfig, ck:Path):
+    "Raise `ParameterError` if a checkpoint was written under another `TrainConfig`."
+    now = to_jsonable(asdict(cfg))
+    diff = {k: (saved.get(k), v) for k, v in now.items() if saved.get(k) != v}
+    if diff: raise ParameterError(f"{ck} was written with other training settings: " + ', '.join(f"{k}={a!r} there, {b!r} now" for k, (a, b) in diff.items())
+                                  + "; expected the same TrainConfig to resume")
+
+def _check_finite(bad_at:Tensor, ck_dir:Path|None):
+    "Raise `NonFiniteError` naming the first step and member whose loss was not finite (`bad_at [E]`, -1: none)."
+    if bool((bad_at < 0).all()): return
+    e = int(torch.where(bad_at >= 0, bad_at, bad_at.max() + 1).argmin())
+    last = latest_checkpoint(ck_dir) if ck_dir else None
+    raise NonFiniteError(f"loss of member {e} is NaN or infinite at step {int(bad_at[e])} (members affected: {(bad_at >= 0).nonzero()[:, 0].tolist()}); "
+                         f"expected finite activations and loss: check the batch for NaN/inf or lower lr. Training stopped; "
+                         + (f"the last good checkpoint is {last}" if last else "no checkpoint was written"))
 
 # %% ../nbs/04_train.ipynb #1e1de1f4
 def train(sae:SAE,              # the stack to train (modified in place)
@@ -140,15 +164,17 @@ def train(sae:SAE,              # the stack to train (modified in place)
     opt = torch.optim.Adam(sae.parameters(), lr=cfg.lr, betas=cfg.betas)
     device = sae.W_dec.device
     since = torch.zeros(sae.members, sae.cfg.d_sae, dtype=torch.long, device=device)
+    bad_at = torch.full((sae.members,), -1, dtype=torch.long, device=device)   # first step each member's loss was not finite
     ck_dir, start, history = (run.path/'checkpoints'/name if run else None), 0, []
     if resume:
         ck = latest_checkpoint(ck_dir) if ck_dir else None
         if ck is None: raise SourceUnavailableError(f"no checkpoint to resume under {ck_dir}")
         sae.load_state_dict(load_tensors(ck)[0]); _load_optim(opt, *load_tensors(ck/'optim'))
         state, meta = load_tensors(ck/'state')
+        _check_same_config(meta['train'], cfg, ck)
         since, start = state['since_fired'].to(device), meta['step']; gen.set_state(state['gen'])
         if hasattr(source, 'load_state_dict'): source.load_state_dict({k[7:]: v for k, v in state.items() if k.startswith('source.')})
-        _truncate_log(run, start - 1); history = run.metrics()
+        history = _truncate_log(run, name, start - 1)
     bar = progress_bar(range(start, cfg.steps), desc=f'train {sae.cfg.variant} x{sae.members}', disable=not progress, initial=start, total=cfg.steps)
     for step in bar:
         lr = cfg.lr * lr_factor(step, cfg)
@@ -158,19 +184,22 @@ def train(sae:SAE,              # the stack to train (modified in place)
         dead = dead if dead.any() else None
         f = sae.encode(x)
         total, parts = sae.loss(x, dead=dead, sparsity_scale=sparsity_scale(step, cfg), f=f)
+        bad_at = torch.where((bad_at < 0) & ~torch.isfinite(sum(parts.values())), step, bad_at)   # no host sync: checked below
         opt.zero_grad(set_to_none=True); total.backward(); sae.before_step(); opt.step(); sae.after_step()
         f = f.detach()
         since = update_since_fired(since, f)
         if cfg.resample_every and (step + 1) % cfg.resample_every == 0 and step < cfg.resample_until * cfg.steps:
             resample_dead(sae, source(cfg.batch_size * 4).to(device), since >= cfg.dead_window, opt, gen)
             since = torch.where(since >= cfg.dead_window, torch.zeros_like(since), since)
-        if step % cfg.log_every == 0 or step == cfg.steps - 1:
-            row = _metrics_row(step, sae, x, f, parts, since, cfg, lr)
+        log_now, last = step % cfg.log_every == 0, step == cfg.steps - 1
+        ck_now = ck_dir and cfg.checkpoint_every and ((step + 1) % cfg.checkpoint_every == 0 or last)
+        if log_now or last or ck_now: _check_finite(bad_at, ck_dir)
+        if log_now or last:
+            row = {'sae': name, **_metrics_row(step, sae, x, f, parts, since, cfg, lr)}
             history.append(row)
             if run: run.log(**row)
             bar.set_postfix(l0=f"{sum(row['l0']) / len(row['l0']):.1f}", fvu=f"{sum(row['fvu']) / len(row['fvu']):.3f}")
-        if ck_dir and cfg.checkpoint_every and (step + 1) % cfg.checkpoint_every == 0:
-            save_checkpoint(ck_dir, step + 1, sae, opt, since, gen, source, cfg)
+        if ck_now: save_checkpoint(ck_dir, step + 1, sae, opt, since, gen, source, cfg)
         if callback: callback(step, sae)
     if run: sae.save(run.path/'sae'/name)
     return history
@@ -210,6 +239,7 @@ def sweep(source,                  # activation source: `source(batch_size) -> [
           device:str='cpu',        # 'cpu', 'cuda', or 'auto'
           seed:int=0,              # init seed of every stack
           progress:bool=True,
+          resume:bool=False,       # continue the stacks of `run` a crash interrupted; reload those that finished
           **sae_kwargs             # more `SAEConfig` fields (e.g. threshold_init)
          )->SweepResult:
     "Train one stack per (variant, dict_ratio) over `source` and score every member on `x_eval`."
@@ -219,8 +249,7 @@ def sweep(source,                  # activation source: `source(batch_size) -> [
     for variant, ratio, knob, values in groups:
         d_sae = int(round(ratio * source.d_in))
         sae = make_sae(variant, d_in=source.d_in, d_sae=d_sae, members=len(values), seed=seed, **{knob: values}, **sae_kwargs).to(device)
-        sae.init_b_dec(source(4096).to(device))
-        last = train(sae, source, cfg, run=run, name=f'{prefix}{variant}_r{ratio:g}', progress=progress)[-1]
+        last = _train_stack(sae, source, cfg, run, f'{prefix}{variant}_r{ratio:g}', resume, progress)
         saes[(variant, ratio)] = sae.eval()
         cols = {**score_members(sae, x_eval), **(score(sae, x_eval) if score else {})}
         for e, value in enumerate(values):
@@ -228,6 +257,18 @@ def sweep(source,                  # activation source: `source(batch_size) -> [
                              dead_frac=last['dead_frac'][e], dead_window_tokens=cfg.dead_window,
                              **{k: float(v[e]) for k, v in cols.items()}))
     return SweepResult(pd.DataFrame(rows), saes)
+
+def _train_stack(sae:SAE, source, cfg:TrainConfig, run:RunDir|None, name:str, resume:bool, progress:bool)->dict:
+    "Train `sae` as stack `name` (continuing it, or reloading it if it had finished, when `resume`); its last metrics row."
+    ck = latest_checkpoint(run.path/'checkpoints'/name) if resume and run else None
+    if ck is None:
+        sae.init_b_dec(source(4096).to(sae.W_dec.device))
+        return train(sae, source, cfg, run=run, name=name, progress=progress)[-1]
+    state, meta = load_tensors(ck/'state')
+    if meta['step'] < cfg.steps: return train(sae, source, cfg, run=run, name=name, resume=True, progress=progress)[-1]
+    sae.load_state_dict(load_tensors(ck)[0]); sae.save(run.path/'sae'/name)   # finished before the crash
+    if hasattr(source, 'load_state_dict'): source.load_state_dict({k[7:]: v for k, v in state.items() if k.startswith('source.')})
+    return [r for r in run.metrics() if r.get('sae') == name][-1]
 
 # %% ../nbs/04_train.ipynb #6c0e7a10
 def cached_train(make, # builds the untrained SAE: `make() -> SAE`

@@ -53,18 +53,39 @@ def test_every_experiment_has_a_tiny_run():
     names = sorted(p.stem for p in EXPERIMENTS.glob('*.ipynb'))
     assert names == sorted(TINY), f"add tiny parameters for {set(names) ^ set(TINY)}"
 
-@pytest.mark.parametrize('name', sorted(TINY))
-def test_experiment_runs_at_tiny_scale(name, runs):
-    params, keys, figures = TINY[name]
-    r = sparse_nb('run', name, *params, '--out', runs, '--no-progress', experiments=EXPERIMENTS, timeout=900)
+def run_tiny(name:str, runs:Path)->Path:
+    "Run experiment `name` at its tiny parameters into `runs`; its run folder."
+    r = sparse_nb('run', name, *TINY[name][0], '--out', runs, '--no-progress', experiments=EXPERIMENTS, timeout=900)
     assert r.returncode == 0, r.stderr[-3000:]
-    run = Path(last_line(r.stdout))
+    return Path(last_line(r.stdout))
+
+@pytest.fixture(scope='module')
+def tiny_runs(tmp_path_factory):
+    "Each experiment's first tiny run, made on first use and shared by the tests below."
+    root, done = tmp_path_factory.mktemp('tiny_runs'), {}
+    def get(name):
+        if name not in done: done[name] = run_tiny(name, root)
+        return done[name]
+    return get
+
+@pytest.mark.parametrize('name', sorted(TINY))
+def test_experiment_runs_at_tiny_scale(name, tiny_runs):
+    params, keys, figures = TINY[name]
+    run = tiny_runs(name)
     summary = json.loads((run/'summary.json').read_text())
     for k in [*keys, *PROVENANCE]: assert k in summary, k
     assert summary['seed'] == 0 and summary['git_commit'] and summary['seconds'] > 0
     for f in figures: assert (run/'figures'/f'{f}.png').stat().st_size > 1000, f
     for row in summary.get('results', []) if name in RESULT_KEYS else []: assert RESULT_KEYS[name] <= set(row), row
     assert (run/f'{name}.ipynb').exists() and (run/'params.json').exists()
+
+TIMING = {'seconds', 'sparse_nb_version', 'torch_version', 'git_commit'}
+
+@pytest.mark.parametrize('name', sorted(TINY))
+def test_same_parameters_and_seed_give_the_same_summary(name, tiny_runs, runs):
+    first, again = tiny_runs(name), run_tiny(name, runs)
+    read = lambda run: {k: v for k, v in json.loads((run/'summary.json').read_text()).items() if k not in TIMING}
+    assert first != again and read(first) == read(again)
 
 def test_tms_summary_is_consistent(runs):
     r = sparse_nb('run', 'tms_dimensionality', '-p', 'steps', '30', '-p', 'n_levels', '3', '-p', 'n_features', '12', '-p', 'd_hidden', '4',

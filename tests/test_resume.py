@@ -1,0 +1,59 @@
+"""A run killed with SIGKILL mid-training and continued with `sparse_nb run --resume` ends bit for bit where an
+uninterrupted run ends: the same weights, the same metrics log, the same summary."""
+import json, os, signal, subprocess, time
+from pathlib import Path
+import psutil
+from conftest import sparse_nb, last_line, REPO, SPARSE_NB
+
+EXPERIMENTS = REPO/'nbs'/'experiments'
+PARAMS = ['-p', 'n_features', '64', '-p', 'd_in', '32', '-p', 'dict_ratios', '[1, 2]', '-p', 'l1_coeffs', '[0.03, 0.3]',
+          '-p', 'steps', '2000', '-p', 'batch_size', '128']
+TIMING = {'seconds', 'sparse_nb_version', 'torch_version', 'git_commit'}
+
+def kill_tree(pid:int):
+    "SIGKILL a process and everything it started (the papermill kernel runs in its own session)."
+    procs = psutil.Process(pid).children(recursive=True) + [psutil.Process(pid)]
+    for p in procs:
+        try: p.send_signal(signal.SIGKILL)
+        except psutil.NoSuchProcess: pass
+    psutil.wait_procs(procs, timeout=30)
+
+def wait_for(pattern:str, root:Path, proc, timeout:float=600)->Path:
+    "The first path matching `pattern` under `root`, polling while `proc` runs."
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        found = sorted(root.glob(pattern))
+        if found: return found[0]
+        assert proc.poll() is None, f"the run ended before {pattern} appeared: {proc.stderr.read()[-2000:]}"
+        time.sleep(0.05)
+    raise TimeoutError(pattern)
+
+def comparable(run:Path)->dict:
+    "What must match between two runs: weights bytes, the metrics log and the summary without timing keys."
+    summary = {k: v for k, v in json.loads((run/'summary.json').read_text()).items() if k not in TIMING}
+    weights = {str(p.relative_to(run)): p.read_bytes() for p in sorted((run/'sae').rglob('weights.safetensors'))}
+    return {'summary': summary, 'weights': weights, 'metrics': (run/'metrics.jsonl').read_text()}
+
+def test_sigkill_mid_training_then_resume_matches_an_uninterrupted_run(tmp_path):
+    env = {**os.environ, 'SPARSE_NB_EXPERIMENTS': str(EXPERIMENTS)}
+    proc = subprocess.Popen([str(SPARSE_NB), 'run', 'toy_recovery', *PARAMS, '--out', str(tmp_path/'killed'), '--no-progress'],
+                            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    ck = wait_for('toy_recovery/*/checkpoints/relu_r2/LATEST', tmp_path/'killed', proc)   # the first stack is done, the second under way
+    kill_tree(proc.pid)
+    run = ck.parents[2]
+    latest = ck.read_text()
+    assert not (run/'summary.json').exists() and json.loads((run/'run.json').read_text())['status'] == 'running'
+    assert int(latest.split('-')[1]) < 2000 and (run/'sae'/'relu_r1').exists() and not (run/'sae'/'relu_r2').exists()
+    print(f"killed {run} with relu_r2 at {latest}")
+
+    r = sparse_nb('run', '--resume', run, '--no-progress', experiments=EXPERIMENTS, timeout=900)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert Path(last_line(r.stdout)) == run and json.loads((run/'run.json').read_text())['resumed'] is True
+
+    whole = sparse_nb('run', 'toy_recovery', *PARAMS, '--out', tmp_path/'whole', '--no-progress', experiments=EXPERIMENTS, timeout=900)
+    assert whole.returncode == 0, whole.stderr[-3000:]
+    a, b = comparable(run), comparable(Path(last_line(whole.stdout)))
+    assert a['weights'].keys() == b['weights'].keys() == {'sae/relu_r1/weights.safetensors', 'sae/relu_r2/weights.safetensors'}
+    assert a['weights'] == b['weights']
+    assert a['metrics'] == b['metrics']
+    assert a['summary'] == b['summary']
