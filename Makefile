@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: env test demo docs nbs clean
+.PHONY: env test demo docs nbs bench clean
 
 $(STAMP): requirements.lock settings.ini setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ demo: $(STAMP)
 
 docs: $(STAMP)
 	$(BIN)/sparse_nb docs
+
+# Speed, as ratios measured in one process; writes benchmarks/RESULTS.md (peers: SPARSE_NB_PEERS_PATH, see RESULTS.md).
+bench: $(STAMP)
+	cd benchmarks && ../$(BIN)/python run.py
 
 # Re-execute the library notebooks and the index in place so their committed outputs (figures) match the code.
 nbs: $(STAMP)

@@ -1,4 +1,4 @@
-"""Speed of the activation pipeline, as ratios measured in one process.
+"""Speed of the activation pipeline, as ratios measured in one process (interleaved rounds, medians).
 
 1. `harvest` (hooks cached, chunks written to disk as Arrow) of token rows against a bare forward pass of
    the same model over the same rows and batch size, both at a hook in the middle of the model (where `harvest` stops
@@ -13,7 +13,7 @@ Run: .venv/bin/python benchmarks/bench_harvest.py [--quick]   (--quick: the micr
 import argparse, json, tempfile
 from pathlib import Path
 import torch
-from common import timed
+from common import compare, timed
 from sparse_nb.lm import load_model, load_corpus
 from sparse_nb.activations import harvest, harvest_rows, ActivationStore, StoreSource
 from sparse_nb.saes import make_sae
@@ -29,23 +29,22 @@ def harvest_vs_forward(lm, texts, hook:str, n_tokens:int, seq_len:int, batch_siz
             for b in rows.split(batch_size): lm(b)
     def harv():
         with tempfile.TemporaryDirectory() as d: harvest(lm, [hook], rows, n_tokens, Path(d)/'s', batch_size=batch_size, progress=False)
-    bare(); harv(); t_bare = min(timed(bare) for _ in range(2)); t_harv = min(timed(harv) for _ in range(2))
+    t = compare({'bare': bare, 'harvest': harv}, rounds=3); t_bare, t_harv = t['bare'], t['harvest']
     return {'hook': hook, 'tokens': n_tokens, 'tokenize_tok_s': n_tokens / t_tok, 'bare_tok_s': n_tokens / t_bare, 'harvest_tok_s': n_tokens / t_harv, 'slowdown': t_harv / t_bare}
 
 def read_vs_train(store:ActivationStore, batch_size:int, steps:int)->dict:
     "Tokens/s served by a StoreSource vs tokens/s of ReLU SAE training steps (dict_ratio 4) on that batch size."
     src = StoreSource(store)
-    t_read = timed(lambda: [src(batch_size) for _ in range(steps)])
     sae = make_sae('relu', d_in=src.d_in, d_sae=4 * src.d_in, members=1, l1_coeff=[1.0])
     x = src(batch_size)
-    t_train = timed(lambda: train(sae, lambda b: x, TrainConfig(steps=steps, batch_size=batch_size, log_every=10**9), progress=False))
+    t = compare({'read': lambda: [src(batch_size) for _ in range(steps)],
+                 'train': lambda: train(sae, lambda b: x, TrainConfig(steps=steps, batch_size=batch_size, log_every=10**9), progress=False)}, rounds=3)
+    t_read, t_train = t['read'], t['train']
     return {'read_tok_s': batch_size * steps / t_read, 'train_tok_s': batch_size * steps / t_train, 'read_over_train': t_train / t_read}
 
-if __name__ == '__main__':
-    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    ap.add_argument('--quick', action='store_true', help='micro model, fewer tokens')
-    a = ap.parse_args()
-    name, n_tok, seq_len = ('micro-pythia', 20_000, 64) if a.quick else ('tiny-pythia', 100_000, 128)
+def run(quick:bool=False)->dict:
+    "Every activation-pipeline benchmark; the tiny model and fewer tokens if `quick`."
+    name, n_tok, seq_len = ('micro-pythia', 20_000, 64) if quick else ('tiny-pythia', 100_000, 128)
     lm = load_model(name, progress=False)
     texts = load_corpus(progress=False)['text']
     n = lm.cfg.n_layers
@@ -54,5 +53,10 @@ if __name__ == '__main__':
            'harvest_last': harvest_vs_forward(lm, texts, f'blocks.{n - 1}.hook_resid_post', n_tok, seq_len, 32)}
     with tempfile.TemporaryDirectory() as d:
         harvest(lm, [f'blocks.{n // 2 - 1}.hook_resid_post'], texts, n_tok, Path(d)/'s', seq_len=seq_len, progress=False)
-        out['read_vs_train'] = read_vs_train(ActivationStore(Path(d)/'s'), 4096, 20 if a.quick else 100)
-    print(json.dumps(out, indent=1))
+        out['read_vs_train'] = read_vs_train(ActivationStore(Path(d)/'s'), 4096, 5 if quick else 20)
+    return out
+
+if __name__ == '__main__':
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--quick', action='store_true', help='micro model, fewer tokens')
+    print(json.dumps(run(ap.parse_args().quick), indent=1))

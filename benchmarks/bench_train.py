@@ -1,60 +1,109 @@
-"""Speed of SAE training, as ratios measured in one process.
+"""Speed of SAE training, as ratios measured in one process (interleaved rounds, medians).
 
-1. An 8-member stack against 8 separate single-SAE runs over the same batches, end to end (sampling the
-   toy data plus training), through the same `train` loop.
-2. One dense ReLU training step of `sparse_nb` (encode, loss, backward, decoder-norm projection, Adam,
-   renormalisation, dead-latent bookkeeping) against a minimal plain-torch step of the same shapes
-   (d_in 512, d_sae 4096, batch 4096 by default), on one fixed batch.
+1. dense ReLU step: sparse_nb's whole loop body (encode, loss, backward, decoder-norm projection, Adam,
+   renormalisation, dead-latent bookkeeping) against a minimal plain-torch step of the same shapes, and
+   against dictionary_learning's StandardTrainer step where it imports.
+2. TopK step, sparse path against dense path, at k = 32 and k = d_sae / 4, and against sparsify's step
+   (its fused encoder and embedding_bag decoder) where it imports.
+3. An 8-member stack against 8 separate single-SAE runs, end to end.
+4. Achieved GFLOP/s of the dense step against a measured matmul of the same shapes.
 
-Run: .venv/bin/python benchmarks/bench_train.py [--quick]
+Peers are imported from `$SPARSE_NB_PEERS_PATH` (see RESULTS.md). Run: .venv/bin/python benchmarks/bench_train.py [--quick]
 """
-import argparse
+import argparse, json, warnings
 import torch
-from common import timed
+from common import compare, import_peers, machine
 from sparse_nb.toy import ToySource
 from sparse_nb.saes import make_sae
 from sparse_nb.train import train, TrainConfig
 
+warnings.filterwarnings('ignore', message='Sparse')   # torch's beta notice for CSR tensors
 
-def stack_vs_separate(members:int, steps:int, n_features:int, d_in:int, d_sae:int, batch_size:int)->dict:
-    "Seconds for one E-member stack vs E separate E=1 runs, each sampling its own (identical) batches."
-    l1 = [0.03 * 1.5 ** i for i in range(members)]
-    def stack():
-        train(make_sae('relu', d_in=d_in, d_sae=d_sae, members=members, l1_coeff=l1), ToySource(n_features=n_features, d_in=d_in, seed=0),
-              TrainConfig(steps=steps, batch_size=batch_size, log_every=steps), progress=False)
-    def separate():
-        for c in l1:
-            train(make_sae('relu', d_in=d_in, d_sae=d_sae, members=1, l1_coeff=[c]), ToySource(n_features=n_features, d_in=d_in, seed=0),
-                  TrainConfig(steps=steps, batch_size=batch_size, log_every=steps), progress=False)
-    stack(); t_stack = timed(stack); t_sep = timed(separate)
-    return {'stack_s': t_stack, 'separate_s': t_sep, 'speedup': t_sep / t_stack}
+def sparse_nb_step(variant:str, x:torch.Tensor, d_sae:int, steps:int, sparse_path:str='auto', **knob):
+    "A function running `steps` training steps of sparse_nb on the fixed batch `x` (logging once)."
+    sae = make_sae(variant, d_in=x.shape[1], d_sae=d_sae, **knob)
+    cfg = TrainConfig(steps=steps, batch_size=len(x), log_every=10**9, sparse_path=sparse_path, lr_decay_steps=0)
+    return lambda: train(sae, lambda b: x, cfg, progress=False)
 
-def ours_vs_plain(d_in:int, d_sae:int, batch_size:int, steps:int)->dict:
-    "Tokens/s of sparse_nb's training step vs a minimal plain-torch ReLU SAE step, same shapes."
-    x = torch.randn(batch_size, d_in)
-    sae = make_sae('relu', d_in=d_in, d_sae=d_sae, members=1, l1_coeff=[1e-3])
-    ours = lambda: train(sae, lambda b: x, TrainConfig(steps=steps, batch_size=batch_size, log_every=10**9), progress=False)
+def plain_relu_step(x:torch.Tensor, d_sae:int, steps:int):
+    "A minimal plain-torch ReLU SAE step: encode, mse + l1, backward, Adam."
+    d_in = x.shape[1]
     W_enc = torch.nn.Parameter(torch.randn(d_in, d_sae) / d_in ** 0.5); W_dec = torch.nn.Parameter(torch.randn(d_sae, d_in) / d_sae ** 0.5)
     b_enc, b_dec = torch.nn.Parameter(torch.zeros(d_sae)), torch.nn.Parameter(torch.zeros(d_in))
     opt = torch.optim.Adam([W_enc, W_dec, b_enc, b_dec], lr=1e-3)
-    def plain():
+    def run():
         for _ in range(steps):
             f = torch.relu((x - b_dec) @ W_enc + b_enc)
             loss = ((f @ W_dec + b_dec - x) ** 2).sum(-1).mean() + 1e-3 * f.sum(-1).mean()
             opt.zero_grad(); loss.backward(); opt.step()
-    ours(); plain()                                   # warm up
-    t_ours, t_plain = timed(ours), timed(plain)
-    tok = batch_size * steps
-    return {'ours_tok_s': tok / t_ours, 'plain_tok_s': tok / t_plain, 'plain_over_ours': t_ours / t_plain}
+    return run
+
+def dictionary_learning_step(x:torch.Tensor, d_sae:int, steps:int):
+    "dictionary_learning's StandardTrainer.update (AutoEncoder, ConstrainedAdam, its schedules)."
+    from dictionary_learning.trainers.standard import StandardTrainer
+    tr = StandardTrainer(steps=10**6, activation_dim=x.shape[1], dict_size=d_sae, layer=0, lm_name='bench', device='cpu')
+    state = {'step': 0}
+    def run():
+        for _ in range(steps): tr.update(state['step'], x); state['step'] += 1
+    return run
+
+def sparsify_step(x:torch.Tensor, d_sae:int, k:int, steps:int):
+    "sparsify's TopK step: its fused encoder and embedding_bag decoder, fvu loss, decoder-norm care, torch Adam."
+    from sparsify import SparseCoder, SparseCoderConfig
+    sae = SparseCoder(x.shape[1], SparseCoderConfig(num_latents=d_sae, k=k))
+    opt = torch.optim.Adam(sae.parameters(), lr=1e-3)
+    def run():
+        for _ in range(steps):
+            out = sae(x, dead_mask=None)
+            opt.zero_grad(); out.fvu.backward(); sae.remove_gradient_parallel_to_decoder_directions(); opt.step(); sae.set_decoder_norm_to_unit_norm()
+    return run
+
+def dense_step(d_in, d_sae, batch, steps, rounds, peers)->dict:
+    "Tokens/s of the dense ReLU step: sparse_nb, plain torch, dictionary_learning."
+    x = torch.randn(batch, d_in, generator=torch.Generator().manual_seed(0))
+    fns = {'sparse_nb': sparse_nb_step('relu', x, d_sae, steps, l1_coeff=1e-3), 'plain': plain_relu_step(x, d_sae, steps)}
+    if 'dictionary_learning' in peers: fns['dictionary_learning'] = dictionary_learning_step(x, d_sae, steps)
+    t = compare(fns, rounds)
+    return {name: batch * steps / s for name, s in t.items()}
+
+def topk_step(d_in, d_sae, batch, k, steps, rounds, peers)->dict:
+    "Tokens/s of the TopK step: sparse path, dense path, sparsify."
+    x = torch.randn(batch, d_in, generator=torch.Generator().manual_seed(0))
+    fns = {'sparse': sparse_nb_step('topk', x, d_sae, steps, 'on', k=k), 'dense': sparse_nb_step('topk', x, d_sae, steps, 'off', k=k)}
+    if 'sparsify' in peers: fns['sparsify'] = sparsify_step(x, d_sae, k, steps)
+    t = compare(fns, rounds)
+    auto = make_sae('topk', d_in=d_in, d_sae=d_sae, k=k).sparse_faster(batch)
+    return {'k': k, 'auto_picks': 'sparse' if auto else 'dense', **{name: batch * steps / s for name, s in t.items()}}
+
+def stack_vs_separate(members, steps, n_features, d_in, d_sae, batch_size, rounds)->dict:
+    "Seconds for one E-member stack vs E separate E=1 runs over identical batches, end to end (sampling included)."
+    l1 = [0.03 * 1.5 ** i for i in range(members)]
+    cfg = TrainConfig(steps=steps, batch_size=batch_size, log_every=steps)
+    def stack(): train(make_sae('relu', d_in=d_in, d_sae=d_sae, members=members, l1_coeff=l1), ToySource(n_features=n_features, d_in=d_in, seed=0), cfg, progress=False)
+    def separate():
+        for c in l1: train(make_sae('relu', d_in=d_in, d_sae=d_sae, l1_coeff=[c]), ToySource(n_features=n_features, d_in=d_in, seed=0), cfg, progress=False)
+    t = compare({'stack': stack, 'separate': separate}, rounds)
+    return {'stack_s': t['stack'], 'separate_s': t['separate'], 'speedup': t['separate'] / t['stack']}
+
+def gflops(d_in, d_sae, batch, relu_tok_s, rounds)->dict:
+    "Achieved GFLOP/s of the dense ReLU step (5 matmuls of batch x d_in x d_sae) against one measured matmul of those shapes."
+    x, W = torch.randn(batch, d_in), torch.randn(d_in, d_sae)
+    t = compare({'matmul': lambda: x @ W}, rounds)['matmul']
+    flop = 2 * batch * d_in * d_sae
+    return {'matmul_gflops': flop / t / 1e9, 'step_gflops': 5 * flop * relu_tok_s / batch / 1e9}
+
+def run(quick:bool=False, peers:list|None=None)->dict:
+    "Every training benchmark; sizes of the issue unless `quick`."
+    peers = import_peers() if peers is None else peers
+    d_in, d_sae, batch, steps, rounds = (32, 256, 256, 2, 2) if quick else (512, 4096, 4096, 4, 5)
+    out = {'machine': machine(), 'peers': peers, 'shapes': {'d_in': d_in, 'd_sae': d_sae, 'batch': batch, 'steps_per_round': steps, 'rounds': rounds}}
+    out['dense_relu'] = dense_step(d_in, d_sae, batch, steps, rounds, peers)
+    out['topk'] = [topk_step(d_in, d_sae, batch, k, steps, rounds, peers) for k in (4 if quick else 32, d_sae // 4)]
+    out['stack'] = (stack_vs_separate(8, 5, 64, 32, 64, 64, 2) if quick else stack_vs_separate(8, 300, 512, 256, 512, 256, 3))
+    out['gflops'] = gflops(d_in, d_sae, batch, out['dense_relu']['sparse_nb'], rounds)
+    return out
 
 if __name__ == '__main__':
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--quick', action='store_true', help='tiny sizes (smoke test)')
-    a = p.parse_args()
-    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}")
-    if a.quick: s = stack_vs_separate(members=8, steps=5, n_features=64, d_in=32, d_sae=64, batch_size=64)
-    else: s = stack_vs_separate(members=8, steps=300, n_features=512, d_in=256, d_sae=512, batch_size=256)
-    print(f"8-member stack vs 8 separate runs (end to end): stack {s['stack_s']:.1f}s, separate {s['separate_s']:.1f}s, speedup {s['speedup']:.2f}x")
-    if a.quick: o = ours_vs_plain(d_in=32, d_sae=64, batch_size=64, steps=3)
-    else: o = ours_vs_plain(d_in=512, d_sae=4096, batch_size=4096, steps=10)
-    print(f"dense ReLU step: sparse_nb {o['ours_tok_s']:,.0f} tok/s, plain torch {o['plain_tok_s']:,.0f} tok/s, sparse_nb takes {o['plain_over_ours']:.2f}x the plain time")
+    print(json.dumps(run(p.parse_args().quick), indent=1))

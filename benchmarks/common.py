@@ -1,6 +1,44 @@
-"Helpers shared by the benchmark scripts."
-import time
+"Helpers shared by the benchmark scripts: interleaved timing with medians, the machine's description, optional peers."
+import os, platform, statistics, sys, time
+from datetime import datetime, timezone
+from pathlib import Path
+import torch
 
 def timed(fn)->float:
     "Wall seconds of `fn()`."
     t = time.perf_counter(); fn(); return time.perf_counter() - t
+
+def compare(fns:dict, rounds:int=5)->dict:
+    "Median wall seconds of each `fns` entry over `rounds` interleaved rounds, after one warm-up call of each."
+    for f in fns.values(): f()
+    times = {name: [] for name in fns}
+    for _ in range(rounds):
+        for name, f in fns.items(): times[name].append(timed(f))
+    return {name: statistics.median(ts) for name, ts in times.items()}
+
+def cpu_model()->str:
+    "The CPU's model name from /proc/cpuinfo (or the platform's)."
+    try: return next(l.split(':', 1)[1].strip() for l in Path('/proc/cpuinfo').read_text().splitlines() if l.startswith('model name'))
+    except (OSError, StopIteration): return platform.processor() or 'unknown'
+
+def cpu_flags()->list:
+    "The vector-instruction flags that matter for matmuls, of those the CPU reports."
+    try: flags = next(l.split(':', 1)[1].split() for l in Path('/proc/cpuinfo').read_text().splitlines() if l.startswith('flags'))
+    except (OSError, StopIteration): return []
+    return [f for f in ('avx2', 'fma', 'avx512f', 'avx512_bf16', 'avx512_vnni', 'amx_bf16', 'amx_tile') if f in flags]
+
+def machine()->dict:
+    "Where and when the numbers were measured."
+    return {'date': datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC'), 'cpu': cpu_model(), 'cores': os.cpu_count(),
+            'flags': cpu_flags(), 'torch': torch.__version__, 'threads': torch.get_num_threads(), 'python': platform.python_version()}
+
+def import_peers()->list:
+    "Put `$SPARSE_NB_PEERS_PATH` (a folder holding the peers' packages, e.g. sparsify and its dependencies) on sys.path; the peers that import."
+    path = os.environ.get('SPARSE_NB_PEERS_PATH')
+    if not path: return []
+    sys.path.insert(0, path); os.environ.setdefault('SPARSIFY_DISABLE_TRITON', '1')
+    found = []
+    for name in ('sparsify', 'dictionary_learning'):
+        try: __import__(name); found.append(name)
+        except Exception as e: print(f"peer {name} not importable from {path}: {type(e).__name__}: {e}", file=sys.stderr)
+    return found

@@ -9,14 +9,16 @@ from dataclasses import dataclass, asdict, field, fields
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 from fastcore.basics import patch
 from .core import *
 from .metrics import mse
 
 # %% auto #0
-__all__ = ['SAE_VARIANTS', 'SAEConfig', 'per_member_fields', 'SAE', 'geometric_median', 'TiedSAE', 'TopKSAE', 'BatchTopKSAE',
-           'GatedSAE', 'JumpReLUSAE', 'fista_momentum', 'ListaSAE', 'make_sae']
+__all__ = ['SAE_VARIANTS', 'SPARSE_RATIO', 'SAEConfig', 'per_member_fields', 'SAE', 'geometric_median', 'TiedSAE', 'TopKSAE',
+           'BatchTopKSAE', 'SparseLatents', 'latents_fired', 'GatedSAE', 'JumpReLUSAE', 'fista_momentum', 'ListaSAE',
+           'make_sae']
 
 # %% ../nbs/03_saes.ipynb #35893f66
 def _per_member(doc:str): return field(default=None, metadata={'per_member': True, 'doc': doc})
@@ -76,6 +78,7 @@ class SAE(nn.Module):
     loss_parts = ('l1',)             # the loss parts besides 'mse'
     sparsity_parts = ('l1',)         # ...of which these are sparsity penalties (the trainer warms them up)
     latent_params = {'W_enc': 2, 'W_dec': 1, 'b_enc': 1}   # every parameter with a d_sae axis -> that axis
+    has_sparse_path = False          # `train_loss(..., sparse=True)` skips the inactive latents
     def __init_subclass__(cls, register:bool=True, **kwargs):
         super().__init_subclass__(**kwargs)
         if register: _register(cls)
@@ -115,7 +118,8 @@ def check_input(self:SAE, x:Tensor)->Tensor:
 def pre_acts(self:SAE, x:Tensor)->Tensor:
     "`(x - b_dec) @ W_enc + b_enc`: `[E, batch, d_sae]`."
     x = self.check_input(x)
-    return (x - self.b_dec[:, None]) @ self.W_enc + self.b_enc[:, None]
+    shift = self.b_dec[:, None] @ self.W_enc.detach()      # [E, 1, d_sae], exactly 0 below: it carries b_dec's gradient
+    return torch.baddbmm(self.b_enc[:, None] + (shift.detach() - shift), (x - self.b_dec.detach()[:, None]).expand(self.members, -1, -1), self.W_enc)
 
 @patch
 def encode(self:SAE, x:Tensor)->Tensor:
@@ -138,8 +142,8 @@ def decoder_norms(self:SAE)->Tensor: return self.W_dec.norm(dim=-1)
 
 @patch
 def penalty(self:SAE, f:Tensor, x:Tensor)->dict:
-    "Sparsity penalty parts `[E]`: here `l1 = l1_coeff * sum_j |f_j| ||W_dec_j||`, averaged over the batch."
-    return {'l1': self.l1_coeff * (f.abs().mean(-2) * self.decoder_norms()).sum(-1)}   # batch mean first: same value, less work
+    "Sparsity penalty parts `[E]`: here `l1 = l1_coeff * sum_j |f_j| ||W_dec_j||`, averaged over the batch (`f >= 0` here, so `|f| = f`)."
+    return {'l1': self.l1_coeff * (f.sum(-2) * self.decoder_norms()).sum(-1) / f.shape[-2]}   # batch sum first: same value, less work
 
 @patch
 def loss(self:SAE, x:Tensor, dead:Tensor|None=None, sparsity_scale:float=1.0,
@@ -220,6 +224,7 @@ class TopKSAE(SAE):
     "TopK SAE (Gao et al. 2024) with the AuxK loss on dead latents."
     variant, knob, knob_dtype = 'topk', 'k', torch.long
     loss_parts, sparsity_parts = ('auxk',), ()
+    has_sparse_path = True
     def encode(self, x): return torch.relu(_keep_topk(self.pre_acts(x), self.k, max(self.cfg.k)))
     def penalty(self, f, x): return {}
     def aux_loss(self, x, x_hat, f, dead):
@@ -243,12 +248,149 @@ class BatchTopKSAE(TopKSAE):
         if not self.training: return z * (z > self.threshold[:, None, None])
         E, B, n = z.shape
         f = _keep_topk(z.reshape(E, 1, B * n), self.k * B, min(max(self.cfg.k) * B, B * n)).reshape(E, B, n)
-        with torch.no_grad():
-            kept_min = torch.where(f > 0, f, torch.inf).flatten(1).min(-1).values.nan_to_num(0., 0., 0.)
-            started = self.threshold_steps > 0          # first batch: take its value; then a running average
-            self.threshold.mul_(torch.where(started, 0.99, 0.0)).add_(torch.where(started, 0.01, 1.0) * kept_min)
-            self.threshold_steps += 1
+        self.update_threshold(torch.where(f > 0, f, torch.inf).flatten(1).min(-1).values)
         return f
+    @torch.no_grad()
+    def update_threshold(self, kept_min:Tensor):
+        "Fold the smallest activation kept in this batch (`[E]`, inf if none) into the inference threshold."
+        kept_min = kept_min.nan_to_num(0., 0., 0.)
+        started = self.threshold_steps > 0          # first batch: take its value; then a running average
+        self.threshold.mul_(torch.where(started, 0.99, 0.0)).add_(torch.where(started, 0.01, 1.0) * kept_min)
+        self.threshold_steps += 1
+
+# %% ../nbs/03_saes.ipynb #5a0e0002
+@dataclass
+class SparseLatents:
+    "Latents kept by their active entries: a CSR pattern whose rows are (member, token) pairs and columns (member, latent) pairs."
+    crow:Tensor; col:Tensor; values:Tensor   # values carry the gradient; zeros where a member keeps fewer than the pattern holds
+    members:int; batch:int; d_sae:int
+    def rows(self)->Tensor: return torch.repeat_interleave(torch.arange(len(self.crow) - 1, device=self.col.device), self.crow.diff())
+    def dense(self)->Tensor:
+        "The latents as a dense `[E, batch, d_sae]` tensor."
+        out = self.values.new_zeros(self.members * self.batch, self.d_sae)
+        out.index_put_((self.rows(), self.col % self.d_sae), self.values, accumulate=True)
+        return out.view(self.members, self.batch, self.d_sae)
+    def l0(self)->Tensor:
+        "`[E]`: mean non-zero latents per token, per member."
+        member = self.rows() // self.batch
+        return torch.zeros(self.members, device=self.col.device).index_add_(0, member, (self.values != 0).float()) / self.batch
+    def fired(self)->Tensor:
+        "`[E, d_sae]`: which latents were non-zero on some token of the batch."
+        hit = torch.zeros(self.members * self.d_sae, dtype=torch.bool, device=self.col.device)
+        return hit.index_fill_(0, self.col[self.values != 0], True).view(self.members, self.d_sae)
+
+def latents_fired(f:Tensor|SparseLatents)->Tensor:
+    "`[E, d_sae]`: which latents were non-zero on some token of `f` (dense `[E, batch, d_sae]` or `SparseLatents`)."
+    return f.fired() if isinstance(f, SparseLatents) else (f != 0).any(1)
+
+# %% ../nbs/03_saes.ipynb #5a0e0003
+def _rows_of(x:Tensor, E:int)->Tensor:
+    "`x` (`[batch, d]` shared or `[E, batch, d]`) as `[E * batch, d]` rows, member-major."
+    return x.expand(E, *x.shape[-2:]).reshape(-1, x.shape[-1])
+
+class _ActivePreActs(torch.autograd.Function):
+    "Pre-activations `(x - b_dec) W_enc + b_enc` at a CSR pattern's entries (computed by the caller); the backward touches only those entries."
+    @staticmethod
+    def forward(ctx, x, W_enc, b_enc, b_dec, values, crow, col):
+        ctx.save_for_backward(x, W_enc, b_dec, crow, col)
+        return values.clone()
+    @staticmethod
+    def backward(ctx, g):
+        x, W_enc, b_dec, crow, col = ctx.saved_tensors
+        E, d, n = W_enc.shape
+        S = torch.sparse_csr_tensor(crow, col, g, (len(crow) - 1, E * n))
+        g_b_enc = g.new_zeros(E * n).index_add_(0, col, g).view(E, n)
+        g_W_enc = (S.t() @ _rows_of(x - b_dec[:, None], E)).view(E, n, d).transpose(1, 2).contiguous()
+        g_b_dec = -(g_b_enc[:, None] @ W_enc.transpose(1, 2))[:, 0]
+        g_x = None
+        if ctx.needs_input_grad[0]:
+            g_x = (S @ W_enc.transpose(1, 2).reshape(E * n, d)).view(E, -1, d)
+            g_x = g_x if x.dim() == 3 else g_x.sum(0)
+        return g_x, g_W_enc, g_b_enc, g_b_dec, None, None, None
+
+def _topk_pattern(z:Tensor, k:Tensor, kmax:int)->tuple[Tensor, Tensor, Tensor, Tensor]:
+    "`(crow, col, z values, keep)` of the top `k[e] <= kmax` entries of each row of `z [E, batch, n]`."
+    E, B, n = z.shape
+    vals, idx = z.topk(kmax, dim=-1, sorted=not bool((k == kmax).all()))   # sorted only if some member keeps fewer than kmax
+    keep = (torch.arange(kmax, device=z.device) < k[:, None, None]).expand(E, B, kmax)
+    col = (idx + (torch.arange(E, device=z.device) * n)[:, None, None]).reshape(-1)
+    return torch.arange(0, E * B * kmax + 1, kmax, device=z.device), col, vals.reshape(-1), keep.reshape(-1)
+
+def _batch_topk_pattern(z:Tensor, k:Tensor, kmax:int)->tuple[Tensor, Tensor, Tensor, Tensor]:
+    "`(crow, col, z values, keep)` of the top `k[e] * batch <= kmax * batch` entries of each member's `z [E, batch, n]`."
+    E, B, n = z.shape
+    m = min(kmax * B, B * n)
+    vals, flat = z.reshape(E, B * n).topk(m, dim=-1, sorted=not bool((k * B >= m).all()))
+    keep = torch.arange(vals.shape[1], device=z.device) < (k * B)[:, None]
+    key = (flat + (torch.arange(E, device=z.device) * B * n)[:, None]).reshape(-1)   # row-major position in [E * B, n]
+    order = key.argsort()
+    key, vals, keep = key[order], vals.reshape(-1)[order], keep.reshape(-1)[order]
+    row, col = key // n, (key // (B * n)) * n + key % n
+    crow = torch.cat([row.new_zeros(1), torch.bincount(row, minlength=E * B).cumsum(0)])
+    return crow, col, vals, keep
+
+@patch
+def _sparse_latents(self:SAE, x:Tensor, pattern:tuple, batch:int)->SparseLatents:
+    "ReLU of the pre-activations at `pattern`, zeroed where not kept, with gradients through `_ActivePreActs`."
+    crow, col, vals, keep = pattern
+    pre = _ActivePreActs.apply(x, self.W_enc, self.b_enc, self.b_dec, vals, crow, col)
+    return SparseLatents(crow, col, torch.relu(pre) * keep, self.members, batch, self.cfg.d_sae)
+
+@patch
+def sparse_decode(self:SAE, f:SparseLatents, bias:bool=True)->Tensor:
+    "Reconstructions `[E, batch, d_in]` from sparse latents: an `embedding_bag` over the active rows of `W_dec`."
+    out = F.embedding_bag(f.col, self.W_dec.reshape(-1, self.cfg.d_in), f.crow[:-1], mode='sum', per_sample_weights=f.values)
+    out = out.view(self.members, f.batch, self.cfg.d_in)
+    return out + self.b_dec[:, None] if bias else out
+
+# %% ../nbs/03_saes.ipynb #5a0e0004
+@patch
+def train_loss(self:SAE, x:Tensor, dead:Tensor|None=None, sparsity_scale:float=1.0,
+               sparse:bool=False # use the variant's sparse path (`has_sparse_path`)
+              )->tuple[Tensor, dict, Tensor|SparseLatents]:
+    "`(total, parts, latents)` of one training step; latents are `SparseLatents` on the sparse path."
+    f = self.encode(x)
+    return (*self.loss(x, dead, sparsity_scale, f=f), f)
+
+@patch
+def sparse_faster(self:SAE, batch_size:int)->bool:
+    "Whether the sparse path beats the dense one here (only variants with `has_sparse_path`)."
+    return False
+
+@patch
+def _sparse_train_loss(self:TopKSAE, x:Tensor, dead:Tensor|None, pattern_fn)->tuple[Tensor, dict, SparseLatents]:
+    "TopK's loss on the sparse path: `pattern_fn(z, k, kmax)` picks the active entries of the pre-activations."
+    x = self.check_input(x)
+    with torch.no_grad(): z = self.pre_acts(x)           # dense forward, no graph: the backward is _ActivePreActs's
+    f = self._sparse_latents(x, pattern_fn(torch.relu(z) if pattern_fn is _batch_topk_pattern else z, self.k, max(self.cfg.k)), z.shape[1])
+    x_hat = self.sparse_decode(f)
+    parts = {'mse': mse(x, x_hat), 'auxk': x.new_zeros(self.members)}
+    if dead is not None:
+        k_aux = dead.sum(-1).clamp(max=self.cfg.k_aux)
+        aux = self._sparse_latents(x, _topk_pattern(z.masked_fill(~dead[:, None], -torch.inf), k_aux, min(self.cfg.k_aux, self.cfg.d_sae)), z.shape[1])
+        parts['auxk'] = self.cfg.aux_coeff * mse((x - x_hat).detach(), self.sparse_decode(aux, bias=False)) * (k_aux > 0)
+    return sum(parts.values()).sum(), parts, f
+
+SPARSE_RATIO = 8   # the sparse path is the default when d_sae >= SPARSE_RATIO * k (measured in benchmarks/bench_train.py)
+
+@patch
+def sparse_faster(self:TopKSAE, batch_size:int)->bool: return max(self.cfg.k) * SPARSE_RATIO <= self.cfg.d_sae
+
+@patch
+def train_loss(self:TopKSAE, x:Tensor, dead:Tensor|None=None, sparsity_scale:float=1.0, sparse:bool=False):
+    "`SAE.train_loss`, or with `sparse` the same loss and gradients through the sparse path."
+    if not sparse: return SAE.train_loss(self, x, dead, sparsity_scale)
+    return self._sparse_train_loss(x, dead, _topk_pattern)
+
+@patch
+def train_loss(self:BatchTopKSAE, x:Tensor, dead:Tensor|None=None, sparsity_scale:float=1.0, sparse:bool=False):
+    "`SAE.train_loss`, or with `sparse` (in training mode) the sparse path, updating the inference threshold as `encode` does."
+    if not sparse or not self.training: return SAE.train_loss(self, x, dead, sparsity_scale)
+    total, parts, f = self._sparse_train_loss(x, dead, _batch_topk_pattern)
+    v, member = f.values.detach(), f.col // self.cfg.d_sae
+    pos = v > 0
+    self.update_threshold(v.new_full((self.members,), torch.inf).scatter_reduce(0, member[pos], v[pos], 'amin'))
+    return total, parts, f
 
 # %% ../nbs/03_saes.ipynb #9843f8d9
 class GatedSAE(SAE):

@@ -34,6 +34,7 @@ class TrainConfig:
     resample_until:float=0.5   # ... only during this fraction of training
     log_every:int|None=None    # metrics row every N steps (default: 40 rows per run)
     checkpoint_every:int|None=None # with a run folder: checkpoint every N steps and at the end (default: 10 per run; 0: never)
+    sparse_path:str='auto'     # TopK/BatchTopK: 'on', 'off', or 'auto' (on where `sae.sparse_faster` says it is faster)
     seed:int=0
     def __post_init__(self):
         if self.steps < 1 or self.batch_size < 1: raise ParameterError(f"steps and batch_size must be >= 1, got {self.steps}, {self.batch_size}")
@@ -41,6 +42,7 @@ class TrainConfig:
         if self.lr_decay_steps is None: self.lr_decay_steps = self.steps // 5
         if self.log_every is None: self.log_every = max(self.steps // 40, 1)
         if self.checkpoint_every is None: self.checkpoint_every = max(self.steps // 10, 1)
+        if self.sparse_path not in ('auto', 'on', 'off'): raise ParameterError(f"sparse_path must be 'auto', 'on' or 'off', got {self.sparse_path!r}")
         self.betas = tuple(self.betas)
 
 # %% ../nbs/04_train.ipynb #73225940
@@ -55,9 +57,9 @@ def sparsity_scale(step:int, cfg:TrainConfig)->float:
     return min(1.0, (step + 1) / cfg.l1_warmup_steps) if cfg.l1_warmup_steps else 1.0
 
 # %% ../nbs/04_train.ipynb #5c94deb8
-def update_since_fired(since:Tensor, f:Tensor)->Tensor:
-    "Tokens since each latent last fired `[E, d_sae]` (batch granularity), after the batch `f [E, batch, d_sae]`."
-    return torch.where((f != 0).any(1), torch.zeros_like(since), since + f.shape[1])
+def update_since_fired(since:Tensor, f:Tensor|SparseLatents, batch_size:int)->Tensor:
+    "Tokens since each latent last fired `[E, d_sae]` (batch granularity), after the batch `f` (`[E, batch, d_sae]` or sparse)."
+    return torch.where(latents_fired(f), torch.zeros_like(since), since + batch_size)
 
 # %% ../nbs/04_train.ipynb #ce8e844d
 @torch.no_grad()
@@ -117,10 +119,11 @@ def latest_checkpoint(folder:Path)->Path|None:
     return Path(folder)/p.read_text().strip() if p.exists() else None
 
 # %% ../nbs/04_train.ipynb #ef3a42d1
-def _metrics_row(step:int, sae:SAE, x:Tensor, f:Tensor, parts:dict, since:Tensor, cfg:TrainConfig, lr:float)->dict:
+def _metrics_row(step:int, sae:SAE, x:Tensor, f:Tensor|SparseLatents, parts:dict, since:Tensor, cfg:TrainConfig, lr:float)->dict:
     with torch.no_grad():
-        x_hat = sae.decode(f)   # f from before the step, like the loss
-        row = {'step': step, 'lr': lr, 'l0': l0(f), 'mse': parts['mse'], 'fvu': fvu(x, x_hat),
+        sparse = isinstance(f, SparseLatents)
+        x_hat = sae.sparse_decode(f) if sparse else sae.decode(f)   # f from before the step, like the loss
+        row = {'step': step, 'lr': lr, 'l0': f.l0() if sparse else l0(f), 'mse': parts['mse'], 'fvu': fvu(x, x_hat),
                'dead_frac': (since >= cfg.dead_window).float().mean(-1), 'dead_window_tokens': cfg.dead_window}
         row.update({f'loss_{k}': v for k, v in parts.items() if k != 'mse'})   # prefixed: never shadows a metric
     return {k: to_jsonable(v.detach() if torch.is_tensor(v) else v) for k, v in row.items()}
@@ -130,6 +133,11 @@ def _truncate_log(run:RunDir, name:str, last_step:int)->list[dict]:
     rows = [r for r in run.metrics() if r.get('sae') != name or r['step'] <= last_step]
     atomic_write(run.path/'metrics.jsonl', ''.join(json.dumps(r) + '\n' for r in rows))
     return [r for r in rows if r.get('sae') == name]
+
+def _sparse_path(sae:SAE, cfg:TrainConfig)->bool:
+    "Whether to train `sae` through its sparse path."
+    if cfg.sparse_path == 'on' and not sae.has_sparse_path: raise ParameterError(f"sparse_path='on', but variant {sae.variant!r} has no sparse path; use 'auto' or 'off'")
+    return sae.has_sparse_path and (cfg.sparse_path == 'on' or cfg.sparse_path == 'auto' and sae.sparse_faster(cfg.batch_size))
 
 def _check_same_config(saved:dict, cfg:TrainConfig, ck:Path):
     "Raise `ParameterError` if a checkpoint was written under another `TrainConfig`."
@@ -165,6 +173,7 @@ def train(sae:SAE,              # the stack to train (modified in place)
     device = sae.W_dec.device
     since = torch.zeros(sae.members, sae.cfg.d_sae, dtype=torch.long, device=device)
     bad_at = torch.full((sae.members,), -1, dtype=torch.long, device=device)   # first step each member's loss was not finite
+    sparse = _sparse_path(sae, cfg)
     ck_dir, start, history = (run.path/'checkpoints'/name if run else None), 0, []
     if resume:
         ck = latest_checkpoint(ck_dir) if ck_dir else None
@@ -182,12 +191,10 @@ def train(sae:SAE,              # the stack to train (modified in place)
         x = source(cfg.batch_size).to(device)
         dead = since >= cfg.dead_window
         dead = dead if dead.any() else None
-        f = sae.encode(x)
-        total, parts = sae.loss(x, dead=dead, sparsity_scale=sparsity_scale(step, cfg), f=f)
+        total, parts, f = sae.train_loss(x, dead=dead, sparsity_scale=sparsity_scale(step, cfg), sparse=sparse)
         bad_at = torch.where((bad_at < 0) & ~torch.isfinite(sum(parts.values())), step, bad_at)   # no host sync: checked below
         opt.zero_grad(set_to_none=True); total.backward(); sae.before_step(); opt.step(); sae.after_step()
-        f = f.detach()
-        since = update_since_fired(since, f)
+        since = update_since_fired(since, f, len(x))
         if cfg.resample_every and (step + 1) % cfg.resample_every == 0 and step < cfg.resample_until * cfg.steps:
             resample_dead(sae, source(cfg.batch_size * 4).to(device), since >= cfg.dead_window, opt, gen)
             since = torch.where(since >= cfg.dead_window, torch.zeros_like(since), since)

@@ -1,0 +1,92 @@
+"""`make bench`: every benchmark, one table of ratios, and benchmarks/RESULTS.md.
+
+Each ratio is measured in one process: the functions compared run in interleaved rounds and the median of
+each is taken. Goals (issue 15) are checked against the measured numbers; a miss is listed with its
+measured reason. The times of the latest experiment runs at their defaults (`make demo`) are read from
+`runs/*/*/run.json`.
+
+Run: .venv/bin/python benchmarks/run.py [--quick] [--out FILE]
+"""
+import argparse, json, sys
+from pathlib import Path
+import bench_train, bench_harvest
+from common import import_peers
+
+HERE = Path(__file__).resolve().parent
+
+def rows(train:dict, harv:dict)->list:
+    "(measurement, value, goal, met) rows of the table."
+    d, t = train['dense_relu'], train['topk']
+    out = [('dense ReLU step: sparse_nb / plain torch', d['sparse_nb'] / d['plain'], '>= 0.95', d['sparse_nb'] / d['plain'] >= 0.95)]
+    if 'dictionary_learning' in d:
+        out.append(('dense ReLU step: sparse_nb / dictionary_learning', d['sparse_nb'] / d['dictionary_learning'], '>= 1.0', d['sparse_nb'] >= d['dictionary_learning']))
+    small, quarter = t
+    out.append((f"TopK k={small['k']}: sparse / dense path", small['sparse'] / small['dense'], '>= 3', small['sparse'] / small['dense'] >= 3))
+    if 'sparsify' in small: out.append((f"TopK k={small['k']}: sparse path / sparsify", small['sparse'] / small['sparsify'], '>= 1.5', small['sparse'] / small['sparsify'] >= 1.5))
+    auto = quarter['sparse'] if quarter['auto_picks'] == 'sparse' else quarter['dense']
+    out.append((f"TopK k={quarter['k']} (d_sae/4): sparse / dense path", quarter['sparse'] / quarter['dense'], '(auto picks ' + quarter['auto_picks'] + ')', None))
+    out.append((f"TopK k={quarter['k']} (d_sae/4): auto choice / dense path", auto / quarter['dense'], '>= 1.0', auto >= quarter['dense']))
+    if 'sparsify' in quarter: out.append((f"TopK k={quarter['k']}: auto choice / sparsify", auto / quarter['sparsify'], '', None))
+    out.append(('8-member stack / 8 separate runs (end to end)', train['stack']['speedup'], '> 1', train['stack']['speedup'] > 1))
+    out.append(('dense step GFLOP/s / matmul GFLOP/s', train['gflops']['step_gflops'] / train['gflops']['matmul_gflops'], '', None))
+    for k in ('harvest_middle', 'harvest_last'):
+        out.append((f"bare forward / harvest ({harv[k]['hook']})", 1 / harv[k]['slowdown'], '', None))
+    out.append(('store reads / train step (tokens/s)', harv['read_vs_train']['read_over_train'], '> 1', harv['read_vs_train']['read_over_train'] > 1))
+    return out
+
+def experiment_times(runs:Path)->list:
+    "(experiment, seconds, run folder) of the latest successful run of each experiment under `runs`."
+    out = []
+    for exp in sorted(p for p in runs.glob('*') if p.is_dir()):
+        done = sorted((r for r in exp.glob('*') if (r/'run.json').exists() and json.loads((r/'run.json').read_text()).get('status') == 'ok'), reverse=True)
+        if done: out.append((exp.name, json.loads((done[0]/'run.json').read_text())['seconds'], done[0].name))
+    return out
+
+def table(rs:list)->str:
+    lines = ['| measurement | ratio | goal | met |', '|---|---|---|---|']
+    for name, v, goal, met in rs: lines.append(f"| {name} | {v:.2f}x | {goal} | {'' if met is None else 'yes' if met else 'NO'} |")
+    return '\n'.join(lines)
+
+def results_md(train:dict, harv:dict, rs:list, times:list)->str:
+    m, s, d = train['machine'], train['shapes'], train['dense_relu']
+    t = train['topk']
+    tok = lambda v: f"{v:,.0f}"
+    peers = ', '.join(train['peers']) or 'none (set SPARSE_NB_PEERS_PATH to a folder holding sparsify / dictionary_learning and their dependencies)'
+    misses = [r for r in rs if r[3] is False]
+    parts = [
+        '# Benchmark results', '',
+        f"Measured {m['date']} by `make bench` (`benchmarks/run.py`) on {m['cpu']}, {m['cores']} cores, flags {', '.join(m['flags']) or 'none'}, "
+        f"torch {m['torch']} with {m['threads']} threads, Python {m['python']}. Each ratio comes from one process: the functions compared "
+        f"run in {s['rounds']} interleaved rounds and the median of each is used. Shapes: d_in {s['d_in']}, d_sae {s['d_sae']}, batch {s['batch']}, "
+        f"{s['steps_per_round']} training steps per round (each `train` call logs its first and last step, as a run does every 40th).", '',
+        f"Peers measured in the same process: {peers}.", '',
+        table(rs), '',
+        '## Tokens per second', '',
+        '| step | tok/s |', '|---|---|',
+        *[f"| dense ReLU, {k} | {tok(v)} |" for k, v in d.items()],
+        *[f"| TopK k={x['k']}, {k} | {tok(v)} |" for x in t for k, v in x.items() if k not in ('k', 'auto_picks')],
+        f"| matmul {s['batch']}x{s['d_in']}x{s['d_sae']} | {train['gflops']['matmul_gflops']:.0f} GFLOP/s; the dense step achieves {train['gflops']['step_gflops']:.0f} |",
+        f"| harvest (middle hook) vs bare forward | {tok(harv['harvest_middle']['harvest_tok_s'])} vs {tok(harv['harvest_middle']['bare_tok_s'])} |",
+        f"| store reads vs ReLU train step | {tok(harv['read_vs_train']['read_tok_s'])} vs {tok(harv['read_vs_train']['train_tok_s'])} |", '',
+        '## Goals missed', '',
+        *([f"- {name}: measured {v:.2f}x against {goal}." for name, v, goal, _ in misses] or ['None on this run.']), '',
+        '## Experiments at their defaults', '',
+        'From the latest successful run of each experiment under `runs/` (`make demo`; cold caches add the model, stores and default dictionaries to the first runs).', '',
+        '| experiment | seconds | run |', '|---|---|---|',
+        *[f"| {e} | {sec:.0f} | {r} |" for e, sec, r in times], '']
+    return '\n'.join(parts)
+
+if __name__ == '__main__':
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--quick', action='store_true', help='tiny sizes (smoke test); does not write RESULTS.md unless --out is given')
+    ap.add_argument('--out', help='where to write the results (default benchmarks/RESULTS.md)')
+    ap.add_argument('--runs', default=str(HERE.parent/'runs'), help='runs root to read experiment times from')
+    a = ap.parse_args()
+    peers = import_peers()
+    train, harv = bench_train.run(a.quick, peers), bench_harvest.run(a.quick)
+    rs = rows(train, harv)
+    print(table(rs))
+    out = a.out or (None if a.quick else HERE/'RESULTS.md')
+    if out:
+        Path(out).write_text(results_md(train, harv, rs, experiment_times(Path(a.runs))))
+        print(f"wrote {out}", file=sys.stderr)
