@@ -92,6 +92,17 @@ def gflops(d_in, d_sae, batch, relu_tok_s, rounds)->dict:
     flop = 2 * batch * d_in * d_sae
     return {'matmul_gflops': flop / t / 1e9, 'step_gflops': 5 * flop * relu_tok_s / batch / 1e9}
 
+def profile_dense_step(d_in, d_sae, batch, steps)->list:
+    "Where the dense ReLU step's time goes: the ops with the largest self CPU time, as (op, input shapes, share of the total)."
+    from torch.profiler import profile, ProfilerActivity
+    step = sparse_nb_step('relu', torch.randn(batch, d_in), d_sae, steps, l1_coeff=1e-3)
+    step()
+    with profile(activities=[ProfilerActivity.CPU], record_shapes=True) as prof: step()
+    ops = [e for e in prof.key_averages(group_by_input_shape=True) if not e.key.startswith(('autograd::', 'Optimizer.'))]
+    total = sum(e.self_cpu_time_total for e in ops)
+    top = sorted(ops, key=lambda e: -e.self_cpu_time_total)[:10]
+    return [(e.key, str(e.input_shapes)[:60], e.self_cpu_time_total / total) for e in top]
+
 def run(quick:bool=False, peers:list|None=None)->dict:
     "Every training benchmark; sizes of the issue unless `quick`."
     peers = import_peers() if peers is None else peers
@@ -101,6 +112,7 @@ def run(quick:bool=False, peers:list|None=None)->dict:
     out['topk'] = [topk_step(d_in, d_sae, batch, k, steps, rounds, peers) for k in (4 if quick else 32, d_sae // 4)]
     out['stack'] = (stack_vs_separate(8, 5, 64, 32, 64, 64, 2) if quick else stack_vs_separate(8, 300, 512, 256, 512, 256, 3))
     out['gflops'] = gflops(d_in, d_sae, batch, out['dense_relu']['sparse_nb'], rounds)
+    out['dense_profile'] = profile_dense_step(d_in, d_sae, batch, steps)
     return out
 
 if __name__ == '__main__':

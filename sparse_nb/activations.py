@@ -70,6 +70,7 @@ def harvest(model,                    # a TransformerBridge (see `lm.load_model`
            )->Path:                   # the store folder
     "Write activations at `hooks` for `n_tokens` tokens of `texts` into a chunked Arrow store."
     hooks = [hooks] if isinstance(hooks, str) else list(hooks)
+    rank, world = rank_and_world()
     if dtype not in ('float32', 'float16'): raise ParameterError(f"dtype must be 'float32' or 'float16', got {dtype!r}")
     missing = [h for h in hooks if h not in model.hook_dict]
     if missing: raise ParameterError(f"unknown hooks {missing}; e.g. {[h for h in model.hook_dict if h.startswith('blocks.0.')][:8]}")
@@ -87,12 +88,12 @@ def harvest(model,                    # a TransformerBridge (see `lm.load_model`
         old = load_json(out/'meta.json')
         if {k: v for k, v in old.items() if k in meta} != meta:
             raise ParameterError(f"{out} holds a harvest with other settings ({ {k: old.get(k) for k in meta if old.get(k) != meta[k]} }); use another folder")
-    else: save_json(out/'meta.json', meta)
+    elif rank == 0: save_json(out/'meta.json', meta)
     todo = [i for i in range(meta['n_chunks']) if not all(_chunk_path(out, h, i).exists() for h in hooks)]
+    todo = [i for i in todo if i % world == rank]          # under torchrun each process writes every world-th chunk
     per_row = seq_len - start
     n_kept = lambda i: min(chunk_rows * per_row, n_tokens - i * chunk_rows * per_row)   # tokens stored for chunk i; the last stops at n_tokens
-    bar = progress_bar(total=n_tokens, desc=f'harvest {len(hooks)} hook(s)', disable=not progress, unit='tok')
-    bar.update(n_tokens - sum(n_kept(i) for i in todo))
+    bar = progress_bar(total=sum(n_kept(i) for i in todo), desc=f'harvest {len(hooks)} hook(s)', disable=not progress or rank > 0, unit='tok')
     for i in todo:
         chunk, keep = rows[i * chunk_rows:(i + 1) * chunk_rows], n_kept(i)
         acts = {h: [] for h in hooks}
@@ -105,6 +106,7 @@ def harvest(model,                    # a TransformerBridge (see `lm.load_model`
         bar.update(keep)
         if on_chunk: on_chunk(i)
     bar.close()
+    barrier()                                                # the store is whole on every process when harvest returns
     return out
 
 # %% ../nbs/06_activations.ipynb #7d0e7a02

@@ -15,9 +15,10 @@ from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['FORMAT_VERSION', 'SparseNBError', 'ParameterError', 'SourceUnavailableError', 'NonFiniteError', 'seed_everything',
-           'default_device', 'progress_bar', 'atomic_write', 'to_jsonable', 'save_json', 'load_json', 'save_tensors',
-           'read_safetensors', 'load_tensors', 'cache_root', 'publish_dir', 'find_repo_root', 'default_runs_root',
-           'new_run_id', 'RunDir', 'git_commit', 'provenance', 'log_axis', 'open_run']
+           'default_device', 'rank_and_world', 'init_distributed', 'barrier', 'progress_bar', 'atomic_write',
+           'to_jsonable', 'save_json', 'load_json', 'save_tensors', 'read_safetensors', 'load_tensors', 'cache_root',
+           'publish_dir', 'find_repo_root', 'default_runs_root', 'new_run_id', 'RunDir', 'git_commit', 'provenance',
+           'log_axis', 'open_run']
 
 # %% ../nbs/00_core.ipynb #d60939c4
 class SparseNBError(Exception):
@@ -41,10 +42,28 @@ def seed_everything(seed:int # one seed for python, numpy and torch
 
 # %% ../nbs/00_core.ipynb #cc933b3a
 def default_device(name:str='auto')->torch.device:
-    "The device `name` names; 'auto' is CUDA when present, else the CPU (the laptop default)."
-    if name == 'auto': return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+    "The device `name` names; 'auto' is CUDA when present (this process's `cuda:LOCAL_RANK` under torchrun), else the CPU."
+    if name == 'auto': return torch.device(f"cuda:{os.environ.get('LOCAL_RANK', 0)}" if torch.cuda.is_available() else 'cpu')
     try: return torch.device(name)
     except RuntimeError: raise ParameterError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {name!r}") from None
+
+# %% ../nbs/00_core.ipynb #d15e0002
+def rank_and_world()->tuple[int, int]:
+    "`(rank, world size)` of the `torch.distributed` process group, `(0, 1)` without one."
+    import torch.distributed as dist
+    return (dist.get_rank(), dist.get_world_size()) if dist.is_available() and dist.is_initialized() else (0, 1)
+
+def init_distributed(backend:str|None=None # default: 'nccl' with CUDA, else 'gloo'
+                    )->tuple[int, int]:
+    "Join the process group `torchrun` sets up in the environment (if any); `(rank, world size)`."
+    import torch.distributed as dist
+    if int(os.environ.get('WORLD_SIZE', '1')) > 1 and not dist.is_initialized():
+        dist.init_process_group(backend or ('nccl' if torch.cuda.is_available() else 'gloo'))
+    return rank_and_world()
+
+def barrier():
+    "Wait for every process of the group (nothing without one)."
+    if rank_and_world()[1] > 1: torch.distributed.barrier()
 
 # %% ../nbs/00_core.ipynb #1cd1ba8d
 def progress_bar(iterable=None, **kwargs):

@@ -57,9 +57,9 @@ def sparsity_scale(step:int, cfg:TrainConfig)->float:
     return min(1.0, (step + 1) / cfg.l1_warmup_steps) if cfg.l1_warmup_steps else 1.0
 
 # %% ../nbs/04_train.ipynb #5c94deb8
-def update_since_fired(since:Tensor, f:Tensor|SparseLatents, batch_size:int)->Tensor:
-    "Tokens since each latent last fired `[E, d_sae]` (batch granularity), after the batch `f` (`[E, batch, d_sae]` or sparse)."
-    return torch.where(latents_fired(f), torch.zeros_like(since), since + batch_size)
+def update_since_fired(since:Tensor, fired:Tensor, batch_size:int)->Tensor:
+    "Tokens since each latent last fired `[E, d_sae]` (batch granularity), after a batch of `batch_size` tokens where `fired [E, d_sae]`."
+    return torch.where(fired, torch.zeros_like(since), since + batch_size)
 
 # %% ../nbs/04_train.ipynb #ce8e844d
 @torch.no_grad()
@@ -155,6 +155,18 @@ def _check_finite(bad_at:Tensor, ck_dir:Path|None):
                          f"expected finite activations and loss: check the batch for NaN/inf or lower lr. Training stopped; "
                          + (f"the last good checkpoint is {last}" if last else "no checkpoint was written"))
 
+# %% ../nbs/04_train.ipynb #d15e0101
+def _all_reduce_step(sae:SAE, fired:Tensor, bad:Tensor, world:int)->tuple[Tensor, Tensor]:
+    "Average the gradients over the processes, and share which latents fired and which members went non-finite anywhere."
+    import torch.distributed as dist
+    grads = [p.grad for p in sae.parameters() if p.grad is not None]
+    flat = torch.cat([g.reshape(-1) for g in grads])
+    dist.all_reduce(flat); flat /= world
+    for g, v in zip(grads, flat.split([g.numel() for g in grads])): g.copy_(v.view_as(g))
+    flags = torch.cat([fired.reshape(-1), bad]).to(torch.uint8)
+    dist.all_reduce(flags, op=dist.ReduceOp.MAX)
+    return flags[:fired.numel()].view_as(fired).bool(), flags[fired.numel():].bool()
+
 # %% ../nbs/04_train.ipynb #1e1de1f4
 def train(sae:SAE,              # the stack to train (modified in place)
           source,               # callable: batch_size -> [batch, d_in]; `state_dict` for exact resume
@@ -166,8 +178,11 @@ def train(sae:SAE,              # the stack to train (modified in place)
           callback=None,        # called as callback(step, sae) after each step
           **kwargs              # TrainConfig fields, when cfg is None
          )->list[dict]:         # the metrics rows logged
-    "Train every member of `sae` on the same batches from `source`."
+    "Train every member of `sae` on the same batches from `source` (data-parallel across processes under `torchrun`)."
     cfg = cfg or TrainConfig(**kwargs)
+    rank, world = rank_and_world()
+    if cfg.batch_size % world: raise ParameterError(f"batch_size={cfg.batch_size} must split evenly over {world} processes")
+    shard = slice(rank * cfg.batch_size // world, (rank + 1) * cfg.batch_size // world)   # this process's rows of each global batch
     gen = torch.Generator().manual_seed(cfg.seed)
     opt = torch.optim.Adam(sae.parameters(), lr=cfg.lr, betas=cfg.betas)
     device = sae.W_dec.device
@@ -183,18 +198,22 @@ def train(sae:SAE,              # the stack to train (modified in place)
         _check_same_config(meta['train'], cfg, ck)
         since, start = state['since_fired'].to(device), meta['step']; gen.set_state(state['gen'])
         if hasattr(source, 'load_state_dict'): source.load_state_dict({k[7:]: v for k, v in state.items() if k.startswith('source.')})
-        history = _truncate_log(run, name, start - 1)
+        history = _truncate_log(run, name, start - 1) if rank == 0 else []
+        barrier()
     bar = progress_bar(range(start, cfg.steps), desc=f'train {sae.cfg.variant} x{sae.members}', disable=not progress, initial=start, total=cfg.steps)
     for step in bar:
         lr = cfg.lr * lr_factor(step, cfg)
         for g in opt.param_groups: g['lr'] = lr
-        x = source(cfg.batch_size).to(device)
+        x = source(cfg.batch_size)[shard].to(device)
         dead = since >= cfg.dead_window
         dead = dead if dead.any() else None
         total, parts, f = sae.train_loss(x, dead=dead, sparsity_scale=sparsity_scale(step, cfg), sparse=sparse)
-        bad_at = torch.where((bad_at < 0) & ~torch.isfinite(sum(parts.values())), step, bad_at)   # no host sync: checked below
-        opt.zero_grad(set_to_none=True); total.backward(); sae.before_step(); opt.step(); sae.after_step()
-        since = update_since_fired(since, f, len(x))
+        opt.zero_grad(set_to_none=True); total.backward()
+        fired, bad = latents_fired(f), ~torch.isfinite(sum(parts.values()))
+        if world > 1: fired, bad = _all_reduce_step(sae, fired, bad, world)
+        bad_at = torch.where((bad_at < 0) & bad, step, bad_at)   # no host sync: checked below
+        sae.before_step(); opt.step(); sae.after_step()
+        since = update_since_fired(since, fired, cfg.batch_size)
         if cfg.resample_every and (step + 1) % cfg.resample_every == 0 and step < cfg.resample_until * cfg.steps:
             resample_dead(sae, source(cfg.batch_size * 4).to(device), since >= cfg.dead_window, opt, gen)
             since = torch.where(since >= cfg.dead_window, torch.zeros_like(since), since)
@@ -204,11 +223,12 @@ def train(sae:SAE,              # the stack to train (modified in place)
         if log_now or last:
             row = {'sae': name, **_metrics_row(step, sae, x, f, parts, since, cfg, lr)}
             history.append(row)
-            if run: run.log(**row)
+            if run and rank == 0: run.log(**row)
             bar.set_postfix(l0=f"{sum(row['l0']) / len(row['l0']):.1f}", fvu=f"{sum(row['fvu']) / len(row['fvu']):.3f}")
-        if ck_now: save_checkpoint(ck_dir, step + 1, sae, opt, since, gen, source, cfg)
+        if ck_now and rank == 0: save_checkpoint(ck_dir, step + 1, sae, opt, since, gen, source, cfg)
         if callback: callback(step, sae)
-    if run: sae.save(run.path/'sae'/name)
+    if run and rank == 0: sae.save(run.path/'sae'/name)
+    barrier()
     return history
 
 # %% ../nbs/04_train.ipynb #6c0e7a04
@@ -273,7 +293,8 @@ def _train_stack(sae:SAE, source, cfg:TrainConfig, run:RunDir|None, name:str, re
         return train(sae, source, cfg, run=run, name=name, progress=progress)[-1]
     state, meta = load_tensors(ck/'state')
     if meta['step'] < cfg.steps: return train(sae, source, cfg, run=run, name=name, resume=True, progress=progress)[-1]
-    sae.load_state_dict(load_tensors(ck)[0]); sae.save(run.path/'sae'/name)   # finished before the crash
+    sae.load_state_dict(load_tensors(ck)[0])                                # finished before the crash
+    if rank_and_world()[0] == 0: sae.save(run.path/'sae'/name)
     if hasattr(source, 'load_state_dict'): source.load_state_dict({k[7:]: v for k, v in state.items() if k.startswith('source.')})
     return [r for r in run.metrics() if r.get('sae') == name][-1]
 
