@@ -3,7 +3,7 @@
 Each ratio is measured in one process: the functions compared run in interleaved rounds and the median of
 each is taken. Goals (issue 15) are checked against the measured numbers; a miss is listed with its
 measured reason. The times of the latest experiment runs at their defaults (`make demo`) are read from
-`runs/*/*/run.json`.
+`runs/*/*/run.json`. The raw measurements are kept beside RESULTS.md as RESULTS.json.
 
 Run: .venv/bin/python benchmarks/run.py [--quick] [--out FILE]
 """
@@ -20,13 +20,14 @@ def rows(train:dict, harv:dict)->list:
     out = [('dense ReLU step: sparse_nb / plain torch', d['sparse_nb'] / d['plain'], '>= 0.95', d['sparse_nb'] / d['plain'] >= 0.95)]
     if 'dictionary_learning' in d:
         out.append(('dense ReLU step: sparse_nb / dictionary_learning', d['sparse_nb'] / d['dictionary_learning'], '>= 1.0', d['sparse_nb'] >= d['dictionary_learning']))
-    small, quarter = t
+    for x in t:
+        faster = 'sparse' if x['sparse'] > x['dense'] else 'dense'
+        out.append((f"TopK k={x['k']}: sparse / dense path (the rule picks {x['auto_picks']})", x['sparse'] / x['dense'], 'rule picks the faster', x['auto_picks'] == faster))
+    small = t[0]
     out.append((f"TopK k={small['k']}: sparse / dense path", small['sparse'] / small['dense'], '>= 3', small['sparse'] / small['dense'] >= 3))
     if 'sparsify' in small: out.append((f"TopK k={small['k']}: sparse path / sparsify", small['sparse'] / small['sparsify'], '>= 1.5', small['sparse'] / small['sparsify'] >= 1.5))
-    auto = quarter['sparse'] if quarter['auto_picks'] == 'sparse' else quarter['dense']
-    out.append((f"TopK k={quarter['k']} (d_sae/4): sparse / dense path", quarter['sparse'] / quarter['dense'], '(auto picks ' + quarter['auto_picks'] + ')', None))
-    out.append((f"TopK k={quarter['k']} (d_sae/4): auto choice / dense path", auto / quarter['dense'], '>= 1.0', auto >= quarter['dense']))
-    if 'sparsify' in quarter: out.append((f"TopK k={quarter['k']}: auto choice / sparsify", auto / quarter['sparsify'], '', None))
+    for x in t[1:]:
+        if 'sparsify' in x: out.append((f"TopK k={x['k']}: the rule's path / sparsify", x[x['auto_picks']] / x['sparsify'], '', None))
     out.append(('8-member stack / 8 separate runs (end to end)', train['stack']['speedup'], '> 1', train['stack']['speedup'] > 1))
     out.append(('dense step GFLOP/s / matmul GFLOP/s', train['gflops']['step_gflops'] / train['gflops']['matmul_gflops'], '', None))
     for k in ('harvest_middle', 'harvest_last'):
@@ -90,13 +91,18 @@ if __name__ == '__main__':
     ap.add_argument('--quick', action='store_true', help='tiny sizes (smoke test); does not write RESULTS.md unless --out is given')
     ap.add_argument('--out', help='where to write the results (default benchmarks/RESULTS.md)')
     ap.add_argument('--runs', default=str(HERE.parent/'runs'), help='runs root to read experiment times from')
+    ap.add_argument('--render', metavar='JSON', help='write the table and RESULTS.md from a saved results JSON instead of measuring')
     ap.add_argument('--demo-seconds', type=float, help='wall seconds of the `make demo` that made those runs (fresh clone, cold caches), if measured')
     a = ap.parse_args()
-    peers = import_peers()
-    train, harv = bench_train.run(a.quick, peers), bench_harvest.run(a.quick)
+    if a.render:
+        saved = json.loads(Path(a.render).read_text()); train, harv = saved['train'], saved['harvest']
+    else:
+        peers = import_peers()
+        train, harv = bench_train.run(a.quick, peers), bench_harvest.run(a.quick)
     rs = rows(train, harv)
     print(table(rs))
     out = a.out or (None if a.quick else HERE/'RESULTS.md')
     if out:
+        if not a.render: Path(out).with_suffix('.json').write_text(json.dumps({'train': train, 'harvest': harv}, indent=1) + '\n')
         Path(out).write_text(results_md(train, harv, rs, experiment_times(Path(a.runs)), a.demo_seconds))
         print(f"wrote {out}", file=sys.stderr)

@@ -16,9 +16,9 @@ from .core import *
 from .metrics import mse
 
 # %% auto #0
-__all__ = ['SAE_VARIANTS', 'SPARSE_RATIO', 'SAEConfig', 'per_member_fields', 'SAE', 'geometric_median', 'TiedSAE', 'TopKSAE',
-           'BatchTopKSAE', 'SparseLatents', 'latents_fired', 'GatedSAE', 'JumpReLUSAE', 'fista_momentum', 'ListaSAE',
-           'make_sae']
+__all__ = ['SAE_VARIANTS', 'SPARSE_RATIO', 'SPARSE_MIN_D_SAE', 'SAEConfig', 'per_member_fields', 'SAE', 'geometric_median',
+           'TiedSAE', 'TopKSAE', 'BatchTopKSAE', 'SparseLatents', 'latents_fired', 'GatedSAE', 'JumpReLUSAE',
+           'fista_momentum', 'ListaSAE', 'make_sae']
 
 # %% ../nbs/03_saes.ipynb #35893f66
 def _per_member(doc:str): return field(default=None, metadata={'per_member': True, 'doc': doc})
@@ -371,10 +371,12 @@ def _sparse_train_loss(self:TopKSAE, x:Tensor, dead:Tensor|None, pattern_fn)->tu
         parts['auxk'] = self.cfg.aux_coeff * mse((x - x_hat).detach(), self.sparse_decode(aux, bias=False)) * (k_aux > 0)
     return sum(parts.values()).sum(), parts, f
 
-SPARSE_RATIO = 8   # the sparse path is the default when d_sae >= SPARSE_RATIO * k (measured in benchmarks/bench_train.py)
-
+SPARSE_RATIO, SPARSE_MIN_D_SAE = 8, 512   # measured (benchmarks/RESULTS.md): d_sae 4096, batch 4096: 3.7x at k 32, 1.4x at k 512, 0.6x at k 1024;
+                                         # k = d_sae/8 and smaller: 1.05x at d_sae 512, 1.6x at 1024, but 0.8x at d_sae 256 (batch 256)
 @patch
-def sparse_faster(self:TopKSAE, batch_size:int)->bool: return max(self.cfg.k) * SPARSE_RATIO <= self.cfg.d_sae
+def sparse_faster(self:TopKSAE, batch_size:int)->bool:
+    "The measured rule: the sparse path wins once `d_sae >= 8 k` and `d_sae >= 512`."
+    return max(self.cfg.k) * SPARSE_RATIO <= self.cfg.d_sae and self.cfg.d_sae >= SPARSE_MIN_D_SAE
 
 @patch
 def train_loss(self:TopKSAE, x:Tensor, dead:Tensor|None=None, sparsity_scale:float=1.0, sparse:bool=False):

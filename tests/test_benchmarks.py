@@ -11,7 +11,7 @@ def test_bench_train_quick():
     out = json.loads(bench(REPO/'benchmarks'/'bench_train.py', '--quick'))
     assert out['dense_relu']['sparse_nb'] > 0 and out['dense_relu']['plain'] > 0
     assert [t['k'] for t in out['topk']] == [4, 64] and all(t['sparse'] > 0 and t['dense'] > 0 for t in out['topk'])
-    assert out['topk'][0]['auto_picks'] == 'sparse' and out['topk'][1]['auto_picks'] == 'dense'
+    assert [t['auto_picks'] for t in out['topk']] == ['dense', 'dense']   # d_sae 256: below the sparse path's measured range
     assert out['stack']['speedup'] > 0 and out['gflops']['matmul_gflops'] > 0 and out['machine']['cores'] >= 1
 
 def test_bench_harvest_quick():
@@ -22,6 +22,7 @@ def test_bench_harvest_quick():
 def test_make_bench_table_and_results_file(tmp_path):
     out = bench(REPO/'benchmarks'/'run.py', '--quick', '--out', tmp_path/'RESULTS.md', '--runs', tmp_path/'runs', timeout=900)
     assert re.search(r'\| dense ReLU step: sparse_nb / plain torch \| [\d.]+x \| >= 0.95 \| (yes|NO) \|', out)
-    assert re.search(r'\| TopK k=4: sparse / dense path \| [\d.]+x \| >= 3 \|', out)
+    assert re.search(r'\| TopK k=4: sparse / dense path \| [\d.]+x \| >= 3 \|', out) and 'rule picks the faster' in out
+    assert (tmp_path/'RESULTS.json').exists()
     text = (tmp_path/'RESULTS.md').read_text()
     assert text.startswith('# Benchmark results') and 'torch 2.13.0' in text and '## Goals missed' in text and '## Experiments at their defaults' in text
