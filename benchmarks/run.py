@@ -60,7 +60,10 @@ def results_md(train:dict, harv:dict, rs:list, times:list, demo_seconds:float|No
         f"torch {m['torch']} with {m['threads']} threads, Python {m['python']}. Each ratio comes from one process: the functions compared "
         f"run in {s['rounds']} interleaved rounds and the median of each is used. Shapes: d_in {s['d_in']}, d_sae {s['d_sae']}, batch {s['batch']}, "
         f"{s['steps_per_round']} training steps per round (each `train` call logs its first and last step, as a run does every 40th).", '',
-        f"Peers measured in the same process: {peers}.", '',
+        f"Peers measured in the same process: {peers}. They are installed in a side venv (`pip install torch==2.13.0`, then `sae-lens "
+        f"dictionary-learning eai-sparsify`, then `pip uninstall -y torchvision`) and reached through `SPARSE_NB_PEERS_PATH`, a folder of links "
+        f"to their packages and the few dependencies this venv lacks, so they run on this venv's torch in this process "
+        f"(sparsify with its eager embedding_bag decoder: Triton does not run on the CPU).", '',
         table(rs), '',
         '## Tokens per second', '',
         '| step | tok/s |', '|---|---|',
