@@ -17,8 +17,8 @@ from .metrics import mse
 
 # %% auto #0
 __all__ = ['SAE_VARIANTS', 'SPARSE_RATIO', 'SPARSE_MIN_D_SAE', 'SAEConfig', 'per_member_fields', 'SAE', 'geometric_median',
-           'TiedSAE', 'TopKSAE', 'BatchTopKSAE', 'SparseLatents', 'latents_fired', 'GatedSAE', 'JumpReLUSAE',
-           'fista_momentum', 'ListaSAE', 'make_sae']
+           'TiedSAE', 'TopKSAE', 'BatchTopKSAE', 'SparseLatents', 'latents_fired', 'MatryoshkaSAE', 'GatedSAE',
+           'JumpReLUSAE', 'fista_momentum', 'ListaSAE', 'make_sae']
 
 # %% ../nbs/03_saes.ipynb #35893f66
 def _per_member(doc:str): return field(default=None, metadata={'per_member': True, 'doc': doc})
@@ -38,6 +38,7 @@ class SAEConfig:
     threshold_init:float=0.001  # JumpReLU initial threshold theta
     n_iter:int=3         # LISTA unrolled iterations
     fista:bool=False     # LISTA: FISTA's fixed momentum schedule instead of learned momentum
+    prefixes:list=None   # Matryoshka: nested dictionary sizes, increasing, ending at d_sae (default d_sae/16, /8, /4, /2, 1)
     seed:int=0
     def __post_init__(self):
         for name in per_member_fields():
@@ -54,6 +55,9 @@ class SAEConfig:
         bad = [v for v in self.k or [] if not (isinstance(v, int) and 1 <= v <= self.d_sae)]
         if bad: raise ParameterError(f"k must be an integer in [1, d_sae={self.d_sae}], got {bad[0]!r}")
         if self.k_aux is None: self.k_aux = max(self.d_in // 2, 1)
+        p = self.prefixes
+        if p is not None and (not p or p[-1] != self.d_sae or p[0] < 1 or any(a >= b for a, b in zip(p, p[1:]))):
+            raise ParameterError(f"prefixes must increase from >= 1 to d_sae={self.d_sae}, got {p}")
     @property
     def dict_ratio(self)->float: return self.d_sae / self.d_in
 
@@ -393,6 +397,26 @@ def train_loss(self:BatchTopKSAE, x:Tensor, dead:Tensor|None=None, sparsity_scal
     pos = v > 0
     self.update_threshold(v.new_full((self.members,), torch.inf).scatter_reduce(0, member[pos], v[pos], 'amin'))
     return total, parts, f
+
+# %% ../nbs/03_saes.ipynb #3a750002
+class MatryoshkaSAE(BatchTopKSAE):
+    "Matryoshka BatchTopK SAE: every prefix of the dictionary is trained to reconstruct on its own."
+    variant = 'matryoshka'
+    loss_parts = ('auxk', 'prefix_mse')
+    has_sparse_path = False
+    @property
+    def prefixes(self)->list[int]:
+        "The nested dictionary sizes: `cfg.prefixes`, else d_sae/16, /8, /4, /2 and d_sae."
+        return self.cfg.prefixes or sorted({max(self.cfg.d_sae // q, 1) for q in (16, 8, 4, 2, 1)})
+    def loss(self, x, dead=None, sparsity_scale=1.0, f=None):
+        f = self.encode(x) if f is None else f
+        x_hat, start, errs = self.b_dec[:, None], 0, []
+        for m in self.prefixes:
+            x_hat = x_hat + f[..., start:m] @ self.W_dec[:, start:m]; start = m
+            errs.append(mse(x, x_hat))
+        parts = {'mse': errs[-1], 'prefix_mse': sum(errs[:-1], torch.zeros_like(errs[-1]))}
+        parts.update(self.aux_loss(x, x_hat, f, dead))
+        return sum(parts.values()).sum(), parts
 
 # %% ../nbs/03_saes.ipynb #9843f8d9
 class GatedSAE(SAE):

@@ -13,8 +13,8 @@ from fastcore.basics import patch
 from .core import *
 
 # %% auto #0
-__all__ = ['random_features', 'firing_probs', 'random_correlation', 'ToyConfig', 'ToySource', 'TMSModel', 'tms_batch', 'tms_loss',
-           'train_tms']
+__all__ = ['random_features', 'firing_probs', 'random_correlation', 'feature_trees', 'ToyConfig', 'ToySource', 'TMSModel',
+           'tms_batch', 'tms_loss', 'train_tms']
 
 # %% ../nbs/01_toy.ipynb #7939af97
 def _gen(seed:int|None)->torch.Generator:
@@ -59,6 +59,32 @@ def random_correlation(n:int, seed:int|None=None)->Tensor:
     d = a.diagonal().sqrt()
     return (a / d[:, None] / d[None, :]).float()
 
+# %% ../nbs/01_toy.ipynb #7ee50002
+def feature_trees(n_features:int, trees:int, branching:int=2, depth:int=2)->tuple[Tensor, list]:
+    "`(parents [n_features], levels)`: the first features as `trees` trees, breadth-first; levels[d] lists the features at depth d."
+    if trees == 0: return torch.full((n_features,), -1, dtype=torch.long), []
+    if not (1 <= branching and 2 <= depth <= 3): raise ParameterError(f"branching must be >= 1 and depth 2 or 3, got {branching}, {depth}")
+    size = sum(branching ** d for d in range(depth)) * trees
+    if size > n_features: raise ParameterError(f"{trees} trees of depth {depth} and branching {branching} need {size} features, more than n_features={n_features}")
+    parents, levels = torch.full((n_features,), -1, dtype=torch.long), [list(range(trees))]
+    nxt = trees
+    for d in range(1, depth):
+        level = []
+        for p in levels[-1]:
+            for _ in range(branching): parents[nxt] = p; level.append(nxt); nxt += 1
+        levels.append(level)
+    return parents, levels
+
+def _bend_children(w:Tensor, parents:Tensor, levels:list, cos:float)->Tensor:
+    "Directions where every child has cosine `cos` with its parent (parents bent first, level by level)."
+    if not -1 < cos < 1: raise ParameterError(f"child_cos must be in (-1, 1), got {cos}")
+    w = w.clone()
+    for level in levels[1:]:
+        idx = torch.tensor(level); par = w[parents[idx]]
+        u = w[idx] - (w[idx] * par).sum(-1, keepdim=True) * par
+        w[idx] = cos * par + math.sqrt(1 - cos ** 2) * u / u.norm(dim=-1, keepdim=True)
+    return w
+
 # %% ../nbs/01_toy.ipynb #ce574511
 @dataclass
 class ToyConfig:
@@ -67,6 +93,11 @@ class ToyConfig:
     correlated:bool=False; corr_per:str='sample'  # 'sample' or 'batch'
     magnitude_low:float=0.0; magnitude_high:float=1.0; noise_std:float=0.0
     feature_kind:str='gaussian'; seed:int=0
+    trees:int=0            # feature hierarchies: the first features form this many trees (0: none)
+    branching:int=2        # children per parent
+    depth:int=2            # levels per tree, root included (2 or 3)
+    child_prob:float=0.5   # probability that a child fires when its parent fires (it never fires otherwise)
+    child_cos:float=0.0    # cosine between a child's direction and its parent's (0: independent random directions)
 
 class ToySource:
     "Batches `[batch, d_in]` of sparse combinations of known features; `true_features` is `[n_features, d_in]`."
@@ -77,6 +108,8 @@ class ToySource:
         self.true_features = random_features(c.n_features, c.d_in, c.feature_kind, seed=c.seed)
         self.probs = firing_probs(c.n_features, c.mean_active, c.decay)
         self.corr_chol = torch.linalg.cholesky(random_correlation(c.n_features, seed=c.seed + 1).double()).float() if c.correlated else None
+        self.parents, self.levels = feature_trees(c.n_features, c.trees, c.branching, c.depth)
+        if c.trees: self.true_features = _bend_children(self.true_features, self.parents, self.levels, c.child_cos)
         self.gen = _gen(c.seed + 2)
     @property
     def d_in(self)->int: return self.cfg.d_in
@@ -97,9 +130,12 @@ def sample_coefficients(self:ToySource, batch:int)->Tensor:
     "Sparse non-negative coefficients `[batch, n_features]`."
     c = self.cfg
     fires = torch.rand(batch, c.n_features, generator=self.gen) < self.fire_probs(batch)
+    for level in self.levels[1:]:                 # children fire only with their parent
+        idx = torch.tensor(level)
+        fires[:, idx] = fires[:, self.parents[idx]] & (torch.rand(batch, len(idx), generator=self.gen) < c.child_prob)
     empty = ~fires.any(dim=1)
     if empty.any():
-        pick = torch.multinomial(self.probs, int(empty.sum()), replacement=True, generator=self.gen)
+        pick = torch.multinomial(self.probs * (self.parents < 0), int(empty.sum()), replacement=True, generator=self.gen)   # never a child alone
         fires[empty.nonzero()[:, 0], pick] = True
     mags = c.magnitude_low + (c.magnitude_high - c.magnitude_low) * torch.rand(batch, c.n_features, generator=self.gen)
     return torch.where(fires, mags, 0.0)
