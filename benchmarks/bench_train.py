@@ -10,14 +10,13 @@
 
 Peers are imported from `$SPARSE_NB_PEERS_PATH` (see RESULTS.md). Run: .venv/bin/python benchmarks/bench_train.py [--quick]
 """
-import argparse, json, warnings
+import argparse, json
 import torch
 from common import compare, import_peers, machine
 from sparse_nb.toy import ToySource
 from sparse_nb.saes import make_sae
 from sparse_nb.train import train, TrainConfig
 
-warnings.filterwarnings('ignore', message='Sparse')   # torch's beta notice for CSR tensors
 
 def sparse_nb_step(variant:str, x:torch.Tensor, d_sae:int, steps:int, sparse_path:str='auto', **knob):
     "A function running `steps` training steps of sparse_nb on the fixed batch `x` (logging once)."

@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_saes.ipynb #3db87134
 from __future__ import annotations
-import math
+import math, warnings
 from dataclasses import dataclass, asdict, field, fields
 from pathlib import Path
 
@@ -302,7 +302,9 @@ class _ActivePreActs(torch.autograd.Function):
     def backward(ctx, g):
         x, W_enc, b_dec, crow, col = ctx.saved_tensors
         E, d, n = W_enc.shape
-        S = torch.sparse_csr_tensor(crow, col, g, (len(crow) - 1, E * n))
+        with warnings.catch_warnings():                  # torch's notice that CSR support is in beta
+            warnings.simplefilter('ignore', UserWarning)
+            S = torch.sparse_csr_tensor(crow, col, g, (len(crow) - 1, E * n), check_invariants=False)   # built sorted by row, by construction
         g_b_enc = g.new_zeros(E * n).index_add_(0, col, g).view(E, n)
         g_W_enc = (S.t() @ _rows_of(x - b_dec[:, None], E)).view(E, n, d).transpose(1, 2).contiguous()
         g_b_dec = -(g_b_enc[:, None] @ W_enc.transpose(1, 2))[:, 0]
