@@ -323,10 +323,11 @@ def _topk_pattern(z:Tensor, k:Tensor, kmax:int)->tuple[Tensor, Tensor, Tensor, T
     return torch.arange(0, E * B * kmax + 1, kmax, device=z.device), col, vals.reshape(-1), keep.reshape(-1)
 
 def _batch_topk_pattern(z:Tensor, k:Tensor, kmax:int)->tuple[Tensor, Tensor, Tensor, Tensor]:
-    "`(crow, col, z values, keep)` of the top `k[e] * batch <= kmax * batch` entries of each member's `z [E, batch, n]`."
+    "`(crow, col, z values, keep)` of the top `k[e] * batch <= kmax * batch` entries of each member's `relu(z) [E, batch, n]`."
     E, B, n = z.shape
     m = min(kmax * B, B * n)
-    vals, flat = z.reshape(E, B * n).topk(m, dim=-1, sorted=not bool((k * B >= m).all()))
+    _, flat = torch.relu(z).reshape(E, B * n).topk(m, dim=-1, sorted=not bool((k * B >= m).all()))
+    vals = z.reshape(E, B * n).gather(1, flat)
     keep = torch.arange(vals.shape[1], device=z.device) < (k * B)[:, None]
     key = (flat + (torch.arange(E, device=z.device) * B * n)[:, None]).reshape(-1)   # row-major position in [E * B, n]
     order = key.argsort()
@@ -368,7 +369,7 @@ def _sparse_train_loss(self:TopKSAE, x:Tensor, dead:Tensor|None, pattern_fn)->tu
     "TopK's loss on the sparse path: `pattern_fn(z, k, kmax)` picks the active entries of the pre-activations."
     x = self.check_input(x)
     with torch.no_grad(): z = self.pre_acts(x)           # dense forward, no graph: the backward is _ActivePreActs's
-    f = self._sparse_latents(x, pattern_fn(torch.relu(z) if pattern_fn is _batch_topk_pattern else z, self.k, max(self.cfg.k)), z.shape[1])
+    f = self._sparse_latents(x, pattern_fn(z, self.k, max(self.cfg.k)), z.shape[1])
     x_hat = self.sparse_decode(f)
     parts = {'mse': mse(x, x_hat), 'auxk': x.new_zeros(self.members)}
     if dead is not None:

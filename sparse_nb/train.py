@@ -113,6 +113,10 @@ def save_checkpoint(folder:Path, step:int, sae:SAE, opt, since:Tensor, gen:torch
         if old != ck: shutil.rmtree(old, ignore_errors=True)
     return ck
 
+def _restore_source(source, state:dict):
+    "Put a stateful source back where a checkpoint's `state` says it was."
+    if hasattr(source, 'load_state_dict'): source.load_state_dict({k[7:]: v for k, v in state.items() if k.startswith('source.')})
+
 def latest_checkpoint(folder:Path)->Path|None:
     "The checkpoint folder `LATEST` names, if any."
     p = Path(folder)/'LATEST'
@@ -197,7 +201,7 @@ def train(sae:SAE,              # the stack to train (modified in place)
         state, meta = load_tensors(ck/'state')
         _check_same_config(meta['train'], cfg, ck)
         since, start = state['since_fired'].to(device), meta['step']; gen.set_state(state['gen'])
-        if hasattr(source, 'load_state_dict'): source.load_state_dict({k[7:]: v for k, v in state.items() if k.startswith('source.')})
+        _restore_source(source, state)
         history = _truncate_log(run, name, start - 1) if rank == 0 else []
         barrier()
     bar = progress_bar(range(start, cfg.steps), desc=f'train {sae.cfg.variant} x{sae.members}', disable=not progress, initial=start, total=cfg.steps)
@@ -295,7 +299,7 @@ def _train_stack(sae:SAE, source, cfg:TrainConfig, run:RunDir|None, name:str, re
     if meta['step'] < cfg.steps: return train(sae, source, cfg, run=run, name=name, resume=True, progress=progress)[-1]
     sae.load_state_dict(load_tensors(ck)[0])                                # finished before the crash
     if rank_and_world()[0] == 0: sae.save(run.path/'sae'/name)
-    if hasattr(source, 'load_state_dict'): source.load_state_dict({k[7:]: v for k, v in state.items() if k.startswith('source.')})
+    _restore_source(source, state)
     return [r for r in run.metrics() if r.get('sae') == name][-1]
 
 # %% ../nbs/04_train.ipynb #6c0e7a10
