@@ -18,7 +18,8 @@ from .lm import pack_tokens
 
 # %% auto #0
 __all__ = ['hook_layer', 'harvest_rows', 'hook_activations', 'harvest', 'cached_harvest', 'held_out_rows', 'ActivationStore',
-           'StoreSource', 'splice_eval', 'source_splice', 'sae_splice', 'evaluate_splices']
+           'StoreSource', 'splice_eval', 'source_splice', 'sae_splice', 'evaluate_splices', 'PairedSource',
+           'paired_source', 'transcoder_splice']
 
 # %% ../nbs/06_activations.ipynb #61a9be2c
 def hook_layer(hook:str)->int|None:
@@ -252,9 +253,21 @@ def _splice_hook(replace, start:int):
         return out
     return hook_fn
 
+def _splice_hooks(hook:str, replace, start:int)->list:
+    "Forward hooks splicing `replace` at `hook`; it reads `hook` itself, or the hook `replace.reads` names (same positions, earlier in the pass)."
+    reads = getattr(replace, 'reads', None)
+    if reads is None: return [(hook, _splice_hook(replace, start))]
+    seen = {}
+    def capture(act, hook): seen['x'] = act[:, start:]
+    def hook_fn(act, hook):
+        out, x = act.clone(), seen.pop('x')
+        out[:, start:] = replace(x.reshape(-1, x.shape[-1])).reshape(*x.shape[:-1], act.shape[-1]).to(act.dtype)
+        return out
+    return [(reads, capture), (hook, hook_fn)]
+
 @torch.no_grad()
 def splice_eval(model, hook:str, rows:Tensor,
-                replacements:dict,         # name -> function raw activations [n, d] -> replacements [n, d]
+                replacements:dict,         # name -> function raw activations [n, d] -> replacements [n, d] (of hook `fn.reads`, if it names one)
                 start:int=1,               # first position replaced (1: BOS stays clean)
                 batch_size:int=16, progress:bool=True
                )->dict[str, dict]:         # name -> {ce, ppl, kl}; 'clean' -> {ce, ppl}
@@ -266,7 +279,7 @@ def splice_eval(model, hook:str, rows:Tensor,
         clean = F.log_softmax(model(b)[:, :-1].reshape(len(targets), -1), -1)
         sums['clean']['ce'] += F.nll_loss(clean, targets, reduction='sum').item()
         for name, fn in replacements.items():
-            logits = model.run_with_hooks(b, fwd_hooks=[(hook, _splice_hook(fn, start))])
+            logits = model.run_with_hooks(b, fwd_hooks=_splice_hooks(hook, fn, start))
             lp = F.log_softmax(logits[:, :-1].reshape(len(targets), -1), -1)
             sums[name]['ce'] += F.nll_loss(lp, targets, reduction='sum').item()
             sums[name]['kl'] += F.kl_div(lp, clean, log_target=True, reduction='sum').item()
@@ -299,3 +312,32 @@ def evaluate_splices(model, hook:str, rows:Tensor,
     res = splice_eval(model, hook, rows, {**refs, **recons}, start, batch_size, progress)
     for k, v in res.items(): v['ce_recovered'] = ce_recovered(v['ce'], res['clean']['ce'], res['zero']['ce'])
     return res
+
+# %% ../nbs/06_activations.ipynb #7c0d0202
+class PairedSource:
+    "`(x, y)` batches of two hooks of one harvest, row for row the same tokens: a transcoder's input and its target."
+    def __init__(self, x:StoreSource, y:StoreSource):
+        if (x.store.folder, x.seed, x.buffer_chunks) != (y.store.folder, y.seed, y.buffer_chunks):
+            raise ParameterError(f"paired sources must read one store with one seed and buffer size, got {x} and {y}")
+        if y.exclude_dims: raise ParameterError(f"the target side keeps every dimension (a splice replaces the whole activation), got exclude_dims={y.exclude_dims}")
+        self.x, self.y = x, y
+    @property
+    def d_in(self)->int: return self.x.d_in
+    @property
+    def d_out(self)->int: return self.y.d_in
+    def __call__(self, batch:int)->tuple[Tensor, Tensor]: return self.x(batch), self.y(batch)
+    def state_dict(self)->dict: return self.x.state_dict()
+    def load_state_dict(self, state:dict): self.x.load_state_dict(state); self.y.load_state_dict(state)
+    def __repr__(self): return f"PairedSource({self.x.store.hook} -> {self.y.store.hook}, {self.d_in} -> {self.d_out})"
+
+def paired_source(folder:str|Path, hook_in:str, hook_out:str, model:str|None=None, seed:int=0, **kwargs # more `StoreSource` arguments
+                 )->PairedSource:
+    "The `PairedSource` of hooks `hook_in` -> `hook_out` of the store at `folder`."
+    side = lambda h: StoreSource(ActivationStore(folder, h, model=model), seed=seed, **kwargs)
+    return PairedSource(side(hook_in), side(hook_out))
+
+def transcoder_splice(sae, source:PairedSource, member:int):
+    "A replacement for the target hook: member `member`'s prediction from the input hook's raw activations, at raw scale."
+    def replace(x:Tensor)->Tensor: return sae(source.x.transform(x))[member] / source.y.scale
+    replace.reads = source.x.store.hook
+    return replace

@@ -39,6 +39,8 @@ class SAEConfig:
     n_iter:int=3         # LISTA unrolled iterations
     fista:bool=False     # LISTA: FISTA's fixed momentum schedule instead of learned momentum
     prefixes:list=None   # Matryoshka: nested dictionary sizes, increasing, ending at d_sae (default d_sae/16, /8, /4, /2, 1)
+    d_out:int=None       # a transcoder's output width (None: an autoencoder, which reconstructs its input)
+    skip:bool=False      # transcoder: add a linear skip `x W_skip` (initialised to 0) to the output
     seed:int=0
     def __post_init__(self):
         for name in per_member_fields():
@@ -58,8 +60,16 @@ class SAEConfig:
         p = self.prefixes
         if p is not None and (not p or p[-1] != self.d_sae or p[0] < 1 or any(a >= b for a, b in zip(p, p[1:]))):
             raise ParameterError(f"prefixes must increase from >= 1 to d_sae={self.d_sae}, got {p}")
+        if self.d_out is not None and self.d_out < 1: raise ParameterError(f"d_out must be >= 1 (or None for an autoencoder), got {self.d_out}")
+        if self.skip and self.d_out is None: raise ParameterError("skip=True needs d_out: the linear skip belongs to transcoders")
     @property
     def dict_ratio(self)->float: return self.d_sae / self.d_in
+    @property
+    def transcoder(self)->bool: return self.d_out is not None
+    @property
+    def out_dim(self)->int:
+        "Width of what the decoder writes: `d_out` for a transcoder, else `d_in`."
+        return self.d_in if self.d_out is None else self.d_out
 
 def per_member_fields()->tuple[str, ...]:
     "The `SAEConfig` fields that hold one value per member (the knobs variants sweep)."
@@ -67,6 +77,13 @@ def per_member_fields()->tuple[str, ...]:
 
 # %% ../nbs/03_saes.ipynb #0cb0364e
 SAE_VARIANTS = {}   # variant name -> class; filled by the classes themselves
+
+def _unit_rows(E:int, n:int, d:int, init:str, g:torch.Generator)->Tensor:
+    "`[E, n, d]` random unit-norm rows, 'gaussian' or 'orthogonal'."
+    if init == 'orthogonal': W = torch.stack([nn.init.orthogonal_(torch.empty(n, d), generator=g) for _ in range(E)])
+    elif init == 'gaussian': W = torch.randn(E, n, d, generator=g)
+    else: raise ParameterError(f"init must be 'gaussian' or 'orthogonal', got {init!r}")
+    return W / W.norm(dim=-1, keepdim=True)
 
 def _register(cls):
     "Check what `cls` declares about itself and list it in `SAE_VARIANTS` under `cls.variant`."
@@ -83,27 +100,28 @@ class SAE(nn.Module):
     sparsity_parts = ('l1',)         # ...of which these are sparsity penalties (the trainer warms them up)
     latent_params = {'W_enc': 2, 'W_dec': 1, 'b_enc': 1}   # every parameter with a d_sae axis -> that axis
     has_sparse_path = False          # `train_loss(..., sparse=True)` skips the inactive latents
+    transcodes = True                # can map one hook to another (`SAEConfig.d_out`)
     def __init_subclass__(cls, register:bool=True, **kwargs):
         super().__init_subclass__(**kwargs)
         if register: _register(cls)
     def __init__(self, cfg:SAEConfig):
         super().__init__()
         self.cfg = cfg
+        if cfg.transcoder and not self.transcodes: raise ParameterError(f"variant {self.variant!r} cannot be a transcoder (d_out={cfg.d_out}): "
+                                                                       f"its encoder reads the decoder's output space; use another variant")
         E, d, n = cfg.members, cfg.d_in, cfg.d_sae
         g = torch.Generator().manual_seed(cfg.seed)
-        W = torch.randn(E, n, d, generator=g)
-        if cfg.init == 'orthogonal': W = torch.stack([nn.init.orthogonal_(torch.empty(n, d), generator=g) for _ in range(E)])
-        elif cfg.init != 'gaussian': raise ParameterError(f"init must be 'gaussian' or 'orthogonal', got {cfg.init!r}")
-        W = W / W.norm(dim=-1, keepdim=True)
+        W = _unit_rows(E, n, cfg.out_dim, cfg.init, g)
         self.W_dec = nn.Parameter(W)
-        self.b_dec = nn.Parameter(torch.zeros(E, d))
+        self.b_dec = nn.Parameter(torch.zeros(E, cfg.out_dim))
         self.b_enc = nn.Parameter(torch.zeros(E, n))
-        self.init_params(W)
+        if cfg.skip: self.W_skip = nn.Parameter(torch.zeros(E, d, cfg.out_dim))
+        self.init_params(_unit_rows(E, n, d, cfg.init, g) if cfg.transcoder else W)
         values = getattr(cfg, self.knob)
         if values is None: raise ParameterError(f"variant {self.variant!r} needs {self.knob} (one value per member)")
         self.register_buffer(self.knob, torch.tensor(values, dtype=self.knob_dtype))
     def init_params(self, W:Tensor):
-        "Create the variant's own parameters (here `W_enc = W_dec^T`) from the initial decoder `W [E, d_sae, d_in]`."
+        "Create the variant's own parameters (here `W_enc = W^T`) from the initial encoder rows `W [E, d_sae, d_in]` (an autoencoder's decoder)."
         self.W_enc = nn.Parameter(W.transpose(1, 2).clone())
     @property
     def members(self)->int: return self.cfg.members
@@ -119,11 +137,16 @@ def check_input(self:SAE, x:Tensor)->Tensor:
     return x
 
 @patch
+def input_shift(self:SAE)->Tensor:
+    "What the encoder subtracts from its input, `[E, d_in]`: `b_dec` for an autoencoder, zeros for a transcoder (whose `b_dec` is an output bias)."
+    return self.b_dec.new_zeros(self.members, self.cfg.d_in) if self.cfg.transcoder else self.b_dec
+
+@patch
 def pre_acts(self:SAE, x:Tensor)->Tensor:
-    "`(x - b_dec) @ W_enc + b_enc`: `[E, batch, d_sae]`."
-    x = self.check_input(x)
-    shift = self.b_dec[:, None] @ self.W_enc.detach()      # [E, 1, d_sae], exactly 0 below: it carries b_dec's gradient
-    return torch.baddbmm(self.b_enc[:, None] + (shift.detach() - shift), (x - self.b_dec.detach()[:, None]).expand(self.members, -1, -1), self.W_enc)
+    "`(x - b_dec) @ W_enc + b_enc` (a transcoder: `x @ W_enc + b_enc`): `[E, batch, d_sae]`."
+    x, b = self.check_input(x), self.input_shift()
+    shift = b[:, None] @ self.W_enc.detach()               # [E, 1, d_sae], exactly 0 below: it carries b_dec's gradient
+    return torch.baddbmm(self.b_enc[:, None] + (shift.detach() - shift), (x - b.detach()[:, None]).expand(self.members, -1, -1), self.W_enc)
 
 @patch
 def encode(self:SAE, x:Tensor)->Tensor:
@@ -132,13 +155,33 @@ def encode(self:SAE, x:Tensor)->Tensor:
 
 @patch
 def decode(self:SAE, f:Tensor)->Tensor:
-    "Reconstructions `[E, batch, d_in]`."
+    "What the latents write: `f @ W_dec + b_dec`, `[E, batch, out_dim]`."
     return f @ self.W_dec + self.b_dec[:, None]
 
 @patch
+def skip_out(self:SAE, x:Tensor)->Tensor|float:
+    "A skip transcoder's linear term `x @ W_skip` (`[E, batch, d_out]`), else 0."
+    return x @ self.W_skip if self.cfg.skip else 0.0
+
+@patch
+def output(self:SAE, f:Tensor, x:Tensor)->Tensor:
+    "The prediction from latents `f` of inputs `x`: `decode(f)`, plus the skip term of a skip transcoder."
+    return self.decode(f) + self.skip_out(x)
+
+@patch
 def forward(self:SAE, x:Tensor)->Tensor:
-    "Reconstruct `x`: `[E, batch, d_in]`."
-    return self.decode(self.encode(x))
+    "Reconstruct `x` (a transcoder: predict its target): `[E, batch, out_dim]`."
+    return self.output(self.encode(x), x)
+
+@patch
+def check_target(self:SAE, x:Tensor, y:Tensor|None)->Tensor:
+    "The training target: `y` for a transcoder (required, `out_dim` wide), `x` for an autoencoder (`y` None or `x`'s width)."
+    if y is None:
+        if self.cfg.transcoder: raise ParameterError(f"a transcoder (d_out={self.cfg.d_out}) needs a target y; got none: use a source yielding (x, y)")
+        return x
+    if y.shape[-1] != self.cfg.out_dim or y.shape[-2] != x.shape[-2]:
+        raise ParameterError(f"target of shape {list(y.shape)} for inputs {list(x.shape)}; expected {x.shape[-2]} rows of width {self.cfg.out_dim}")
+    return y
 
 # %% ../nbs/03_saes.ipynb #ef13ded7
 @patch
@@ -151,18 +194,22 @@ def penalty(self:SAE, f:Tensor, x:Tensor)->dict:
 
 @patch
 def loss(self:SAE, x:Tensor, dead:Tensor|None=None, sparsity_scale:float=1.0,
-         f:Tensor|None=None # latents `self.encode(x)` if already computed (the trainer reuses them)
+         f:Tensor|None=None, # latents `self.encode(x)` if already computed (the trainer reuses them)
+         y:Tensor|None=None  # the target: a transcoder's output activations (None: `x` itself)
         )->tuple[Tensor, dict]:
     "`(total, parts)`: total is summed over members; parts are `[E]` tensors (`mse`, then `loss_parts`)."
+    y = self.check_target(x, y)
     f = self.encode(x) if f is None else f
-    x_hat = self.decode(f)
-    parts = {'mse': mse(x, x_hat)}
+    y_hat = self.output(f, x)
+    parts = {'mse': mse(y, y_hat)}
     for name, v in self.penalty(f, x).items(): parts[name] = v * sparsity_scale if name in self.sparsity_parts else v
-    parts.update(self.aux_loss(x, x_hat, f, dead))
+    parts.update(self.aux_loss(x, y, y_hat, f, dead))
     return sum(parts.values()).sum(), parts
 
 @patch
-def aux_loss(self:SAE, x, x_hat, f, dead)->dict: return {}
+def aux_loss(self:SAE, x, y, y_hat, f, dead)->dict:
+    "Auxiliary loss parts `[E]` (none here): `y` is the target, `y_hat` the prediction from `f`."
+    return {}
 
 # %% ../nbs/03_saes.ipynb #67555a76
 @patch
@@ -191,7 +238,7 @@ def geometric_median(x:Tensor, iters:int=50, eps:float=1e-8)->Tensor:
 @patch
 @torch.no_grad()
 def init_b_dec(self:SAE, x:Tensor, how:str='geometric_median'):
-    "Set every member's `b_dec` from a sample `x [n, d_in]`: 'geometric_median', 'mean' or 'zeros'."
+    "Set every member's `b_dec` from a sample `x [n, out_dim]` (of the target, for a transcoder): 'geometric_median', 'mean' or 'zeros'."
     inits = {'geometric_median': geometric_median, 'mean': lambda x: x.mean(0), 'zeros': lambda x: x.new_zeros(x.shape[1])}
     if how not in inits: raise ParameterError(f"b_dec init must be one of {list(inits)}, got {how!r}")
     self.b_dec.copy_(inits[how](x).expand_as(self.b_dec))
@@ -213,6 +260,7 @@ class TiedSAE(SAE):
     "ReLU SAE with `W_enc = W_dec^T` (Cunningham et al.'s residual-stream dictionaries)."
     variant = 'tied'
     latent_params = {'W_dec': 1, 'b_enc': 1}
+    transcodes = False
     def init_params(self, W): pass
     @property
     def W_enc(self)->Tensor: return self.W_dec.transpose(1, 2)
@@ -231,12 +279,12 @@ class TopKSAE(SAE):
     has_sparse_path = True
     def encode(self, x): return torch.relu(_keep_topk(self.pre_acts(x), self.k, max(self.cfg.k)))
     def penalty(self, f, x): return {}
-    def aux_loss(self, x, x_hat, f, dead):
+    def aux_loss(self, x, y, y_hat, f, dead):
         if dead is None: return {'auxk': x.new_zeros(self.members)}
         z = self.pre_acts(x).masked_fill(~dead[:, None], -torch.inf)
         k_aux = dead.sum(-1).clamp(max=self.cfg.k_aux)
         f_aux = torch.relu(_keep_topk(z, k_aux, min(self.cfg.k_aux, self.cfg.d_sae)).nan_to_num(0., 0., 0.))
-        err = mse((x - x_hat).detach(), f_aux @ self.W_dec)
+        err = mse((y - y_hat).detach(), f_aux @ self.W_dec)
         return {'auxk': self.cfg.aux_coeff * err * (k_aux > 0)}
 
 # %% ../nbs/03_saes.ipynb #369d72bb
@@ -340,24 +388,26 @@ def _batch_topk_pattern(z:Tensor, k:Tensor, kmax:int)->tuple[Tensor, Tensor, Ten
 def _sparse_latents(self:SAE, x:Tensor, pattern:tuple, batch:int)->SparseLatents:
     "ReLU of the pre-activations at `pattern`, zeroed where not kept, with gradients through `_ActivePreActs`."
     crow, col, vals, keep = pattern
-    pre = _ActivePreActs.apply(x, self.W_enc, self.b_enc, self.b_dec, vals, crow, col)
+    pre = _ActivePreActs.apply(x, self.W_enc, self.b_enc, self.input_shift(), vals, crow, col)
     return SparseLatents(crow, col, torch.relu(pre) * keep, self.members, batch, self.cfg.d_sae)
 
 @patch
 def sparse_decode(self:SAE, f:SparseLatents, bias:bool=True)->Tensor:
-    "Reconstructions `[E, batch, d_in]` from sparse latents: an `embedding_bag` over the active rows of `W_dec`."
-    out = F.embedding_bag(f.col, self.W_dec.reshape(-1, self.cfg.d_in), f.crow[:-1], mode='sum', per_sample_weights=f.values)
-    out = out.view(self.members, f.batch, self.cfg.d_in)
+    "`decode` of sparse latents, `[E, batch, out_dim]`: an `embedding_bag` over the active rows of `W_dec`."
+    d = self.cfg.out_dim
+    out = F.embedding_bag(f.col, self.W_dec.reshape(-1, d), f.crow[:-1], mode='sum', per_sample_weights=f.values)
+    out = out.view(self.members, f.batch, d)
     return out + self.b_dec[:, None] if bias else out
 
 # %% ../nbs/03_saes.ipynb #5a0e0004
 @patch
 def train_loss(self:SAE, x:Tensor, dead:Tensor|None=None, sparsity_scale:float=1.0,
-               sparse:bool=False # use the variant's sparse path (`has_sparse_path`)
+               sparse:bool=False,    # use the variant's sparse path (`has_sparse_path`)
+               y:Tensor|None=None    # the target (a transcoder's output activations; None: `x`)
               )->tuple[Tensor, dict, Tensor|SparseLatents]:
     "`(total, parts, latents)` of one training step; latents are `SparseLatents` on the sparse path."
     f = self.encode(x)
-    return (*self.loss(x, dead, sparsity_scale, f=f), f)
+    return (*self.loss(x, dead, sparsity_scale, f=f, y=y), f)
 
 @patch
 def sparse_faster(self:SAE, batch_size:int)->bool:
@@ -365,17 +415,17 @@ def sparse_faster(self:SAE, batch_size:int)->bool:
     return False
 
 @patch
-def _sparse_train_loss(self:TopKSAE, x:Tensor, dead:Tensor|None, pattern_fn)->tuple[Tensor, dict, SparseLatents]:
+def _sparse_train_loss(self:TopKSAE, x:Tensor, dead:Tensor|None, pattern_fn, y:Tensor|None=None)->tuple[Tensor, dict, SparseLatents]:
     "TopK's loss on the sparse path: `pattern_fn(z, k, kmax)` picks the active entries of the pre-activations."
-    x = self.check_input(x)
+    x = self.check_input(x); y = self.check_target(x, y)
     with torch.no_grad(): z = self.pre_acts(x)           # dense forward, no graph: the backward is _ActivePreActs's
     f = self._sparse_latents(x, pattern_fn(z, self.k, max(self.cfg.k)), z.shape[1])
-    x_hat = self.sparse_decode(f)
-    parts = {'mse': mse(x, x_hat), 'auxk': x.new_zeros(self.members)}
+    y_hat = self.sparse_decode(f) + self.skip_out(x)
+    parts = {'mse': mse(y, y_hat), 'auxk': x.new_zeros(self.members)}
     if dead is not None:
         k_aux = dead.sum(-1).clamp(max=self.cfg.k_aux)
         aux = self._sparse_latents(x, _topk_pattern(z.masked_fill(~dead[:, None], -torch.inf), k_aux, min(self.cfg.k_aux, self.cfg.d_sae)), z.shape[1])
-        parts['auxk'] = self.cfg.aux_coeff * mse((x - x_hat).detach(), self.sparse_decode(aux, bias=False)) * (k_aux > 0)
+        parts['auxk'] = self.cfg.aux_coeff * mse((y - y_hat).detach(), self.sparse_decode(aux, bias=False)) * (k_aux > 0)
     return sum(parts.values()).sum(), parts, f
 
 SPARSE_RATIO, SPARSE_MIN_D_SAE = 8, 512   # measured (benchmarks/RESULTS.md): d_sae 4096, batch 4096: 3.7x at k 32, 1.4x at k 512, 0.6x at k 1024;
@@ -386,16 +436,16 @@ def sparse_faster(self:TopKSAE, batch_size:int)->bool:
     return max(self.cfg.k) * SPARSE_RATIO <= self.cfg.d_sae and self.cfg.d_sae >= SPARSE_MIN_D_SAE
 
 @patch
-def train_loss(self:TopKSAE, x:Tensor, dead:Tensor|None=None, sparsity_scale:float=1.0, sparse:bool=False):
+def train_loss(self:TopKSAE, x:Tensor, dead:Tensor|None=None, sparsity_scale:float=1.0, sparse:bool=False, y:Tensor|None=None):
     "`SAE.train_loss`, or with `sparse` the same loss and gradients through the sparse path."
-    if not sparse: return SAE.train_loss(self, x, dead, sparsity_scale)
-    return self._sparse_train_loss(x, dead, _topk_pattern)
+    if not sparse: return SAE.train_loss(self, x, dead, sparsity_scale, y=y)
+    return self._sparse_train_loss(x, dead, _topk_pattern, y)
 
 @patch
-def train_loss(self:BatchTopKSAE, x:Tensor, dead:Tensor|None=None, sparsity_scale:float=1.0, sparse:bool=False):
+def train_loss(self:BatchTopKSAE, x:Tensor, dead:Tensor|None=None, sparsity_scale:float=1.0, sparse:bool=False, y:Tensor|None=None):
     "`SAE.train_loss`, or with `sparse` (in training mode) the sparse path, updating the inference threshold as `encode` does."
-    if not sparse or not self.training: return SAE.train_loss(self, x, dead, sparsity_scale)
-    total, parts, f = self._sparse_train_loss(x, dead, _batch_topk_pattern)
+    if not sparse or not self.training: return SAE.train_loss(self, x, dead, sparsity_scale, y=y)
+    total, parts, f = self._sparse_train_loss(x, dead, _batch_topk_pattern, y)
     v, member = f.values.detach(), f.col // self.cfg.d_sae
     pos = v > 0
     self.update_threshold(v.new_full((self.members,), torch.inf).scatter_reduce(0, member[pos], v[pos], 'amin'))
@@ -411,14 +461,15 @@ class MatryoshkaSAE(BatchTopKSAE):
     def prefixes(self)->list[int]:
         "The nested dictionary sizes: `cfg.prefixes`, else d_sae/16, /8, /4, /2 and d_sae."
         return self.cfg.prefixes or sorted({max(self.cfg.d_sae // q, 1) for q in (16, 8, 4, 2, 1)})
-    def loss(self, x, dead=None, sparsity_scale=1.0, f=None):
+    def loss(self, x, dead=None, sparsity_scale=1.0, f=None, y=None):
+        y = self.check_target(x, y)
         f = self.encode(x) if f is None else f
-        x_hat, start, errs = self.b_dec[:, None], 0, []
+        y_hat, start, errs = self.b_dec[:, None] + self.skip_out(x), 0, []
         for m in self.prefixes:
-            x_hat = x_hat + f[..., start:m] @ self.W_dec[:, start:m]; start = m
-            errs.append(mse(x, x_hat))
+            y_hat = y_hat + f[..., start:m] @ self.W_dec[:, start:m]; start = m
+            errs.append(mse(y, y_hat))
         parts = {'mse': errs[-1], 'prefix_mse': sum(errs[:-1], torch.zeros_like(errs[-1]))}
-        parts.update(self.aux_loss(x, x_hat, f, dead))
+        parts.update(self.aux_loss(x, y, y_hat, f, dead))
         return sum(parts.values()).sum(), parts
 
 # %% ../nbs/03_saes.ipynb #9843f8d9
@@ -431,13 +482,15 @@ class GatedSAE(SAE):
         super().init_params(W)
         self.r_mag = nn.Parameter(torch.zeros(self.cfg.members, self.cfg.d_sae))
         self.b_mag = nn.Parameter(torch.zeros(self.cfg.members, self.cfg.d_sae))
-    def mag_pre_acts(self, x): return (x - self.b_dec[:, None]) @ (self.W_enc * self.r_mag.exp()[:, None]) + self.b_mag[:, None]
+    def mag_pre_acts(self, x): return (x - self.input_shift()[:, None]) @ (self.W_enc * self.r_mag.exp()[:, None]) + self.b_mag[:, None]
     def encode(self, x): return (self.pre_acts(x) > 0) * torch.relu(self.mag_pre_acts(x))
     def penalty(self, f, x):
         gate = torch.relu(self.pre_acts(x))
-        via_gate = gate @ self.W_dec.detach() + self.b_dec.detach()[:, None]
-        return {'l1': self.l1_coeff * (gate * self.decoder_norms()[:, None]).sum(-1).mean(-1),
-                'gate_mse': mse(x, via_gate)}
+        return {'l1': self.l1_coeff * (gate * self.decoder_norms()[:, None]).sum(-1).mean(-1)}
+    def aux_loss(self, x, y, y_hat, f, dead):
+        skip = self.skip_out(x)                          # frozen like the decoder: this part trains the gate path only
+        via_gate = torch.relu(self.pre_acts(x)) @ self.W_dec.detach() + self.b_dec.detach()[:, None] + (skip.detach() if torch.is_tensor(skip) else skip)
+        return {'gate_mse': mse(y, via_gate)}
 
 # %% ../nbs/03_saes.ipynb #51c46754
 def _rect(u:Tensor)->Tensor: return ((u > -0.5) & (u < 0.5)).to(u.dtype)
@@ -505,6 +558,7 @@ def fista_momentum(n_iter:int)->list[float]:
 class ListaSAE(SAE):
     "ReLU SAE whose encoder unrolls `n_iter` ISTA iterations with learned (or FISTA) momentum."
     variant = 'lista'
+    transcodes = False
     def init_params(self, W):
         super().init_params(W)
         rho = torch.tensor(fista_momentum(self.cfg.n_iter)).expand(self.cfg.members, -1).clone()

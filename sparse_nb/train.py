@@ -62,21 +62,27 @@ def update_since_fired(since:Tensor, fired:Tensor, batch_size:int)->Tensor:
     return torch.where(fired, torch.zeros_like(since), since + batch_size)
 
 # %% ../nbs/04_train.ipynb #ce8e844d
+def _unit(v:Tensor)->Tensor: return v / v.norm(dim=-1, keepdim=True).clamp(min=1e-8)
+
 @torch.no_grad()
-def resample_dead(sae:SAE, x:Tensor, dead:Tensor, opt:torch.optim.Optimizer, gen:torch.Generator)->Tensor:
+def resample_dead(sae:SAE, x:Tensor, dead:Tensor, opt:torch.optim.Optimizer, gen:torch.Generator,
+                  y:Tensor|None=None # a transcoder's targets for `x`
+                 )->Tensor:
     "Re-initialise `dead [E, d_sae]` latents towards badly reconstructed inputs of `x [n, d_in]`; returns counts `[E]`."
-    err = ((x - sae(x)) ** 2).sum(-1)                        # [E, n]
+    y = sae.check_target(x, y)
+    err = ((y - sae(x)) ** 2).sum(-1)                        # [E, n]
     fresh, params = type(sae)(sae.cfg), dict(sae.named_parameters())
     for e in range(sae.members):
         idx = dead[e].nonzero()[:, 0]
         if len(idx) == 0 or err[e].sum() == 0: continue
-        d = x[torch.multinomial(err[e].cpu() ** 2, len(idx), replacement=True, generator=gen)] - sae.b_dec[e]
-        d = d / d.norm(dim=-1, keepdim=True).clamp(min=1e-8)   # [n_dead, d_in]
+        pick = torch.multinomial(err[e].cpu() ** 2, len(idx), replacement=True, generator=gen)
+        d = _unit(y[pick] - sae.b_dec[e])                     # [n_dead, out_dim]: where the decoder points
+        u = _unit(x[pick] - sae.input_shift()[e])             # [n_dead, d_in]: what the encoder reads (d itself for an autoencoder)
         alive = ~dead[e]
         scale = 0.2 * (sae.W_enc[e][:, alive].norm(dim=0).mean() if alive.any() else 1.0)
         sae.reset_latents(e, idx, fresh)
         sae.W_dec[e, idx] = d
-        if 'W_enc' in sae.latent_params: sae.W_enc[e][:, idx] = scale * d.T   # (a tied SAE's W_enc is W_dec)
+        if 'W_enc' in sae.latent_params: sae.W_enc[e][:, idx] = scale * u.T   # (a tied SAE's W_enc is W_dec)
         for name, axis in sae.latent_params.items():
             for m in opt.state.get(params[name], {}).values():
                 if torch.is_tensor(m) and m.shape == params[name].shape: m[e].index_fill_(axis - 1, idx, 0.0)
@@ -123,11 +129,22 @@ def latest_checkpoint(folder:Path)->Path|None:
     return Path(folder)/p.read_text().strip() if p.exists() else None
 
 # %% ../nbs/04_train.ipynb #ef3a42d1
-def _metrics_row(step:int, sae:SAE, x:Tensor, f:Tensor|SparseLatents, parts:dict, since:Tensor, cfg:TrainConfig, lr:float)->dict:
+def _batch(source, n:int, device=None, rows:slice=slice(None))->tuple[Tensor, Tensor|None]:
+    "`(x, y)` rows `rows` of a batch of `n` from `source` on `device`; `y` is None unless the source yields `(x, y)` pairs."
+    b = source(n)
+    x, y = b if isinstance(b, (tuple, list)) else (b, None)
+    return x[rows].to(device), (None if y is None else y[rows].to(device))
+
+def _target_sample(source, n:int, device=None)->Tensor:
+    "`n` targets from `source` (its `y`, or `x` itself): what `init_b_dec` reads."
+    x, y = _batch(source, n, device)
+    return x if y is None else y
+
+def _metrics_row(step:int, sae:SAE, x:Tensor, y:Tensor|None, f:Tensor|SparseLatents, parts:dict, since:Tensor, cfg:TrainConfig, lr:float)->dict:
     with torch.no_grad():
         sparse = isinstance(f, SparseLatents)
-        x_hat = sae.sparse_decode(f) if sparse else sae.decode(f)   # f from before the step, like the loss
-        row = {'step': step, 'lr': lr, 'l0': f.l0() if sparse else l0(f), 'mse': parts['mse'], 'fvu': fvu(x, x_hat),
+        y_hat = (sae.sparse_decode(f) if sparse else sae.decode(f)) + sae.skip_out(x)   # f from before the step, like the loss
+        row = {'step': step, 'lr': lr, 'l0': f.l0() if sparse else l0(f), 'mse': parts['mse'], 'fvu': fvu(x if y is None else y, y_hat),
                'dead_frac': (since >= cfg.dead_window).float().mean(-1), 'dead_window_tokens': cfg.dead_window}
         row.update({f'loss_{k}': v for k, v in parts.items() if k != 'mse'})   # prefixed: never shadows a metric
     return {k: to_jsonable(v.detach() if torch.is_tensor(v) else v) for k, v in row.items()}
@@ -173,7 +190,7 @@ def _all_reduce_step(sae:SAE, fired:Tensor, bad:Tensor, world:int)->tuple[Tensor
 
 # %% ../nbs/04_train.ipynb #1e1de1f4
 def train(sae:SAE,              # the stack to train (modified in place)
-          source,               # callable: batch_size -> [batch, d_in]; `state_dict` for exact resume
+          source,               # callable: batch_size -> [batch, d_in] (or `(x, y)` for a transcoder); `state_dict` for exact resume
           cfg:TrainConfig|None=None,
           run:RunDir|None=None, # run folder for metrics.jsonl and checkpoints
           resume:bool=False,    # continue from run's last checkpoint
@@ -208,10 +225,10 @@ def train(sae:SAE,              # the stack to train (modified in place)
     for step in bar:
         lr = cfg.lr * lr_factor(step, cfg)
         for g in opt.param_groups: g['lr'] = lr
-        x = source(cfg.batch_size)[shard].to(device)
+        x, y = _batch(source, cfg.batch_size, device, shard)
         dead = since >= cfg.dead_window
         dead = dead if dead.any() else None
-        total, parts, f = sae.train_loss(x, dead=dead, sparsity_scale=sparsity_scale(step, cfg), sparse=sparse)
+        total, parts, f = sae.train_loss(x, dead=dead, sparsity_scale=sparsity_scale(step, cfg), sparse=sparse, y=y)
         opt.zero_grad(set_to_none=True); total.backward()
         fired, bad = latents_fired(f), ~torch.isfinite(sum(parts.values()))
         if world > 1: fired, bad = _all_reduce_step(sae, fired, bad, world)
@@ -219,13 +236,14 @@ def train(sae:SAE,              # the stack to train (modified in place)
         sae.before_step(); opt.step(); sae.after_step()
         since = update_since_fired(since, fired, cfg.batch_size)
         if cfg.resample_every and (step + 1) % cfg.resample_every == 0 and step < cfg.resample_until * cfg.steps:
-            resample_dead(sae, source(cfg.batch_size * 4).to(device), since >= cfg.dead_window, opt, gen)
+            xr, yr = _batch(source, cfg.batch_size * 4, device)
+            resample_dead(sae, xr, since >= cfg.dead_window, opt, gen, y=yr)
             since = torch.where(since >= cfg.dead_window, torch.zeros_like(since), since)
         log_now, last = step % cfg.log_every == 0, step == cfg.steps - 1
         ck_now = ck_dir and cfg.checkpoint_every and ((step + 1) % cfg.checkpoint_every == 0 or last)
         if log_now or last or ck_now: _check_finite(bad_at, ck_dir)
         if log_now or last:
-            row = {'sae': name, **_metrics_row(step, sae, x, f, parts, since, cfg, lr)}
+            row = {'sae': name, **_metrics_row(step, sae, x, y, f, parts, since, cfg, lr)}
             history.append(row)
             if run and rank == 0: run.log(**row)
             bar.set_postfix(l0=f"{sum(row['l0']) / len(row['l0']):.1f}", fvu=f"{sum(row['fvu']) / len(row['fvu']):.3f}")
@@ -252,17 +270,20 @@ def _knob_values(variant:str, knob_values:dict)->tuple[str, list]:
     return knob, list(knob_values[knob])
 
 @torch.no_grad()
-def score_members(sae:SAE, x:Tensor)->dict:
+def score_members(sae:SAE, x:Tensor,
+                  y:Tensor|None=None # a transcoder's held-out targets
+                 )->dict:
     "Per-member `l0`, `fvu` and `gamma` `[E]` of `sae` (in eval mode) on held-out activations `x [n, d_in]`."
-    f = sae.encode(x); x_hat = sae.decode(f)
-    return {'l0': l0(f), 'fvu': fvu(x, x_hat), 'gamma': gamma(x, x_hat)}
+    y = sae.check_target(x, y)
+    f = sae.encode(x); y_hat = sae.output(f, x)
+    return {'l0': l0(f), 'fvu': fvu(y, y_hat), 'gamma': gamma(y, y_hat)}
 
 # %% ../nbs/04_train.ipynb #6c0e7a05
-def sweep(source,                  # activation source: `source(batch_size) -> [batch, d_in]`, with `d_in`
+def sweep(source,                  # activation source: `source(batch_size) -> [batch, d_in]`, with `d_in` (a paired one, `-> (x, y)`, also has `d_out`)
           variants:list[str],      # SAE variants, one stack each per dict ratio
           dict_ratios:list[float], # d_sae / d_in
           knob_values:dict,        # knob name -> values, e.g. {'l1_coeff': [...], 'k': [...]}; each variant takes its own
-          x_eval:Tensor,           # held-out activations [n, d_in] every member is scored on
+          x_eval:Tensor|tuple,     # held-out activations [n, d_in] every member is scored on (a pair `(x, y)` for transcoders)
           cfg:TrainConfig,
           run:RunDir|None=None,    # run folder: metrics.jsonl, checkpoints and weights under `<prefix><variant>_r<ratio>`
           prefix:str='',           # before each stack's name in the run folder (e.g. 'seed1_' when sweeping seeds)
@@ -276,13 +297,15 @@ def sweep(source,                  # activation source: `source(batch_size) -> [
     "Train one stack per (variant, dict_ratio) over `source` and score every member on `x_eval`."
     groups = [(v, r, *_knob_values(v, knob_values)) for v in variants for r in dict_ratios]   # validate all before training
     device = default_device(device)
-    x_eval, rows, saes = x_eval.to(device), [], {}
+    x_eval = tuple(t.to(device) for t in x_eval) if isinstance(x_eval, (tuple, list)) else x_eval.to(device)
+    sae_kwargs.setdefault('d_out', getattr(source, 'd_out', None))
+    rows, saes = [], {}
     for variant, ratio, knob, values in groups:
         d_sae = int(round(ratio * source.d_in))
         sae = make_sae(variant, d_in=source.d_in, d_sae=d_sae, members=len(values), seed=seed, **{knob: values}, **sae_kwargs).to(device)
         last = _train_stack(sae, source, cfg, run, f'{prefix}{variant}_r{ratio:g}', resume, progress)
         saes[(variant, ratio)] = sae.eval()
-        cols = {**score_members(sae, x_eval), **(score(sae, x_eval) if score else {})}
+        cols = {**score_members(sae, *(x_eval if isinstance(x_eval, tuple) else (x_eval,))), **(score(sae, x_eval) if score else {})}
         for e, value in enumerate(values):
             rows.append(dict(variant=variant, dict_ratio=ratio, knob=knob, knob_value=value, member=e, d_sae=d_sae,
                              dead_frac=last['dead_frac'][e], dead_window_tokens=cfg.dead_window,
@@ -293,7 +316,7 @@ def _train_stack(sae:SAE, source, cfg:TrainConfig, run:RunDir|None, name:str, re
     "Train `sae` as stack `name` (continuing it, or reloading it if it had finished, when `resume`); its last metrics row."
     ck = latest_checkpoint(run.path/'checkpoints'/name) if resume and run else None
     if ck is None:
-        sae.init_b_dec(source(4096).to(sae.W_dec.device))
+        sae.init_b_dec(_target_sample(source, 4096, sae.W_dec.device))
         return train(sae, source, cfg, run=run, name=name, progress=progress)[-1]
     state, meta = load_tensors(ck/'state')
     if meta['step'] < cfg.steps: return train(sae, source, cfg, run=run, name=name, resume=True, progress=progress)[-1]
@@ -314,7 +337,7 @@ def cached_train(make, # builds the untrained SAE: `make() -> SAE`
     name = hashlib.sha1(json.dumps([key, asdict(sae.cfg), asdict(cfg)], default=str).encode()).hexdigest()[:12]
     folder = Path(root or cache_root()/'saes')/f'{sae.variant}-{name}'
     if (folder/'weights.safetensors').exists(): return load_sae(folder).eval(), folder
-    sae.init_b_dec(source(4096))
+    sae.init_b_dec(_target_sample(source, 4096, sae.W_dec.device))
     train(sae, source, cfg, progress=progress)
     tmp = folder.with_name(folder.name + '.tmp')
     sae.save(tmp)
