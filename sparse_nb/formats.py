@@ -15,9 +15,10 @@ from .core import *
 from .saes import *
 
 # %% auto #0
-__all__ = ['SAELENS_ARCHITECTURES', 'DICTIONARY_LEARNING_CLASSES', 'SAE_FORMATS', 'SAELENS_EXPORT', 'saelens_v6_cfg',
-           'read_saelens', 'read_sparsify', 'read_tensor_pickle', 'read_dictionary_learning', 'read_sparse_nb',
-           'sae_format', 'sae_folders', 'find_sae', 'load_sae', 'save_saelens']
+__all__ = ['SAELENS_ARCHITECTURES', 'DICTIONARY_LEARNING_CLASSES', 'SAE_FORMATS', 'SAELENS_EXPORT', 'SAELENS_TRANSCODER_EXPORT',
+           'saelens_v6_cfg', 'read_saelens', 'read_sparsify', 'read_tensor_pickle', 'read_dictionary_learning',
+           'read_sparse_nb', 'sae_format', 'sae_folders', 'find_sae', 'load_sae', 'saelens_architecture',
+           'save_saelens']
 
 # %% ../nbs/03b_formats.ipynb #f0a10007
 def _read_cfg(path:Path)->dict:
@@ -66,7 +67,7 @@ def _one_member(variant:str, params:dict, origin:dict, dtype:torch.dtype=torch.f
     return sae.eval()
 
 # %% ../nbs/03b_formats.ipynb #f0a10011
-SAELENS_ARCHITECTURES = ('standard', 'topk', 'jumprelu', 'gated')
+SAELENS_ARCHITECTURES = ('standard', 'topk', 'jumprelu', 'gated', 'transcoder', 'skip_transcoder', 'jumprelu_transcoder', 'jumprelu_skip_transcoder')
 _DTYPES = {'float32': torch.float32, 'float16': torch.float16, 'bfloat16': torch.bfloat16, 'float64': torch.float64}
 
 def _saelens_version(cfg:dict)->int:
@@ -88,11 +89,19 @@ def saelens_v6_cfg(cfg:dict, where:str|Path='cfg.json')->dict:
     return cfg
 
 # %% ../nbs/03b_formats.ipynb #f0a10012
-def _saelens_expected(arch:str, d_in:int, d_sae:int)->dict:
-    "The tensors (name -> shape) a SAELens `arch` folder holds."
-    t = {'W_enc': (d_in, d_sae), 'W_dec': (d_sae, d_in), 'b_dec': (d_in,)}
+def _saelens_expected(arch:str, d_in:int, d_sae:int, d_out:int)->dict:
+    "The tensors (name -> shape) a SAELens `arch` folder holds (`d_out = d_in` unless a transcoder)."
+    t = {'W_enc': (d_in, d_sae), 'W_dec': (d_sae, d_out), 'b_dec': (d_out,)}
     if arch == 'gated': return {**t, 'b_gate': (d_sae,), 'b_mag': (d_sae,), 'r_mag': (d_sae,)}
-    return {**t, 'b_enc': (d_sae,), **({'threshold': (d_sae,)} if arch == 'jumprelu' else {})}
+    return {**t, 'b_enc': (d_sae,), **({'threshold': (d_sae,)} if arch.startswith('jumprelu') else {}),
+            **({'W_skip': (d_out, d_in)} if 'skip_' in arch else {})}
+
+def _trained_as(meta:dict, th:Tensor)->tuple[str, dict]|None:
+    "`(variant, cfg fields)` of a BatchTopK or Matryoshka BatchTopK SAE SAELens saved as JumpReLU (one threshold repeated), else None."
+    arch, details = meta.get('training_architecture'), meta.get('training_architecture_details') or {}
+    if arch not in ('batchtopk', 'matryoshka_batchtopk') or 'k' not in details or not bool((th == th[0]).all()): return None
+    if arch == 'batchtopk': return 'batchtopk', {'k': details['k']}
+    return 'matryoshka', {'k': details['k'], 'prefixes': details.get('matryoshka_widths')}
 
 def read_saelens(folder:str|Path)->SAE:
     "The SAE in a SAELens folder (`cfg.json` + `sae_weights.safetensors`) as a one-member stack."
@@ -102,15 +111,20 @@ def read_saelens(folder:str|Path)->SAE:
     if arch not in SAELENS_ARCHITECTURES: raise _unsupported(where, 'architecture', arch, SAELENS_ARCHITECTURES)
     for field, ok in (('normalize_activations', ('none', 'expected_average_only_in')), ('reshape_activations', ('none',)), ('dtype', tuple(_DTYPES))):
         if cfg.get(field, ok[0]) not in ok: raise _unsupported(where, field, cfg[field], ok)
+    transcoder = arch.endswith('transcoder')
     d_in, d_sae = cfg['d_in'], cfg['d_sae']
+    d_out = cfg.get('d_out', d_in) if transcoder else d_in
     t = read_safetensors(folder/'sae_weights.safetensors')
-    _check_tensors(t, _saelens_expected(arch, d_in, d_sae), folder/'sae_weights.safetensors', f"architecture {arch!r}, d_in={d_in}, d_sae={d_sae}")
+    _check_tensors(t, _saelens_expected(arch, d_in, d_sae, d_out), folder/'sae_weights.safetensors',
+                   f"architecture {arch!r}, d_in={d_in}, d_sae={d_sae}" + (f", d_out={d_out}" if transcoder else ''))
     meta = cfg.get('metadata') or {}
     origin = {'format': 'saelens', 'folder': str(folder), 'hook_name': meta.get('hook_name', cfg.get('hook_name')),
               'model_name': meta.get('model_name', cfg.get('model_name'))}
     p = {'W_enc': t['W_enc'], 'W_dec': t['W_dec'], 'b_dec': t['b_dec'], 'b_enc': t['b_gate' if arch == 'gated' else 'b_enc']}
     if arch == 'gated': p.update(r_mag=t['r_mag'], b_mag=t['b_mag'])
-    if not cfg.get('apply_b_dec_to_input', True):
+    shape = dict(d_in=d_in, d_sae=d_sae, **({'d_out': d_out, 'skip': 'W_skip' in t} if transcoder else {}))
+    if 'W_skip' in t: p['W_skip'] = t['W_skip'].T
+    if not transcoder and not cfg.get('apply_b_dec_to_input', True):
         if arch == 'gated': p['b_mag'] = _fold_b_dec(p['b_mag'], p['W_enc'] * p['r_mag'].exp(), p['b_dec'])
         p['b_enc'] = _fold_b_dec(p['b_enc'], p['W_enc'], p['b_dec'])
     dtype, k = _DTYPES[cfg.get('dtype', 'float32')], None
@@ -119,14 +133,13 @@ def read_saelens(folder:str|Path)->SAE:
         if cfg.get('rescale_acts_by_decoder_norm'):
             n = p['W_dec'].norm(dim=-1)
             p.update(W_enc=p['W_enc'] * n, b_enc=p['b_enc'] * n, W_dec=p['W_dec'] / n[:, None])
-    if arch == 'jumprelu':
-        details = meta.get('training_architecture_details') or {}
+    if 'threshold' in t:
         th = t['threshold']
-        if meta.get('training_architecture') == 'batchtopk' and 'k' in details and bool((th == th[0]).all()):
-            return _one_member('batchtopk', {**p, 'threshold': th[:1], 'threshold_steps': torch.tensor(1)}, origin, dtype, d_in=d_in, d_sae=d_sae, k=details['k'])
+        if trained := _trained_as(meta, th):
+            return _one_member(trained[0], {**p, 'threshold': th[:1], 'threshold_steps': torch.tensor(1)}, origin, dtype, **shape, **trained[1])
         p['log_threshold'] = _exact_log(th)
-    variant = {'standard': 'relu', 'topk': 'topk', 'jumprelu': 'jumprelu', 'gated': 'gated'}[arch]
-    return _one_member(variant, p, origin, dtype, d_in=d_in, d_sae=d_sae, k=k)
+    variant = {'standard': 'relu', 'topk': 'topk', 'gated': 'gated'}.get(arch, 'jumprelu' if 'threshold' in t else 'relu')
+    return _one_member(variant, p, origin, dtype, **shape, k=k)
 
 # %% ../nbs/03b_formats.ipynb #f0a10014
 def read_sparsify(folder:str|Path)->SAE:
@@ -241,30 +254,48 @@ def load_sae(path:str|Path, name:str|None=None)->SAE:
     return find_sae(path, name)[0]
 
 # %% ../nbs/03b_formats.ipynb #f0a10026
-SAELENS_EXPORT = {'relu': 'standard', 'tied': 'standard', 'topk': 'topk', 'batchtopk': 'jumprelu', 'jumprelu': 'jumprelu', 'gated': 'gated'}
+SAELENS_EXPORT = {'relu': 'standard', 'tied': 'standard', 'topk': 'topk', 'batchtopk': 'jumprelu', 'matryoshka': 'jumprelu',
+                  'jumprelu': 'jumprelu', 'gated': 'gated'}
+SAELENS_TRANSCODER_EXPORT = {'relu': 'transcoder', 'jumprelu': 'jumprelu_transcoder', 'batchtopk': 'jumprelu_transcoder',
+                             'matryoshka': 'jumprelu_transcoder'}   # skip transcoders: 'skip_transcoder', 'jumprelu_skip_transcoder'
 _DTYPE_NAMES = {v: k for k, v in _DTYPES.items()}
+
+def saelens_architecture(sae:SAE)->str:
+    "The SAELens `architecture` that holds `sae` (a `ParameterError` naming what can be exported if none does)."
+    if not sae.cfg.transcoder:
+        if sae.variant not in SAELENS_EXPORT: raise ParameterError(f"variant {sae.variant!r} has no SAELens architecture; exportable: {list(SAELENS_EXPORT)}")
+        return SAELENS_EXPORT[sae.variant]
+    if sae.variant not in SAELENS_TRANSCODER_EXPORT:
+        raise ParameterError(f"a {sae.variant!r} transcoder has no SAELens architecture; exportable transcoders: {list(SAELENS_TRANSCODER_EXPORT)}")
+    arch = SAELENS_TRANSCODER_EXPORT[sae.variant]
+    return arch.replace('transcoder', 'skip_transcoder') if sae.cfg.skip else arch
 
 def _saelens_tensors(sae:SAE, e:int)->dict:
     "Member `e`'s tensors under SAELens's names."
     t = {n: getattr(sae, n)[e] for n in ('W_enc', 'W_dec', 'b_enc', 'b_dec')}
     if sae.variant == 'gated': t.update(b_gate=t.pop('b_enc'), b_mag=sae.b_mag[e], r_mag=sae.r_mag[e])
     if sae.variant == 'jumprelu': t['threshold'] = sae.threshold[e]
-    if sae.variant == 'batchtopk': t['threshold'] = sae.threshold[e].expand(sae.cfg.d_sae)
+    if isinstance(sae, BatchTopKSAE): t['threshold'] = sae.threshold[e].expand(sae.cfg.d_sae)
+    if sae.cfg.skip: t['W_skip'] = sae.W_skip[e].T
     return {n: v.detach().cpu().contiguous() for n, v in t.items()}
 
 def save_saelens(sae:SAE, member:int, folder:str|Path,
                  hook_name:str='',   # the TransformerLens hook the SAE reads, e.g. 'blocks.2.hook_resid_post'
-                 model_name:str=''   # the model it was trained on
+                 model_name:str='',  # the model it was trained on
+                 hook_name_out:str='' # a transcoder's target hook, e.g. 'blocks.2.hook_mlp_out' (kept in metadata)
                 )->Path:
     "Write member `member` of `sae` in SAELens's layout (`cfg.json` + `sae_weights.safetensors`) into `folder`."
     from sparse_nb import __version__
-    if sae.variant not in SAELENS_EXPORT: raise ParameterError(f"variant {sae.variant!r} has no SAELens architecture; exportable: {list(SAELENS_EXPORT)}")
+    arch, c = saelens_architecture(sae), sae.cfg
     if not 0 <= member < sae.members: raise ParameterError(f"member {member} out of range: the stack has {sae.members} member(s)")
-    arch, c = SAELENS_EXPORT[sae.variant], sae.cfg
     meta = {'sae_lens_version': '6.54.12', 'model_name': model_name, 'hook_name': hook_name, 'written_by': f'sparse_nb {__version__}'}
+    if c.transcoder: meta['hook_name_out'] = hook_name_out
     if sae.variant == 'batchtopk': meta.update(training_architecture='batchtopk', training_architecture_details={'k': int(sae.k[member])})
-    cfg = {'architecture': arch, 'd_in': c.d_in, 'd_sae': c.d_sae, 'dtype': _DTYPE_NAMES[sae.W_dec.dtype], 'device': 'cpu',
-           'apply_b_dec_to_input': True, 'normalize_activations': 'none', 'reshape_activations': 'none', 'metadata': meta}
+    if sae.variant == 'matryoshka':
+        meta.update(training_architecture='matryoshka_batchtopk', training_architecture_details={'k': int(sae.k[member]), 'matryoshka_widths': sae.prefixes})
+    cfg = {'architecture': arch, 'd_in': c.d_in, 'd_sae': c.d_sae, **({'d_out': c.d_out} if c.transcoder else {}),
+           'dtype': _DTYPE_NAMES[sae.W_dec.dtype], 'device': 'cpu', 'apply_b_dec_to_input': not c.transcoder,
+           'normalize_activations': 'none', 'reshape_activations': 'none', 'metadata': meta}
     if arch == 'topk': cfg.update(k=int(sae.k[member]), rescale_acts_by_decoder_norm=False)
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
     tmp = folder/'.sae_weights.safetensors.tmp'

@@ -4,18 +4,28 @@ from pathlib import Path
 import pytest
 import torch
 from conftest import REPO
-from sparse_nb.formats import SAELENS_EXPORT, save_saelens, load_sae, read_safetensors
+from sparse_nb.formats import SAELENS_EXPORT, SAELENS_TRANSCODER_EXPORT, save_saelens, load_sae, read_safetensors
 from sparse_nb.saes import make_sae
 from sparse_nb.toy import ToySource
 from sparse_nb.train import train, TrainConfig
 
 INTEROP = REPO/'tests'/'fixtures'/'interop'
 
-def trained(variant:str):
-    src = ToySource(n_features=64, d_in=16, mean_active=3, seed=0)
-    sae = make_sae(variant, d_in=16, d_sae=48, members=2, l1_coeff=[0.01, 0.03], l0_coeff=[0.01, 0.03], k=[3, 5])
-    sae.init_b_dec(src(512)); train(sae, src, TrainConfig(steps=20, batch_size=128, lr=3e-3), progress=False)
+class ToyPairs:
+    "Toy transcoder data: sparse 16-dim activations and a fixed ReLU map of them to 12 dims."
+    d_in, d_out = 16, 12
+    def __init__(self, seed=0): self.src, self.A = ToySource(n_features=64, d_in=16, mean_active=3, seed=seed), torch.randn(16, 12, generator=torch.Generator().manual_seed(0))
+    def __call__(self, n): x = self.src(n); return x, torch.relu(x @ self.A)
+
+def trained(variant:str, **transcoder):
+    "A two-member stack trained 20 steps on toy data (a transcoder on toy pairs when given d_out/skip)."
+    src = ToyPairs() if transcoder else ToySource(n_features=64, d_in=16, mean_active=3, seed=0)
+    sae = make_sae(variant, d_in=16, d_sae=48, members=2, l1_coeff=[0.01, 0.03], l0_coeff=[0.01, 0.03], k=[3, 5], **transcoder)
+    sample = src(512)
+    sae.init_b_dec(sample[1] if transcoder else sample); train(sae, src, TrainConfig(steps=20, batch_size=128, lr=3e-3), progress=False)
     return sae.eval()
+
+EXPORTS = {**{v: {} for v in SAELENS_EXPORT}, **{f'transcoder_{v}{"_skip" * s}': dict(variant=v, d_out=12, skip=s) for v in SAELENS_TRANSCODER_EXPORT for s in (False, True)}}
 
 @pytest.fixture(scope='module')
 def exports(tmp_path_factory):
@@ -23,16 +33,16 @@ def exports(tmp_path_factory):
     from safetensors.torch import save_file
     out = tmp_path_factory.mktemp('saelens_exports')
     x = ToySource(n_features=64, d_in=16, mean_active=3, seed=1)(64)
-    for v in SAELENS_EXPORT:
-        sae = trained(v)
-        folder = save_saelens(sae, 1, out/v, hook_name='blocks.0.hook_resid_post', model_name='toy')
+    for name, spec in EXPORTS.items():
+        spec = dict(spec); sae = trained(spec.pop('variant', name), **spec)
+        folder = save_saelens(sae, 1, out/name, hook_name='blocks.0.hook_resid_post', model_name='toy')
         with torch.no_grad(): save_file({'x': x, 'feature_acts': sae.encode(x)[1].contiguous(), 'reconstruction': sae(x)[1].contiguous()}, folder/'ours.safetensors')
     return out
 
 def test_saelens_export_of_every_supported_variant(exports, capsys):
     with capsys.disabled(): print(f"\nSAELens-layout exports written to {exports}")
-    assert sorted(p.name for p in exports.iterdir()) == sorted(SAELENS_EXPORT)
-    for v in SAELENS_EXPORT:
+    assert sorted(p.name for p in exports.iterdir()) == sorted(EXPORTS)
+    for v in EXPORTS:
         assert sorted(p.name for p in (exports/v).iterdir()) == ['cfg.json', 'ours.safetensors', 'sae_weights.safetensors']
         back, probe = load_sae(exports/v), read_safetensors(exports/v/'ours.safetensors')
         with torch.no_grad():
@@ -46,7 +56,7 @@ from sae_lens import SAE
 from safetensors.torch import load_file
 for d in sorted(Path(sys.argv[1]).iterdir()):
     sae = SAE.load_from_disk(str(d), device='cpu').eval(); o = load_file(d/'ours.safetensors')
-    with torch.no_grad(): f = sae.encode(o['x']); err = max(float((f - o['feature_acts']).abs().max()), float((sae.decode(f) - o['reconstruction']).abs().max()))
+    with torch.no_grad(): f = sae.encode(o['x']); err = max(float((f - o['feature_acts']).abs().max()), float((sae(o['x']) - o['reconstruction']).abs().max()))
     print(d.name, type(sae).__name__, err); assert err < 1e-5, d.name
 '''
 
@@ -54,7 +64,8 @@ for d in sorted(Path(sys.argv[1]).iterdir()):
 def test_real_saelens_loads_our_exports(exports):
     r = subprocess.run([os.environ['SPARSE_NB_PEERS_PYTHON'], '-c', PEER_CHECK, str(exports)], capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
-    assert len(r.stdout.splitlines()) == len(SAELENS_EXPORT)
+    assert len(r.stdout.splitlines()) == len(EXPORTS)
+    print(r.stdout)
 
 def test_every_fixture_loads_and_matches_its_library():
     probes = sorted(INTEROP.rglob('probe.safetensors'))
