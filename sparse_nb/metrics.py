@@ -13,9 +13,9 @@ from .core import *
 # %% auto #0
 __all__ = ['capacity', 'l0', 'mse', 'fvu', 'explained_variance', 'density', 'dead_frac', 'dense_frac', 'cosine_sims', 'mcs',
            'mmcs', 'mmcs_between', 'matched_mcs', 'matched_mmcs', 'frac_above', 'random_mcs', 'random_mmcs_baseline',
-           'skew', 'kurtosis', 'standardized_moments', 'feature_dimensionality', 'dims_per_feature',
-           'expected_interference', 'gamma', 'dim_rms', 'outlier_dims', 'PCA', 'ce_recovered', 'accuracy', 'auc',
-           'spearman']
+           'feature_absorption', 'skew', 'kurtosis', 'standardized_moments', 'feature_dimensionality',
+           'dims_per_feature', 'expected_interference', 'gamma', 'dim_rms', 'outlier_dims', 'PCA', 'ce_recovered',
+           'accuracy', 'auc', 'spearman']
 
 # %% ../nbs/02_metrics.ipynb #85601dee
 def l0(f:Tensor # latents [..., batch, d_sae]
@@ -97,6 +97,37 @@ def random_mcs(n_a:int, n_b:int, d:int, seed:int=0)->Tensor:
 def random_mmcs_baseline(n_a:int, n_b:int, d:int, seed:int=0)->float:
     "MMCS of `n_a` random Gaussian directions against `n_b` others in `d` dims (seeded)."
     return random_mcs(n_a, n_b, d, seed).mean().item()
+
+# %% ../nbs/02_metrics.ipynb #7c0d0402
+def _parent_latent(sims:Tensor, p:int, children:Tensor)->int:
+    "Column `p`'s best latent among those closer to `p` than to any of `children` (`sims [d_sae, n_features]`)."
+    own = sims[:, p].masked_fill(sims[:, p] <= sims[:, children].max(-1).values, -2.0)
+    return int(own.argmax())
+
+def feature_absorption(f:Tensor,        # latents [E, n, d_sae] on the inputs
+                       W_dec:Tensor,    # decoders [E, d_sae, d_in]
+                       features:Tensor, # true directions [n_features, d_in]
+                       coef:Tensor,     # true coefficients of the inputs [n, n_features]
+                       parents:Tensor,  # [n_features]: each feature's parent, -1 for none
+                       min_cos:float=0.1 # a child latent "carries" its parent above this cosine
+                      )->dict:          # absorption_rate, parent_cos_in_child, parent_silent_rate: each [E]
+    "How often parents' latents go silent because a child's latent took over their direction (toy ground truth)."
+    out = {k: [] for k in ('absorption_rate', 'parent_cos_in_child', 'parent_silent_rate')}
+    for e in range(W_dec.shape[0]):
+        sims, fe = cosine_sims(W_dec[e], features), f[e] != 0
+        events = absorbed = silent = 0; cos_in_child = []
+        for p in parents[parents >= 0].unique().tolist():
+            kids = (parents == p).nonzero()[:, 0]
+            lp, lc = _parent_latent(sims, p, kids), sims[:, kids].argmax(0)
+            carries = sims[lc, p] > min_cos                    # [n_kids]
+            active = coef[:, kids] > 0                          # [n, n_kids]
+            ev = active.any(-1)
+            took_over = (active & fe[:, lc] & carries).any(-1)
+            events += int(ev.sum()); silent += int((ev & ~fe[:, lp]).sum()); absorbed += int((ev & ~fe[:, lp] & took_over).sum())
+            cos_in_child += sims[lc, p].tolist()
+        out['absorption_rate'].append(absorbed / max(events, 1)); out['parent_silent_rate'].append(silent / max(events, 1))
+        out['parent_cos_in_child'].append(sum(cos_in_child) / max(len(cos_in_child), 1))
+    return {k: torch.tensor(v) for k, v in out.items()}
 
 # %% ../nbs/02_metrics.ipynb #6d09f167
 def _standardized_moment(f:Tensor, k:int)->Tensor:

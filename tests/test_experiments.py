@@ -34,6 +34,11 @@ TINY = {
     'feature_atlas': (['-p', 'model', 'micro-pythia', '-p', 'n_tokens', '6000', '-p', 'seq_len', '64', '-p', 'steps', '50', '-p', 'batch_size', '256',
                        '-p', 'n_top', '10', '-p', 'n_random', '5'],
                       ['n_latents', 'n_alive', 'n_dead', 'n_dense', 'cards', 'top_latents'], ['density', 'example_activations']),
+    'absorption': (['-p', 'steps', '60', '-p', 'repeats', '1', '-p', 'eval_samples', '2048'],
+                   ['results', 'mean_absorption_rate', 'matryoshka_vs_batchtopk'], ['absorption', 'tradeoffs']),
+    'transcoders': (['-p', 'model', 'micro-pythia', '-p', 'n_tokens', '6000', '-p', 'eval_tokens', '630', '-p', 'seq_len', '64',
+                     '-p', 'steps', '40', '-p', 'batch_size', '256', '-p', 'ks', '[4, 8]'],
+                    ['results', 'ce_clean', 'ce_zero', 'hook_in', 'hook_out', 'skip_linear_part_fvu'], ['transcoders']),
     'lm_sweep': (['-p', 'model', 'micro-pythia', '-p', 'n_tokens', '6000', '-p', 'eval_tokens', '630', '-p', 'seq_len', '64',
                   '-p', 'dict_ratios', '[2]', '-p', 'l1_coeffs', '[0.3, 3.0]', '-p', 'steps', '40', '-p', 'batch_size', '256'],
                  ['results', 'model', 'hook', 'n_tokens', 'outlier_dims', 'ce_clean', 'ce_zero'],
@@ -43,6 +48,8 @@ TINY = {
 SWEEP_COLUMNS = {'variant', 'dict_ratio', 'knob', 'knob_value', 'l0', 'fvu', 'dead_frac', 'gamma'}   # every SAE experiment's rows
 RESULT_KEYS = {'toy_recovery': SWEEP_COLUMNS | {'mmcs', 'matched_mmcs', 'frac_matched_above_0_9'},
                'sae_variants': SWEEP_COLUMNS | {'mmcs'},
+               'absorption': SWEEP_COLUMNS | {'mmcs', 'absorption_rate', 'parent_cos_in_child', 'parent_silent_rate', 'repeat'},
+               'transcoders': {'method', 'knob_value', 'l0', 'fvu', 'ce_recovered', 'alive_frac'},
                'lm_sweep': SWEEP_COLUMNS | {'method', 'ce_recovered'},
                'dict_consistency': {'data', 'l1_coeff', 'seed_a', 'seed_b', 'mmcs'},
                'sparse_probing': {'task', 'method', 'k', 'test_accuracy'},
@@ -101,6 +108,20 @@ def test_toy_recovery_grid_and_variants_cover_every_member(runs):
     res = json.loads((Path(last_line(r.stdout))/'summary.json').read_text())['results']
     assert [(x['variant'], x['knob'], x['knob_value']) for x in res] == [('relu', 'l1_coeff', 0.03), ('relu', 'l1_coeff', 0.3), ('topk', 'k', 2), ('topk', 'k', 4)]
     assert [round(x['l0']) for x in res if x['variant'] == 'topk'] == [2, 4]   # TopK keeps exactly k
+
+def test_absorption_rows_cover_every_member_and_the_matched_pairs(tiny_runs):
+    s = json.loads((tiny_runs('absorption')/'summary.json').read_text())
+    assert [(x['variant'], x['knob_value']) for x in s['results']] == [(v, c) for v, cs in (('relu', [0.1, 0.3, 1.0]), ('topk', [3, 5, 8]),
+                                                                     ('batchtopk', [3, 5, 8]), ('matryoshka', [3, 5, 8])) for c in cs]
+    assert all(0 <= x['absorption_rate'] <= x['parent_silent_rate'] <= 1 for x in s['results'])
+    m = s['matryoshka_vs_batchtopk']
+    assert m['pairs'] == 3 and m['reduced'] == (m['absorption_matryoshka'] < m['absorption_batchtopk'])
+
+def test_transcoders_rows_are_three_methods_at_matched_k(tiny_runs):
+    s = json.loads((tiny_runs('transcoders')/'summary.json').read_text())
+    assert [(x['method'], x['knob_value']) for x in s['results']] == [(m, k) for m in ('sae', 'transcoder', 'skip_transcoder') for k in (4, 8)]
+    assert [round(x['l0']) for x in s['results']] == [4, 8] * 3                 # TopK: l0 = k exactly, so the methods are matched
+    assert s['ce_zero'] > s['ce_clean'] and all(0 < x['alive_frac'] <= 1 for x in s['results'])
 
 def test_unknown_variant_fails_with_the_known_ones(runs):
     r = sparse_nb('run', 'sae_variants', '-p', 'variants', '["relu", "sparse"]', '-p', 'steps', '5', '--out', runs, '--no-progress', experiments=EXPERIMENTS)

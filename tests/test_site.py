@@ -10,12 +10,15 @@ ARTIFACTS = REPO/'tests'/'artifacts'
 EXPERIMENTS = REPO/'nbs'/'experiments'
 TINY_RUNS = {'toy_recovery': ['-p', 'steps', '30', '-p', 'n_features', '64', '-p', 'd_in', '32', '-p', 'dict_ratios', '[1, 4]', '-p', 'l1_coeffs', '[0.03, 0.3]'],
              'grvae_mnist': ['-p', 'epochs', '1', '-p', 'eval_every', '1'],
+             'absorption': ['-p', 'steps', '60', '-p', 'repeats', '1', '-p', 'eval_samples', '2048'],
+             'transcoders': ['-p', 'model', 'micro-pythia', '-p', 'n_tokens', '6000', '-p', 'eval_tokens', '630', '-p', 'seq_len', '64',
+                             '-p', 'steps', '40', '-p', 'batch_size', '256', '-p', 'ks', '[4, 8]'],
              'feature_atlas': ['-p', 'model', 'micro-pythia', '-p', 'n_tokens', '6000', '-p', 'seq_len', '64', '-p', 'steps', '50',
                                '-p', 'batch_size', '256', '-p', 'n_top', '10', '-p', 'n_random', '5']}
 
 @pytest.fixture(scope='module')
 def site(tmp_path_factory):
-    "Tiny runs of two experiments (the others show their templates), then the site built from them by `sparse_nb docs`."
+    "Tiny runs of a few experiments (the others show their templates), then the site built from them by `sparse_nb docs`."
     tmp = tmp_path_factory.mktemp('site')
     for name, params in TINY_RUNS.items():
         r = sparse_nb('run', name, *params, '--out', tmp/'runs', '--no-progress', experiments=EXPERIMENTS, timeout=600)
@@ -116,10 +119,12 @@ def test_narrow_window_keeps_a_readable_column(site, browser, page):
         browser.save_screenshot(str(ARTIFACTS/f"narrow_{page.replace('/', '_')}.png"))
     finally: browser.set_window_size(1280, 900)
 
-def test_figures_have_pixels(site, browser):
-    visit(browser, (site/'experiments'/'toy_recovery.html').as_uri())
+@pytest.mark.parametrize('name', ['toy_recovery', 'absorption', 'transcoders'])
+def test_figures_have_pixels(site, browser, name):
+    visit(browser, (site/'experiments'/f'{name}.html').as_uri())
     sizes = browser.execute_script("return Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.naturalHeight])")
-    assert len(sizes) >= 4 and all(c and w > 0 and h > 0 for c, w, h in sizes), sizes
+    run = next((site.parent/'runs'/name).iterdir())
+    assert len(sizes) >= len(list((run/'figures').glob('*.png'))) >= 1 and all(c and w > 0 and h > 0 for c, w, h in sizes), sizes
 
 def canvas_sum(browser)->int:
     return browser.execute_script("return Array.from(document.getElementById('out').getContext('2d').getImageData(0, 0, 280, 280).data).reduce((a, b) => a + b, 0)")
