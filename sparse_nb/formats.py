@@ -112,6 +112,7 @@ def read_saelens(folder:str|Path)->SAE:
     for field, ok in (('normalize_activations', ('none', 'expected_average_only_in')), ('reshape_activations', ('none',)), ('dtype', tuple(_DTYPES))):
         if cfg.get(field, ok[0]) not in ok: raise _unsupported(where, field, cfg[field], ok)
     transcoder = arch.endswith('transcoder')
+    if transcoder and cfg.get('apply_b_dec_to_input'): raise _unsupported(where, 'apply_b_dec_to_input', True, "False: transcoders never subtract b_dec (SAELens refuses it too)")
     d_in, d_sae = cfg['d_in'], cfg['d_sae']
     d_out = cfg.get('d_out', d_in) if transcoder else d_in
     t = read_safetensors(folder/'sae_weights.safetensors')

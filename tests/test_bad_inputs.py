@@ -157,8 +157,13 @@ def test_corrupt_safetensors(tmp_path):
 
 def test_saelens_unsupported_architecture(tmp_path):
     lens = copy_fixture('saelens/standard', tmp_path/'lens')
-    cfg = load_json(lens/'cfg.json'); cfg['architecture'] = 'transcoder'; save_json(lens/'cfg.json', cfg)
-    expect(lambda: load_sae(lens), ParameterError, "architecture='transcoder' is not supported", "supported: ('standard', 'topk', 'jumprelu', 'gated')")
+    cfg = load_json(lens/'cfg.json'); cfg['architecture'] = 'abstopk'; save_json(lens/'cfg.json', cfg)
+    expect(lambda: load_sae(lens), ParameterError, "architecture='abstopk' is not supported", "supported: ('standard', 'topk', 'jumprelu', 'gated', 'transcoder'")
+
+def test_saelens_transcoder_that_subtracts_its_output_bias(tmp_path):
+    lens = copy_fixture('saelens/standard', tmp_path/'lens')      # apply_b_dec_to_input: true, which SAELens refuses for transcoders
+    cfg = load_json(lens/'cfg.json'); cfg.update(architecture='transcoder', d_out=16); save_json(lens/'cfg.json', cfg)
+    expect(lambda: load_sae(lens), ParameterError, "apply_b_dec_to_input=True is not supported", "transcoders never subtract b_dec")
 
 @pytest.mark.parametrize('field, value', [('normalize_activations', 'layer_norm'), ('reshape_activations', 'hook_z')])
 def test_saelens_input_transform_we_cannot_apply(tmp_path, field, value):
