@@ -125,7 +125,9 @@ class SAE(nn.Module):
         self.W_enc = nn.Parameter(W.transpose(1, 2).clone())
     @property
     def members(self)->int: return self.cfg.members
-    def __repr__(self): return f"{type(self).__name__}(E={self.cfg.members}, d_in={self.cfg.d_in}, d_sae={self.cfg.d_sae})"
+    def __repr__(self):
+        c = self.cfg
+        return f"{type(self).__name__}(E={c.members}, d_in={c.d_in}, d_sae={c.d_sae}" + (f", d_out={c.d_out}, skip={c.skip})" if c.transcoder else ")")
 
 _register(SAE)
 
