@@ -13,8 +13,8 @@ from fastcore.basics import patch
 from .core import *
 
 # %% auto #0
-__all__ = ['random_features', 'firing_probs', 'random_correlation', 'feature_trees', 'ToyConfig', 'ToySource', 'TMSModel',
-           'tms_batch', 'tms_loss', 'train_tms']
+__all__ = ['random_features', 'firing_probs', 'random_correlation', 'feature_trees', 'ToyConfig', 'ToySource', 'ToyPairs',
+           'TMSModel', 'tms_batch', 'tms_loss', 'train_tms']
 
 # %% ../nbs/01_toy.ipynb #7939af97
 def _gen(seed:int|None)->torch.Generator:
@@ -158,6 +158,23 @@ def __call__(self:ToySource, batch:int)->Tensor:
 def state_dict(self:ToySource)->dict: return {'gen': self.gen.get_state()}
 @patch
 def load_state_dict(self:ToySource, state:dict): self.gen.set_state(state['gen'])
+
+# %% ../nbs/01_toy.ipynb #7c0d0502
+class ToyPairs:
+    "`(x, y)` batches: toy activations and a fixed random ReLU layer of them (`y = gain * relu(x A)`), a stand-in for an MLP."
+    def __init__(self, d_out:int=24, gain:float=1.0, seed:int=0, **toy): # `toy`: more `ToyConfig` fields
+        self.src = ToySource(seed=seed, **toy)
+        self.A = torch.randn(self.src.d_in, d_out, generator=_gen(seed)) / math.sqrt(self.src.d_in)
+        self.gain = gain
+    @property
+    def d_in(self)->int: return self.src.d_in
+    @property
+    def d_out(self)->int: return self.A.shape[1]
+    def __call__(self, batch:int)->tuple[Tensor, Tensor]:
+        x = self.src(batch)
+        return x, torch.relu(x @ self.A) * self.gain
+    def state_dict(self)->dict: return self.src.state_dict()
+    def load_state_dict(self, state:dict): self.src.load_state_dict(state)
 
 # %% ../nbs/01_toy.ipynb #d3aed693
 class TMSModel(nn.Module):

@@ -297,7 +297,8 @@ def sweep(source,                  # activation source: `source(batch_size) -> [
     "Train one stack per (variant, dict_ratio) over `source` and score every member on `x_eval`."
     groups = [(v, r, *_knob_values(v, knob_values)) for v in variants for r in dict_ratios]   # validate all before training
     device = default_device(device)
-    x_eval = tuple(t.to(device) for t in x_eval) if isinstance(x_eval, (tuple, list)) else x_eval.to(device)
+    evals = tuple(t.to(device) for t in (x_eval if isinstance(x_eval, (tuple, list)) else (x_eval,)))   # (x,) or (x, y)
+    x_eval = evals if len(evals) > 1 else evals[0]
     sae_kwargs.setdefault('d_out', getattr(source, 'd_out', None))
     rows, saes = [], {}
     for variant, ratio, knob, values in groups:
@@ -305,7 +306,7 @@ def sweep(source,                  # activation source: `source(batch_size) -> [
         sae = make_sae(variant, d_in=source.d_in, d_sae=d_sae, members=len(values), seed=seed, **{knob: values}, **sae_kwargs).to(device)
         last = _train_stack(sae, source, cfg, run, f'{prefix}{variant}_r{ratio:g}', resume, progress)
         saes[(variant, ratio)] = sae.eval()
-        cols = {**score_members(sae, *(x_eval if isinstance(x_eval, tuple) else (x_eval,))), **(score(sae, x_eval) if score else {})}
+        cols = {**score_members(sae, *evals), **(score(sae, x_eval) if score else {})}
         for e, value in enumerate(values):
             rows.append(dict(variant=variant, dict_ratio=ratio, knob=knob, knob_value=value, member=e, d_sae=d_sae,
                              dead_frac=last['dead_frac'][e], dead_window_tokens=cfg.dead_window,

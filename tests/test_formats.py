@@ -6,20 +6,15 @@ import torch
 from conftest import REPO
 from sparse_nb.formats import SAELENS_EXPORT, SAELENS_TRANSCODER_EXPORT, save_saelens, load_sae, read_safetensors
 from sparse_nb.saes import make_sae
-from sparse_nb.toy import ToySource
+from sparse_nb.toy import ToySource, ToyPairs
 from sparse_nb.train import train, TrainConfig
 
 INTEROP = REPO/'tests'/'fixtures'/'interop'
 
-class ToyPairs:
-    "Toy transcoder data: sparse 16-dim activations and a fixed ReLU map of them to 12 dims."
-    d_in, d_out = 16, 12
-    def __init__(self, seed=0): self.src, self.A = ToySource(n_features=64, d_in=16, mean_active=3, seed=seed), torch.randn(16, 12, generator=torch.Generator().manual_seed(0))
-    def __call__(self, n): x = self.src(n); return x, torch.relu(x @ self.A)
-
 def trained(variant:str, **transcoder):
     "A two-member stack trained 20 steps on toy data (a transcoder on toy pairs when given d_out/skip)."
-    src = ToyPairs() if transcoder else ToySource(n_features=64, d_in=16, mean_active=3, seed=0)
+    toy = dict(n_features=64, d_in=16, mean_active=3, seed=0)
+    src = ToyPairs(d_out=transcoder['d_out'], **toy) if transcoder else ToySource(**toy)
     sae = make_sae(variant, d_in=16, d_sae=48, members=2, l1_coeff=[0.01, 0.03], l0_coeff=[0.01, 0.03], k=[3, 5], **transcoder)
     sample = src(512)
     sae.init_b_dec(sample[1] if transcoder else sample); train(sae, src, TrainConfig(steps=20, batch_size=128, lr=3e-3), progress=False)
