@@ -39,8 +39,17 @@ def _write_chunk(path:Path, acts:np.ndarray, tokens:np.ndarray, pos:np.ndarray):
     atomic_write(path, sink.getvalue().to_pybytes())
 
 # %% ../nbs/06_activations.ipynb #e9d282b3
+def _check_harvest_sizes(n_tokens, seq_len, exclude_bos:bool, n_ctx:int|None=None, **positive):
+    "Raise a `ParameterError` unless the harvest's sizes are positive integers and a row fits the model's context."
+    for name, v in {'n_tokens': n_tokens, **positive}.items():
+        if type(v) is not int or v < 1: raise ParameterError(f"{name} must be a positive integer, got {short_repr(v)}")
+    if type(seq_len) is not int or seq_len < 1 + int(exclude_bos):
+        raise ParameterError(f"seq_len must be an integer >= {1 + int(exclude_bos)} (BOS{' excluded' if exclude_bos else ''} plus at least one token), got {short_repr(seq_len)}")
+    if n_ctx is not None and seq_len > n_ctx: raise ParameterError(f"seq_len={seq_len} is longer than the model's context of {n_ctx} tokens")
+
 def harvest_rows(tokenizer, texts, n_tokens:int, seq_len:int=128, exclude_bos:bool=True, seed:int=0)->Tensor:
     "The token rows a harvest of `n_tokens` reads: texts shuffled with `seed`, packed into BOS-led rows."
+    _check_harvest_sizes(n_tokens, seq_len, exclude_bos)
     per_row, texts = seq_len - int(exclude_bos), list(texts)   # a list: indexing a `datasets` column item by item is slow
     order = np.random.default_rng(seed).permutation(len(texts))
     shuffled = [texts[int(i)] for i in order]
@@ -75,6 +84,8 @@ def harvest(model,                    # a TransformerBridge (see `lm.load_model`
     if dtype not in ('float32', 'float16'): raise ParameterError(f"dtype must be 'float32' or 'float16', got {dtype!r}")
     missing = [h for h in hooks if h not in model.hook_dict]
     if missing: raise ParameterError(f"unknown hooks {missing}; e.g. {[h for h in model.hook_dict if h.startswith('blocks.0.')][:8]}")
+    n_ctx = getattr(model.cfg, 'n_ctx', None)
+    _check_harvest_sizes(n_tokens, texts.shape[1] if torch.is_tensor(texts) else seq_len, exclude_bos, n_ctx, batch_size=batch_size, chunk_rows=chunk_rows)
     out, start = Path(out_dir), int(exclude_bos)
     if torch.is_tensor(texts):
         rows, seq_len = texts[:math.ceil(n_tokens / (texts.shape[1] - start))], texts.shape[1]
@@ -126,20 +137,50 @@ def held_out_rows(tokenizer, texts, n_tokens:int, eval_tokens:int, seq_len:int=1
     return harvest_rows(tokenizer, texts, (n_train + n_eval) * per_row, seq_len, seed=seed)[n_train:]
 
 # %% ../nbs/06_activations.ipynb #942b4b18
+def _check_store_meta(meta:dict, folder:Path):
+    "Raise a `ParameterError` unless `meta.json` describes a store: its sizes positive integers, its hooks named with widths."
+    where = folder/'meta.json'
+    for k in ('n_tokens', 'n_chunks', *(k for k in ('chunk_rows', 'seq_len') if k in meta)):
+        if type(meta.get(k)) is not int or meta[k] < 1: raise ParameterError(f"{where}: {k}={short_repr(meta.get(k))}; expected a positive integer")
+    hooks, d_in = meta.get('hooks'), meta.get('d_in')
+    if not (isinstance(hooks, list) and hooks and all(isinstance(h, str) for h in hooks) and isinstance(d_in, dict)
+            and all(type(d_in.get(h)) is int and d_in[h] >= 1 for h in hooks)):
+        raise ParameterError(f"{where}: hooks {short_repr(hooks)} and widths {short_repr(d_in)}; expected hook names, each with a positive width")
+
+def _chunk_shape(path:Path)->tuple[int, int]:
+    "`(rows, width)` of a chunk file, from its Arrow metadata (the activations are not read)."
+    import pyarrow as pa
+    try:
+        with pa.memory_map(str(path)) as f:
+            reader = pa.ipc.open_stream(f)
+            return sum(b.num_rows for b in reader), reader.schema.field('act').type.list_size
+    except Exception as e:
+        raise ParameterError(f"{path} is not a readable Arrow chunk ({type(e).__name__}); expected a complete chunk: delete it and rerun the harvest") from None
+
 class ActivationStore:
-    "One hook of a harvest folder: metadata, chunk files, and readers."
+    "One hook of a harvest folder: metadata, chunk files, and readers; `meta.json` is checked against the chunks themselves."
     def __init__(self, folder:str|Path, hook:str|None=None,
                  model:str|None=None):  # the model the caller expects the store to come from (checked against meta.json)
         self.folder = Path(folder)
         if not (self.folder/'meta.json').exists(): raise SourceUnavailableError(f"{self.folder} is not an activation store (no meta.json)")
-        self.meta = load_json(self.folder/'meta.json')
-        if model is not None and self.meta['model_id'] != model:
-            raise ParameterError(f"{self.folder} was harvested from model {self.meta['model_id']!r}, not the requested {model!r}")
+        self.meta = read_json_object(self.folder/'meta.json')
+        _check_store_meta(self.meta, self.folder)
+        if model is not None and self.meta.get('model_id') != model:
+            raise ParameterError(f"{self.folder} was harvested from model {short_repr(self.meta.get('model_id'))}, not the requested {model!r}")
         self.hook = hook or self.meta['hooks'][0]
         if self.hook not in self.meta['hooks']: raise ParameterError(f"{self.folder} has hooks {self.meta['hooks']}, not the requested {self.hook!r}")
         self.paths = [_chunk_path(self.folder, self.hook, i) for i in range(self.meta['n_chunks'])]
         absent = [p.name for p in self.paths if not p.exists()]
         if absent: raise SourceUnavailableError(f"{self.folder}: harvest incomplete, {len(absent)} chunk(s) missing; rerun `harvest` to resume")
+        self._check_chunks()
+    def _check_chunks(self):
+        "Every chunk holds rows of width `d_in`, none is empty, and together they hold the `n_tokens` meta.json states."
+        shapes = [_chunk_shape(p) for p in self.paths]
+        for p, (n, w) in zip(self.paths, shapes):
+            if n == 0 or w != self.d_in: raise ParameterError(f"{p}: {n} rows of width {w}; expected at least one row of width {self.d_in}")
+        self.chunk_sizes = [n for n, _ in shapes]
+        if sum(self.chunk_sizes) != self.meta['n_tokens']:
+            raise ParameterError(f"{self.folder}: the chunks of {self.hook} hold {sum(self.chunk_sizes):,} tokens but meta.json says {self.meta['n_tokens']:,}")
     @property
     def d_in(self)->int: return self.meta['d_in'][self.hook]
     @property
@@ -184,7 +225,8 @@ def sample(self:ActivationStore, n:int)->Tensor:
 def rows(self:ActivationStore, indices)->tuple[Tensor, Tensor]:
     "`(activations [n, d_in], token ids [n])` at global token `indices`, in the order given."
     idx = torch.as_tensor(indices, dtype=torch.long)
-    starts = torch.tensor([0] + [int(self.meta['chunk_rows'] * (self.meta['seq_len'] - int(self.meta.get('exclude_bos', True))))] * (self.n_chunks - 1)).cumsum(0)
+    if len(idx) and not (0 <= int(idx.min()) and int(idx.max()) < len(self)): raise ParameterError(f"token indices must be in [0, {len(self)}), got {short_repr(indices)}")
+    starts = torch.tensor([0] + self.chunk_sizes[:-1]).cumsum(0)
     chunk = torch.searchsorted(starts, idx, right=True) - 1
     acts, toks = torch.empty(len(idx), self.d_in), torch.empty(len(idx), dtype=torch.long)
     for c in chunk.unique().tolist():
@@ -194,15 +236,23 @@ def rows(self:ActivationStore, indices)->tuple[Tensor, Tensor]:
     return acts, toks
 
 # %% ../nbs/06_activations.ipynb #c20ad0ba
+def _unit_scale(x:Tensor, store)->float:
+    "The factor that makes the mean squared norm of `x`'s rows equal their width (a `ParameterError` if they are all zero)."
+    energy = x.pow(2).sum(-1).mean().item()
+    if not energy > 0 or not math.isfinite(energy):
+        raise ParameterError(f"{store}: its activations have mean squared norm {energy}; cannot normalise (use normalize=False, or a store of real activations)")
+    return math.sqrt(x.shape[1] / energy)
+
 class StoreSource:
     "Shuffled `[batch, d_in]` batches from an `ActivationStore`, optionally normalised and without some dimensions."
     def __init__(self, store:ActivationStore, buffer_chunks:int=4, seed:int=0, normalize:bool=True,
                  exclude_dims:list[int]=(), scale_tokens:int=20_000):
         self.store, self.buffer_chunks, self.seed = store, max(1, buffer_chunks), seed
-        self.exclude_dims = sorted(int(d) for d in exclude_dims)
+        self.exclude_dims = sorted(set(exclude_dims))
+        if not all(type(d) is int and 0 <= d < store.d_in for d in self.exclude_dims) or len(self.exclude_dims) >= store.d_in:
+            raise ParameterError(f"exclude_dims={short_repr(list(exclude_dims))}: expected distinct dimensions in [0, {store.d_in}), leaving at least one")
         self.keep = torch.tensor([d for d in range(store.d_in) if d not in set(self.exclude_dims)])
-        x = store.sample(scale_tokens)[:, self.keep]
-        self.scale = math.sqrt(len(self.keep) / x.pow(2).sum(-1).mean().item()) if normalize else 1.0
+        self.scale = _unit_scale(store.sample(scale_tokens)[:, self.keep], store) if normalize else 1.0
         self.pos = [0, 0, 0]   # epoch, buffer, row offset
         self._buf, self._buf_key = None, None
     @property
@@ -229,6 +279,7 @@ def transform(self:StoreSource, x:Tensor)->Tensor:
 @patch
 def __call__(self:StoreSource, batch:int)->Tensor:
     "The next `batch` activations `[batch, d_in]`."
+    if type(batch) is not int or batch < 1: raise ParameterError(f"batch must be a positive integer, got {short_repr(batch)}")
     parts, n_buffers = [], math.ceil(self.store.n_chunks / self.buffer_chunks)
     while batch:
         epoch, b, off = self.pos

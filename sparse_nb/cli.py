@@ -19,17 +19,20 @@ def _parser()->argparse.ArgumentParser:
     sub = p.add_subparsers(dest='command', required=True)
     sub.add_parser('list', help='list experiments with their parameters')
     r = sub.add_parser('run', help='run one experiment (or --all) through papermill')
-    r.add_argument('name', nargs='?', help='experiment name or notebook path')
-    r.add_argument('-p', '--param', nargs=2, action='append', default=[], metavar=('NAME', 'VALUE'), help='parameter, value read as YAML')
+    r.add_argument('name', nargs='?', help='experiment name (see `sparse_nb list`)')
+    r.add_argument('-p', '--param', nargs=2, action='append', default=[], metavar=('NAME', 'VALUE'),
+                   help='parameter; the value is read as YAML, a text parameter takes it as typed')
     r.add_argument('-f', '--params-file', metavar='YAML', help='YAML file of parameters (-p wins over it)')
     r.add_argument('--out', metavar='DIR', help='root of run folders: DIR/<experiment>/<run_id> (default runs/)')
     r.add_argument('--all', action='store_true', help='run every experiment at its defaults')
     r.add_argument('--resume', metavar='RUN', help='continue the interrupted run in folder RUN (same notebook, params and folder)')
+    r.add_argument('--force', action='store_true', help='with --resume: execute a finished run again in place')
     r.add_argument('--no-progress', action='store_true', help='hide the per-cell progress bar')
     d = sub.add_parser('docs', help='build the site: a Jupyter Book (default) or nbdev_docs with Quarto')
     d.add_argument('--builder', choices=['book', 'quarto'], default='book', help="'book' (Jupyter Book, offline; default) or 'quarto' (nbdev_docs, needs quarto)")
     d.add_argument('--out', metavar='DIR', help='site folder (default _docs/)')
     d.add_argument('--runs', metavar='DIR', help='runs root to take experiment pages from (default runs/)')
+    d.add_argument('--force', action='store_true', help='replace an --out folder that is not a sparse_nb site (its contents are moved aside, not deleted)')
     m = sub.add_parser('readme', help='write README.md from nbs/index.ipynb')
     m.add_argument('--check', action='store_true', help='fail if README.md is out of date instead of writing it')
     return p
@@ -41,34 +44,39 @@ def cmd_list(args)->int:
     if not exps: print(f"no experiments in {args.experiments or experiments_dir()}")
     for e in exps:
         print(f"{e.name}: {e.description}")
-        for p in e.user_params.values(): print(f"    {p.name} = {p.default!r}  ({p.type_name}){'  # ' + p.doc if p.doc else ''}")
+        for p in e.user_params.values():
+            print(f"    {p.name} = {p.default!r}  ({p.type_name}{', ' + p.check if p.check else ''}){'  # ' + p.doc if p.doc else ''}")
     return 0
 
 # %% ../nbs/12_cli.ipynb #794cdd07
-def _given_params(args)->dict:
-    "Parameters from `-f` then `-p`, values parsed as YAML."
-    given = load_params_file(args.params_file) if args.params_file else {}
-    return {**given, **{k: parse_value(v) for k, v in args.param}}
-
 def _report(res:RunResult)->None:
     status = 'ok' if res.ok else f'FAILED ({res.error})'
     print(f"{res.experiment}: {status} in {res.seconds:.1f}s", file=sys.stderr)
 
 def _jobs(args)->list:
-    "The (experiment, parameters) pairs `run` asked for."
+    "The (experiment, checked parameters) pairs `run` asked for."
     if args.all == bool(args.name): raise ParameterError("give an experiment name, --all or --resume RUN")
-    if not args.all: return [(find_experiment(args.name, args.experiments), _given_params(args))]   # run_experiment validates before any compute
+    if args.force: raise ParameterError("--force goes with --resume RUN (execute a finished run again)")
+    if not args.all:
+        exp = find_experiment(args.name, args.experiments)
+        return [(exp, given_params(exp, args.param, args.params_file))]
     if args.param or args.params_file: raise ParameterError("--all runs defaults; -p/-f need one experiment name")
     return [(e, {}) for e in list_experiments(args.experiments)]
 
+def _resume(args)->RunResult:
+    "Continue the run `--resume` names (nothing else may be given with it)."
+    if args.name or args.all or args.param or args.params_file or args.out:
+        raise ParameterError("--resume RUN takes no experiment, --all, -p, -f or --out: RUN's own folder and params.json are used")
+    return resume_run(args.resume, not args.no_progress, force=args.force, folder=args.experiments)
+
 def cmd_run(args)->int:
     "Run one experiment, or all of them at their defaults, or continue an interrupted run."
-    if args.resume and (args.name or args.all or args.param or args.params_file):
-        raise ParameterError("--resume RUN takes no experiment, --all, -p or -f: RUN's own params.json is used")
-    results = []
-    for exp, params in ([(None, None)] if args.resume else _jobs(args)):
-        res = resume_run(args.resume, not args.no_progress) if args.resume else run_experiment(exp, params, runs_root=args.out, progress=not args.no_progress)
-        results.append(res); _report(res)                      # as each finishes
+    if args.resume: results = [_resume(args)]
+    else:
+        results, jobs = [], _jobs(args)
+        for exp, params in jobs:
+            results.append(run_experiment(exp, params, runs_root=args.out, progress=not args.no_progress)); _report(results[-1])   # as each finishes
+    if args.resume: _report(results[0])
     for r in results: print(r.path)
     return 0 if all(r.ok for r in results) else 1
 
@@ -76,7 +84,7 @@ def cmd_run(args)->int:
 def cmd_docs(args)->int:
     "Build the site and print its index page."
     from sparse_nb.site import build_docs
-    print(build_docs(args.out, args.runs, args.experiments, builder=args.builder))
+    print(build_docs(args.out, args.runs, args.experiments, builder=args.builder, force=args.force))
     return 0
 
 def cmd_readme(args)->int:
@@ -92,11 +100,23 @@ def cmd_readme(args)->int:
 # %% ../nbs/12_cli.ipynb #b252d429
 COMMANDS = {'list': cmd_list, 'run': cmd_run, 'docs': cmd_docs, 'readme': cmd_readme}
 
+def _one_line(e:BaseException)->str:
+    "An expected error as one line: ours as written, an OS error as its reason and file."
+    if isinstance(e, SparseNBError): return str(e)
+    return f"{e.strerror or type(e).__name__}: {e.filename or ''}".rstrip(': ')
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    "Warnings as `sparse_nb: warning: ...` lines on stderr."
+    print(f"sparse_nb: warning: {message}" if issubclass(category, SparseNBWarning) else f"{category.__name__}: {message}", file=sys.stderr)
+
 def main(argv:list[str]|None=None)->int:
     "Entry point of the `sparse_nb` console script."
+    import warnings
     args = _parser().parse_args(argv)
-    try: code = COMMANDS[args.command](args)
-    except (ParameterError, SourceUnavailableError) as e:
-        print(f"sparse_nb: error: {e}", file=sys.stderr); code = 2
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning
+        try: code = COMMANDS[args.command](args)
+        except (SparseNBError, OSError) as e:
+            print(f"sparse_nb: error: {_one_line(e)}", file=sys.stderr); code = 2
     if argv is None: sys.exit(code)
     return code

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #fda5278a
 from __future__ import annotations
-import json, math, os, random, secrets, subprocess, sys, tempfile, time
+import errno, hashlib, json, math, os, random, reprlib, secrets, shutil, subprocess, sys, tempfile, time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -14,11 +14,12 @@ from safetensors.torch import save_file, load_file
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['FORMAT_VERSION', 'SparseNBError', 'ParameterError', 'SourceUnavailableError', 'NonFiniteError', 'seed_everything',
-           'default_device', 'rank_and_world', 'init_distributed', 'barrier', 'progress_bar', 'atomic_write',
-           'to_jsonable', 'save_json', 'load_json', 'save_tensors', 'read_safetensors', 'load_tensors', 'cache_root',
+__all__ = ['FORMAT_VERSION', 'SparseNBError', 'ParameterError', 'SourceUnavailableError', 'NonFiniteError', 'SparseNBWarning',
+           'warn', 'short_repr', 'seed_everything', 'default_device', 'rank_and_world', 'init_distributed', 'barrier',
+           'progress_bar', 'atomic_write', 'to_jsonable', 'save_json', 'load_json', 'read_json_object', 'save_tensors',
+           'safetensors_shapes', 'read_safetensors', 'load_tensors', 'cache_root', 'remove_tree', 'staging_dir',
            'publish_dir', 'find_repo_root', 'default_runs_root', 'new_run_id', 'RunDir', 'git_commit', 'provenance',
-           'log_axis', 'open_run']
+           'params_hash', 'log_axis', 'open_run']
 
 # %% ../nbs/00_core.ipynb #d60939c4
 class SparseNBError(Exception):
@@ -32,6 +33,25 @@ class SourceUnavailableError(SparseNBError, FileNotFoundError):
 
 class NonFiniteError(SparseNBError, FloatingPointError):
     "A loss turned NaN or infinite during training (a bad batch, or a diverging run)."
+
+class SparseNBWarning(UserWarning):
+    "Something was skipped or is suspect, and the work went on (a broken notebook in a folder, a run the site cannot show)."
+
+def warn(message:str):
+    "Warn with a `SparseNBWarning` (the command line prints it as `sparse_nb: warning: ...`)."
+    import warnings
+    warnings.warn(message, SparseNBWarning, stacklevel=2)
+
+# %% ../nbs/00_core.ipynb #21cf2542
+_SHORT = reprlib.Repr()
+_SHORT.maxstring = _SHORT.maxother = 60
+_SHORT.maxlist = _SHORT.maxtuple = _SHORT.maxdict = _SHORT.maxset = 6
+_SHORT.maxlevel = 3
+
+def short_repr(v, width:int=80)->str:
+    "`repr(v)` cut to at most `width` characters, without ever building the whole repr of a deep or huge value."
+    s = _SHORT.repr(v)
+    return s if len(s) <= width else s[:width - 1] + '…'
 
 # %% ../nbs/00_core.ipynb #6c7fbc92
 def seed_everything(seed:int # one seed for python, numpy and torch
@@ -94,23 +114,34 @@ def atomic_write(path:str|Path, # destination file
 
 # %% ../nbs/00_core.ipynb #4d1a98a6
 def to_jsonable(o):
-    "Convert tensors, numpy values and paths (nested in dicts/lists) to plain JSON types; NaN becomes null."
+    "Convert tensors, numpy values and paths (nested in dicts/lists) to plain JSON types; NaN and ±inf become null."
     if isinstance(o, dict): return {str(k): to_jsonable(v) for k, v in o.items()}
     if isinstance(o, (list, tuple)): return [to_jsonable(v) for v in o]
     if isinstance(o, torch.Tensor): return to_jsonable(o.detach().cpu().tolist())
     if isinstance(o, np.ndarray): return to_jsonable(o.tolist())
     if isinstance(o, np.generic): return to_jsonable(o.item())
-    if isinstance(o, float) and math.isnan(o): return None   # JSON has no NaN
+    if isinstance(o, float) and not math.isfinite(o): return None   # JSON has no NaN or Infinity
     if isinstance(o, Path): return str(o)
     return o
 
 def save_json(path:str|Path, obj)->Path:
-    "Write `obj` as indented JSON, atomically."
-    return atomic_write(path, json.dumps(to_jsonable(obj), indent=2) + '\n')
+    "Write `obj` as indented JSON, atomically (always valid JSON: no NaN or Infinity)."
+    return atomic_write(path, json.dumps(to_jsonable(obj), indent=2, allow_nan=False) + '\n')
 
+# %% ../nbs/00_core.ipynb #f26d17bc
 def load_json(path:str|Path):
-    "Read a JSON file."
-    return json.loads(Path(path).read_text())
+    "Read a JSON file; a missing one raises `SourceUnavailableError`, an unreadable one `ParameterError`."
+    path = Path(path)
+    if not path.is_file(): raise SourceUnavailableError(f"{path} not found")
+    try: return json.loads(path.read_bytes().decode('utf-8'))
+    except (ValueError, RecursionError) as e:
+        raise ParameterError(f"{path} is not valid JSON ({type(e).__name__}: {str(e)[:120]}); expected a file written by a JSON writer") from None
+
+def read_json_object(path:str|Path)->dict:
+    "A JSON file that must hold an object (`{...}`), as a dict."
+    obj = load_json(path)
+    if not isinstance(obj, dict): raise ParameterError(f"{path} holds a JSON {type(obj).__name__}; expected a JSON object")
+    return obj
 
 # %% ../nbs/00_core.ipynb #3cb76d89
 FORMAT_VERSION = 1
@@ -137,12 +168,42 @@ def save_tensors(folder:str|Path, # checkpoint folder, created if missing
     return folder
 
 # %% ../nbs/00_core.ipynb #840fd6d9
+_ST_ITEMSIZE = {'F64': 8, 'F32': 4, 'F16': 2, 'BF16': 2, 'I64': 8, 'I32': 4, 'I16': 2, 'I8': 1, 'U64': 8, 'U32': 4, 'U16': 2, 'U8': 1,
+                'BOOL': 1, 'F8_E4M3': 1, 'F8_E5M2': 1}
+
+def _unreadable(path:Path, why:str)->ParameterError:
+    return ParameterError(f"{path} is not a readable safetensors file ({why}); expected a complete file, e.g. rewrite it")
+
+def _st_entry_ok(t, data_bytes:int)->bool:
+    "Is header entry `t` a tensor whose bytes lie inside the file's data and match its dtype and shape?"
+    try:
+        shape, (b, e) = t['shape'], t['data_offsets']
+        sizes_ok = all(type(s) is int and s >= 0 for s in shape) and all(type(o) is int for o in (b, e))
+        return sizes_ok and 0 <= b <= e <= data_bytes and e - b == math.prod(shape) * _ST_ITEMSIZE[t['dtype']]
+    except (KeyError, TypeError, ValueError): return False
+
+def safetensors_shapes(path:str|Path)->dict[str, tuple]:
+    "Name -> shape of every tensor in a safetensors file, read from its header alone and checked against the file's size."
+    path = Path(path)
+    if not path.is_file(): raise SourceUnavailableError(f"{path} not found")
+    size = path.stat().st_size
+    with open(path, 'rb') as f:
+        n = int.from_bytes(f.read(8), 'little') if size >= 8 else -1
+        if not 0 < n <= min(size - 8, 100_000_000): raise _unreadable(path, f"a header of {n} bytes in a file of {size}")
+        try: header = json.loads(f.read(n))
+        except (ValueError, RecursionError): raise _unreadable(path, "its header is not JSON") from None
+    if not isinstance(header, dict): raise _unreadable(path, "its header is not a JSON object")
+    header.pop('__metadata__', None)
+    bad = [k for k, t in header.items() if not _st_entry_ok(t, size - 8 - n)]
+    if bad: raise _unreadable(path, f"tensor {short_repr(bad[0])} does not fit the file's bytes")
+    return {k: tuple(t['shape']) for k, t in header.items()}
+
 def read_safetensors(path:str|Path, device:str|torch.device='cpu')->dict:
     "The tensors of a safetensors file; a missing one raises `SourceUnavailableError`, a corrupt or cut one `ParameterError`."
     path = Path(path)
-    if not path.exists(): raise SourceUnavailableError(f"{path} not found")
+    safetensors_shapes(path)                          # the header first: nothing is read that the file cannot hold
     try: return load_file(path, device=str(device))
-    except Exception as e: raise ParameterError(f"{path} is not a readable safetensors file ({type(e).__name__}: {e}); expected a complete file, e.g. rewrite it") from None
+    except Exception as e: raise _unreadable(path, f"{type(e).__name__}: {str(e)[:200]}") from None
 
 def load_tensors(folder:str|Path, # folder written by `save_tensors`
                  device:str|torch.device='cpu'
@@ -151,9 +212,10 @@ def load_tensors(folder:str|Path, # folder written by `save_tensors`
     folder = Path(folder)
     for f in ('weights.safetensors', 'cfg.json'):
         if not (folder/f).exists(): raise SourceUnavailableError(f"{folder/f} not found: expected a folder written by save_tensors")
-    cfg = load_json(folder/'cfg.json')
-    if cfg.get('format_version', 0) > FORMAT_VERSION:
-        raise ParameterError(f"{folder} has format_version {cfg['format_version']}; this sparse_nb reads <= {FORMAT_VERSION}")
+    cfg = read_json_object(folder/'cfg.json')
+    version = cfg.get('format_version', 0)
+    if type(version) is not int or version > FORMAT_VERSION:
+        raise ParameterError(f"{folder} has format_version {short_repr(version)}; this sparse_nb reads integers <= {FORMAT_VERSION}")
     return read_safetensors(folder/'weights.safetensors', device), cfg
 
 # %% ../nbs/00_core.ipynb #1e0c7a07
@@ -161,11 +223,30 @@ def cache_root()->Path:
     "Folder for built corpora, models, stores and dictionaries: `$SPARSE_NB_CACHE` or `~/.cache/sparse_nb`."
     return Path(os.environ.get('SPARSE_NB_CACHE') or Path.home()/'.cache'/'sparse_nb')
 
-def publish_dir(tmp:str|Path, dest:str|Path)->Path:
-    "Publish a folder built under a temporary name: `dest` is either absent or whole, never half-written."
-    import shutil
-    shutil.rmtree(dest, ignore_errors=True); Path(tmp).rename(dest)
-    return Path(dest)
+def remove_tree(path:str|Path, inside:str|Path)->bool:
+    "Delete folder `path` if it is a real folder (not a symlink) lying inside `inside`; whether it did."
+    path, inside = Path(path), Path(inside).resolve()
+    if path.is_symlink() or not path.is_dir() or not path.resolve().is_relative_to(inside) or path.resolve() == inside: return False
+    shutil.rmtree(path); return True
+
+# %% ../nbs/00_core.ipynb #4c7bae03
+def staging_dir(dest:str|Path)->Path:
+    "A new folder beside `dest`, this process's own, to build `dest` in before `publish_dir`."
+    dest = Path(dest); dest.parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(dir=dest.parent, prefix=f'.{dest.name}.', suffix='.tmp'))
+
+def publish_dir(tmp:str|Path, dest:str|Path,
+                complete=None # complete(folder) -> bool; an existing `dest` that is not complete is replaced
+               )->Path:
+    "Rename the folder `tmp` to `dest`. If another process published a complete `dest` first, keep it and drop `tmp`."
+    tmp, dest = Path(tmp), Path(dest)
+    for _ in range(3):
+        try: os.rename(tmp, dest); return dest
+        except OSError as e:
+            if e.errno not in (errno.EEXIST, errno.ENOTEMPTY): raise
+        if complete is None or complete(dest): remove_tree(tmp, tmp.parent); return dest
+        stale = staging_dir(dest); os.replace(dest, stale/'stale'); remove_tree(stale, dest.parent)   # an incomplete leftover
+    raise SparseNBError(f"could not publish {tmp} as {dest}: it keeps reappearing incomplete")
 
 # %% ../nbs/00_core.ipynb #5e86226e
 def find_repo_root(start:str|Path|None=None)->Path|None:
@@ -184,8 +265,8 @@ def default_runs_root()->Path:
     return (find_repo_root() or Path.cwd())/'runs'
 
 def new_run_id()->str:
-    "A sortable, collision-resistant run id: UTC timestamp plus 4 random hex digits."
-    return datetime.now(timezone.utc).strftime('%Y%m%d-%H%M%S') + '-' + secrets.token_hex(2)
+    "A sortable, collision-resistant run id: UTC timestamp plus 8 random hex digits."
+    return datetime.now(timezone.utc).strftime('%Y%m%d-%H%M%S') + '-' + secrets.token_hex(4)
 
 # %% ../nbs/00_core.ipynb #6db03681
 class RunDir:
@@ -195,8 +276,15 @@ class RunDir:
         self.path.mkdir(parents=True, exist_ok=True)
     @classmethod
     def create(cls, experiment:str, root:str|Path|None=None, run_id:str|None=None)->RunDir:
-        "A new run folder `root/experiment/run_id` (root defaults to `default_runs_root()`)."
-        return cls(Path(root or default_runs_root())/experiment/(run_id or new_run_id()))
+        "A new, empty run folder `root/experiment/run_id` (root defaults to `default_runs_root()`), never one that exists."
+        parent = Path(root or default_runs_root())/experiment
+        parent.mkdir(parents=True, exist_ok=True)
+        for _ in range(20):
+            path = parent/(run_id or new_run_id())
+            try: path.mkdir(); return cls(path)
+            except FileExistsError:
+                if run_id: raise ParameterError(f"run folder {path} exists already; expected a new run id") from None
+        raise SparseNBError(f"could not create a new run folder under {parent}")
     def __repr__(self): return f"RunDir('{self.path}')"
     @property
     def figures(self)->Path: return self.path/'figures'
@@ -229,9 +317,19 @@ def write_summary(self:RunDir, summary:dict)->Path:
 
 @patch
 def read(self:RunDir, name:str):
-    "Read `params` or `summary` back (None when absent)."
+    "Read `params`, `summary` or `run` back (None when absent)."
     p = self.path/f'{name}.json'
-    return load_json(p) if p.exists() else None
+    return read_json_object(p) if p.exists() else None
+
+def params_hash(params:dict)->str:
+    "A short hash of parameters (canonical JSON): runs and checkpoints record it, so a resume under edited parameters is refused."
+    return hashlib.sha256(json.dumps(to_jsonable(params), sort_keys=True).encode()).hexdigest()[:16]
+
+@patch
+def params_hash(self:RunDir)->str|None:
+    "`params_hash` of this run's `params.json` (None without one)."
+    p = self.read('params')
+    return None if p is None else params_hash(p)
 
 # %% ../nbs/00_core.ipynb #ea37f8cc
 @patch

@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_experiments.ipynb #047be5cf
 from __future__ import annotations
-import ast, io, os, re, time, tokenize
+import ast, io, math, operator, os, re, time, tokenize
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,9 +12,10 @@ import nbformat, yaml
 from .core import *
 
 # %% auto #0
-__all__ = ['RESERVED_PARAMS', 'experiments_dir', 'Param', 'parse_params', 'Experiment', 'parameters_cell', 'load_experiment',
-           'list_experiments', 'find_experiment', 'parse_value', 'load_params_file', 'check_params', 'RunResult',
-           'run_experiment', 'resume_run', 'latest_run']
+__all__ = ['RESERVED_PARAMS', 'EXPERIMENT_NAME', 'MAX_PARAMS_TEXT', 'experiments_dir', 'parse_check', 'Param', 'parse_params',
+           'Experiment', 'parameters_cell', 'load_experiment', 'list_experiments', 'find_experiment', 'parse_value',
+           'load_params_file', 'check_params', 'given_params', 'RunResult', 'run_experiment', 'resume_run',
+           'runs_newest_first', 'latest_run']
 
 # %% ../nbs/10_experiments.ipynb #92123332
 def experiments_dir()->Path:
@@ -26,29 +27,54 @@ def experiments_dir()->Path:
 
 # %% ../nbs/10_experiments.ipynb #e5e43303
 RESERVED_PARAMS = ('run_dir', 'resume')   # set by the runner, never by users
+_OPS = {'>=': operator.ge, '>': operator.gt, '<=': operator.le, '<': operator.lt}
+
+def parse_check(check:str)->list[tuple[str, float]]:
+    "The comparisons of a `[...]` range like `'>= 1'` or `'> 0, <= 1'`: `[(op, bound), ...]`."
+    out = []
+    for clause in filter(None, (c.strip() for c in check.split(','))):
+        m = re.fullmatch(r'(>=|<=|>|<)\s*(-?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)', clause)
+        if not m: raise ParameterError(f"range [{check}]: expected comparisons like '>= 1' or '> 0, <= 1'")
+        out.append((m[1], float(m[2])))
+    return out
 
 @dataclass
 class Param:
-    "One experiment parameter: its default and the comment that documents it."
-    name:str; default:object; doc:str=''
+    "One experiment parameter: its default, the comment that documents it, and the range it accepts (`[...]` in the comment)."
+    name:str; default:object; doc:str=''; check:str=''
     @property
     def type_name(self)->str: return type(self.default).__name__
+    def violation(self, value)->str|None:
+        "Why `value` is outside this parameter's range, or None."
+        for v in (value if isinstance(value, (list, tuple)) else [value]):
+            for op, bound in parse_check(self.check):
+                if not (type(v) in (int, float) and _OPS[op](v, bound)): return f"{self.name}={short_repr(value)} is outside its range: expected {op} {bound:g}"
+        return None
 
 def _line_comments(src:str)->dict[int, str]:
     "Line number -> text of the comment on that line."
     toks = tokenize.generate_tokens(io.StringIO(src).readline)
     return {t.start[0]: t.string.lstrip('#').strip() for t in toks if t.type == tokenize.COMMENT}
 
+def _doc_and_check(comment:str)->tuple[str, str]:
+    "A comment split into its description and the `[...]` range at its end (if any)."
+    m = re.search(r'\s*\[([^\[\]]*[<>][^\[\]]*)\]\s*$', comment)
+    if not m: return comment, ''
+    parse_check(m[1])
+    return comment[:m.start()].rstrip(), m[1].strip()
+
 def parse_params(src:str)->dict[str, Param]:
-    "Parameters (`name = literal  # doc`) of a parameters cell's source."
-    comments, params = _line_comments(src), {}
-    for node in ast.parse(src).body:
+    "Parameters (`name = literal  # doc [range]`) of a parameters cell's source."
+    try: comments, body = _line_comments(src), ast.parse(src).body
+    except (SyntaxError, tokenize.TokenError) as e: raise ParameterError(f"parameters cell is not valid Python ({e})") from None
+    params = {}
+    for node in body:
         if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
             raise ParameterError(f"parameters cell line {node.lineno}: expected `name = literal`")
         name = node.targets[0].id
         try: default = ast.literal_eval(node.value)
         except ValueError: raise ParameterError(f"parameters cell: default of {name!r} is not a literal") from None
-        params[name] = Param(name, default, comments.get(node.lineno, ''))
+        params[name] = Param(name, default, *_doc_and_check(comments.get(node.lineno, '')))
     return params
 
 # %% ../nbs/10_experiments.ipynb #254ba19c
@@ -73,42 +99,77 @@ def parameters_cell(nb):
     return cell
 
 # %% ../nbs/10_experiments.ipynb #272ca66c
+EXPERIMENT_NAME = re.compile(r'[A-Za-z][A-Za-z0-9_]*')
+
 def load_experiment(path:str|Path)->Experiment:
-    "Read an experiment notebook's description and parameters."
+    "Read an experiment notebook's description and parameters (a `ParameterError` naming the notebook if it cannot be read)."
     path = Path(path)
-    if not path.exists(): raise SourceUnavailableError(f"{path} not found")
-    nb = nbformat.read(path, as_version=4)
-    try: params = parse_params(parameters_cell(nb).source)
+    if not path.is_file(): raise SourceUnavailableError(f"{path} not found")
+    try: nb = nbformat.read(path, as_version=4); params = parse_params(parameters_cell(nb).source)
     except ParameterError as e: raise ParameterError(f"{path.name}: {e}") from None
+    except Exception as e: raise ParameterError(f"{path.name} is not a readable notebook ({type(e).__name__}: {str(e)[:120]})") from None
     if 'run_dir' not in params: raise ParameterError(f"{path.name}: the parameters cell must set `run_dir = None`")
     return Experiment(path.stem, path, _description(nb), params)
 
+def _scan(folder:str|Path|None=None)->tuple[dict, dict]:
+    "`({name: Experiment}, {name: why it cannot be read})` for the notebooks in `folder` (default `experiments_dir()`)."
+    good, broken = {}, {}
+    for p in sorted(Path(folder or experiments_dir()).glob('*.ipynb')):
+        if p.name.startswith(('.', '_')) or not EXPERIMENT_NAME.fullmatch(p.stem): continue
+        try: good[p.stem] = load_experiment(p)
+        except (ParameterError, SourceUnavailableError) as e: broken[p.stem] = str(e)
+    return good, broken
+
 def list_experiments(folder:str|Path|None=None)->list[Experiment]:
-    "Every experiment notebook in `folder` (default `experiments_dir()`), by name."
-    folder = Path(folder or experiments_dir())
-    return [load_experiment(p) for p in sorted(folder.glob('*.ipynb')) if not p.name.startswith(('.', '_'))]
+    "Every readable experiment notebook in `folder` (default `experiments_dir()`), by name; each unreadable one is skipped with a warning."
+    good, broken = _scan(folder)
+    for why in broken.values(): warn(f"skipped {why}")
+    return list(good.values())
 
 def find_experiment(name:str, folder:str|Path|None=None)->Experiment:
-    "The experiment called `name` (or the notebook at path `name`)."
-    if name.endswith('.ipynb'): return load_experiment(name)
-    exps = {e.name: e for e in list_experiments(folder)}
-    if name not in exps: raise ParameterError(f"unknown experiment {name!r}; known: {', '.join(exps) or '(none)'}")
-    return exps[name]
+    "The experiment called `name` in `folder`: a name from the registry, never a path."
+    if not isinstance(name, str) or not EXPERIMENT_NAME.fullmatch(name):
+        raise ParameterError(f"{short_repr(name)} is not an experiment name (letters, digits, _); `sparse_nb list` shows them")
+    good, broken = _scan(folder)
+    if name in broken: raise ParameterError(f"experiment {name!r} cannot be read: {broken[name]}")
+    if name not in good: raise ParameterError(f"unknown experiment {name!r}; known: {', '.join(good) or '(none)'}")
+    return good[name]
 
 # %% ../nbs/10_experiments.ipynb #a68d9313
-class _Loader(yaml.SafeLoader): "SafeLoader that reads `1e-3` as a float."
-_Loader.yaml_implicit_resolvers = {k: list(v) for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+class _Loader(yaml.SafeLoader):
+    "SafeLoader that reads `1e-3` as a float and dates as text, and refuses aliases."
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            raise ParameterError(f"YAML aliases (*name) are not accepted in parameters (at{self.peek_event().start_mark})")
+        return super().compose_node(parent, index)
+_Loader.yaml_implicit_resolvers = {k: [r for r in v if r[0] != 'tag:yaml.org,2002:timestamp']
+                                   for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()}
 _Loader.add_implicit_resolver('tag:yaml.org,2002:float',
     re.compile(r'^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$'), list('-+0123456789.'))
+MAX_PARAMS_TEXT = 1_000_000   # characters in one -p value or one -f file
 
-def parse_value(text:str):
+def _yaml(text:str, where:str):
+    "`text` read as YAML by `_Loader`; a `ParameterError` naming `where` for anything it cannot read."
+    if len(text) > MAX_PARAMS_TEXT: raise ParameterError(f"{where}: {len(text):,} characters; parameters are at most {MAX_PARAMS_TEXT:,}")
+    try: return yaml.load(text, Loader=_Loader)
+    except yaml.YAMLError as e: raise ParameterError(f"{where}: not valid YAML ({' '.join(str(e).split())[:200]})") from None
+    except RecursionError: raise ParameterError(f"{where}: nested too deeply") from None
+
+def parse_value(text:str, where:str='value'):
     "A command-line value read as a YAML literal (`3e-4`, `[1, 2]`, `true`, `name`)."
-    return yaml.load(text, Loader=_Loader)
+    return _yaml(text, f"{where} {short_repr(text)}")
 
 def load_params_file(path:str|Path)->dict:
     "Parameters from a YAML file of `name: value` lines."
-    d = yaml.load(Path(path).read_text(), Loader=_Loader) or {}
-    if not isinstance(d, dict): raise ParameterError(f"{path}: expected a mapping of parameter names to values")
+    path = Path(path)
+    if not path.is_file(): raise SourceUnavailableError(f"parameters file {path} not found")
+    if path.stat().st_size > MAX_PARAMS_TEXT: raise ParameterError(f"{path}: {path.stat().st_size:,} bytes; parameters are at most {MAX_PARAMS_TEXT:,}")
+    try: d = _yaml(path.read_text(), str(path))
+    except UnicodeDecodeError: raise ParameterError(f"{path} is not UTF-8 text") from None
+    if d is None: return {}
+    if not isinstance(d, dict): raise ParameterError(f"{path}: expected a mapping of parameter names to values, got a YAML {type(d).__name__}")
+    bad = [k for k in d if not isinstance(k, str)]
+    if bad: raise ParameterError(f"{path}: parameter names must be text, got {short_repr(bad[0])}")
     return d
 
 # %% ../nbs/10_experiments.ipynb #f8c0895c
@@ -122,16 +183,47 @@ def _fits(value, default)->bool:
         return isinstance(value, (list, tuple)) and (not default or all(_fits(v, default[0]) for v in value))
     return isinstance(value, type(default))
 
+def _not_plain(value)->str|None:
+    "Why `value` is not a plain parameter value (text, numbers, bools, null, lists and maps of them, bounded), or None."
+    stack, n = [(value, 0)], 0
+    while stack:
+        x, depth = stack.pop(); n += 1
+        if n > 10_000 or depth > 8: return 'too large or nested too deeply'
+        if isinstance(x, float) and not math.isfinite(x): return 'not a finite number'
+        if isinstance(x, str) and len(x) > 10_000: return f'text of {len(x):,} characters'
+        if isinstance(x, (list, tuple)): stack += [(y, depth + 1) for y in x]
+        elif isinstance(x, dict):
+            if not all(isinstance(k, str) for k in x): return 'a map whose keys are not all text'
+            stack += [(y, depth + 1) for y in x.values()]
+        elif not (x is None or isinstance(x, (str, int, float, bool))): return f'a {type(x).__name__}'
+    return None
+
+def _check_one(exp:Experiment, p:Param, v):
+    "Raise a `ParameterError` unless `v` is a plain value of `p`'s type and range."
+    if (why := _not_plain(v)): raise ParameterError(f"{exp.name}: {p.name} is {why}; expected {p.type_name} like {short_repr(p.default)}")
+    if not _fits(v, p.default):
+        raise ParameterError(f"{exp.name}: {p.name}={short_repr(v)} is {type(v).__name__}, expected {p.type_name} like {short_repr(p.default)}")
+    if isinstance(p.default, (list, tuple)) and p.default and not v:
+        raise ParameterError(f"{exp.name}: {p.name} is an empty list; expected at least one value, like {short_repr(p.default)}")
+    if (why := p.violation(v)): raise ParameterError(f"{exp.name}: {why}")
+
 def check_params(exp:Experiment, given:dict)->dict:
-    "Validate `given` against `exp`'s parameters; return them with floats made floats."
+    "Validate `given` against `exp`'s parameters (names, types, ranges); return them with floats made floats."
     valid = exp.user_params
-    listing = ', '.join(f"{p.name} ({p.type_name}, default {p.default!r})" for p in valid.values())
-    unknown = [k for k in given if k not in valid]
-    if unknown: raise ParameterError(f"{exp.name}: unknown parameter(s) {', '.join(unknown)}; valid: {listing}")
-    for k, v in given.items():
-        if not _fits(v, valid[k].default):
-            raise ParameterError(f"{exp.name}: {k}={v!r} is {type(v).__name__}, expected {valid[k].type_name} like {valid[k].default!r}; valid: {listing}")
+    unknown = [k if isinstance(k, str) and len(k) <= 60 else short_repr(k) for k in given if k not in valid]
+    if unknown:
+        listing = ', '.join(f"{p.name} ({p.type_name}, default {short_repr(p.default)})" for p in valid.values())
+        raise ParameterError(f"{exp.name}: unknown parameter(s) {', '.join(unknown)}; valid: {listing}")
+    for k, v in given.items(): _check_one(exp, valid[k], v)
     return {k: float(v) if isinstance(valid[k].default, float) else v for k, v in given.items()}
+
+def given_params(exp:Experiment, pairs:list=(), file:str|Path|None=None)->dict:
+    "Checked parameters from a YAML `file`, then `(name, text)` pairs (which win); a text parameter takes its text as typed."
+    given = load_params_file(file) if file else {}
+    for name, text in pairs:
+        p = exp.user_params.get(name)
+        given[name] = text if p is not None and isinstance(p.default, str) else parse_value(text, f"-p {name}")
+    return check_params(exp, given)
 
 # %% ../nbs/10_experiments.ipynb #29ee9dc9
 @dataclass
@@ -142,7 +234,8 @@ class RunResult:
 def _execute(exp:Experiment, rd:RunDir, given:dict, progress:bool, resume:bool=False)->RunResult:
     "Execute `exp`'s notebook into `rd` with the parameters `given` (and `resume = True` if asked); record the outcome in `run.json`."
     import papermill as pm
-    save_json(rd.path/'run.json', {'experiment': exp.name, 'notebook': exp.path, 'status': 'running'})
+    info = {**(rd.read('run') or {}), 'experiment': exp.name, 'status': 'running', **({'resumed_unix': time.time()} if resume else {})}
+    save_json(rd.path/'run.json', info)
     t0, error, env_before = time.time(), None, os.environ.get('SPARSE_NB_PROGRESS')
     os.environ['SPARSE_NB_PROGRESS'] = 'terminal' if progress else '0'   # inherited by the kernel
     injected = {**given, 'run_dir': str(rd.path.resolve()), **({'resume': True} if resume else {})}
@@ -154,11 +247,19 @@ def _execute(exp:Experiment, rd:RunDir, given:dict, progress:bool, resume:bool=F
         if env_before is None: os.environ.pop('SPARSE_NB_PROGRESS', None)
         else: os.environ['SPARSE_NB_PROGRESS'] = env_before
     res = RunResult(exp.name, rd.path, error is None, time.time() - t0, error)
-    save_json(rd.path/'run.json', {'experiment': exp.name, 'notebook': exp.path, 'status': 'ok' if res.ok else 'failed',
-                                   'seconds': round(res.seconds, 2), 'error': error, **({'resumed': True} if resume else {})})
+    save_json(rd.path/'run.json', {**info, 'status': 'ok' if res.ok else 'failed', 'seconds': round(res.seconds, 2), 'error': error})
     return res
 
-def run_experiment(exp:Experiment|str,     # an Experiment, a name, or a notebook path
+def _writable_root(root:str|Path|None)->Path:
+    "The runs root `root` (default `default_runs_root()`), created; a `ParameterError` if it is a file or cannot be written."
+    root = Path(root or default_runs_root())
+    if root.exists() and not root.is_dir(): raise ParameterError(f"--out {root} is a file; expected a folder for run folders")
+    try: root.mkdir(parents=True, exist_ok=True)
+    except OSError as e: raise ParameterError(f"--out {root}: cannot create it ({e.strerror})") from None
+    if not os.access(root, os.W_OK | os.X_OK): raise ParameterError(f"--out {root}: no permission to write there")
+    return root
+
+def run_experiment(exp:Experiment|str,     # an Experiment, or the name of one
                    params:dict|None=None,  # parameter overrides
                    runs_root:str|Path|None=None, # default `default_runs_root()`
                    progress:bool=True      # papermill's cell progress bar
@@ -166,23 +267,48 @@ def run_experiment(exp:Experiment|str,     # an Experiment, a name, or a noteboo
     "Execute an experiment notebook into a new run folder."
     exp = exp if isinstance(exp, Experiment) else find_experiment(exp)
     given = check_params(exp, params or {})
-    rd = RunDir.create(exp.name, root=runs_root)
-    rd.write_params({**{k: p.default for k, p in exp.user_params.items()}, **given})
+    rd = RunDir.create(exp.name, root=_writable_root(runs_root))
+    params = rd.write_params({**{k: p.default for k, p in exp.user_params.items()}, **given})
+    save_json(rd.path/'run.json', {'experiment': exp.name, 'status': 'created', 'started': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()),
+                                   'started_unix': time.time(), 'params_sha256': rd.params_hash()})
     return _execute(exp, rd, given, progress)
 
 # %% ../nbs/10_experiments.ipynb #7e5a0002
-def resume_run(run_folder:str|Path, progress:bool=True)->RunResult:
-    "Continue the run in `run_folder` that a crash interrupted: re-execute its notebook there with `resume = True`."
+def resume_run(run_folder:str|Path, progress:bool=True,
+               force:bool=False,              # execute a run that finished, or one without a recorded parameter hash, again
+               folder:str|Path|None=None       # experiments folder (default `experiments_dir()`)
+              )->RunResult:
+    "Continue the run in `run_folder` that a crash interrupted: re-execute its experiment there with `resume = True`."
     rd_path = Path(run_folder)
-    if not (rd_path/'run.json').exists(): raise SourceUnavailableError(f"{rd_path}/run.json not found: expected a run folder made by `sparse_nb run`")
-    info, rd = load_json(rd_path/'run.json'), RunDir(rd_path)
-    exp = load_experiment(info['notebook']) if Path(info['notebook']).exists() else find_experiment(info['experiment'])
+    info = read_json_object(rd_path/'run.json') if (rd_path/'run.json').is_file() else None
+    if info is None: raise SourceUnavailableError(f"{rd_path}/run.json not found: expected a run folder made by `sparse_nb run`")
+    exp = find_experiment(info.get('experiment'), folder)
     if 'resume' not in exp.params: raise ParameterError(f"experiment {exp.name!r} cannot resume: its parameters cell has no `resume = False`")
-    return _execute(exp, rd, check_params(exp, rd.read('params') or {}), progress, resume=True)
+    params = read_json_object(rd_path/'params.json')
+    recorded = info.get('params_sha256')
+    if recorded != params_hash(params) and (recorded is not None or not force):
+        raise ParameterError(f"{rd_path}/params.json is not the one the run started with (run.json records hash {short_repr(recorded)}, "
+                             f"the file hashes to {params_hash(params)!r}): resuming would label what was trained with other values; start a new run")
+    if info.get('status') == 'ok' and not force:
+        raise ParameterError(f"{rd_path} finished already (status ok); pass --force to execute it again in place")
+    return _execute(exp, RunDir(rd_path), check_params(exp, params), progress, resume=True)
 
 # %% ../nbs/10_experiments.ipynb #94277062
+def _started(run:Path, info:dict)->float:
+    "When `run` started: `run.json`'s record, else its run id's timestamp, else when `run.json` was written."
+    if type(info.get('started_unix')) in (int, float): return float(info['started_unix'])
+    try: return time.mktime(time.strptime(run.name[:15], '%Y%m%d-%H%M%S')) - time.timezone
+    except ValueError: return (run/'run.json').stat().st_mtime
+
+def runs_newest_first(name:str, runs_root:str|Path|None=None, ok_only:bool=True)->list[Path]:
+    "The run folders of experiment `name`, the one that started last first (only those that finished without error if `ok_only`)."
+    found = []
+    for p in sorted(Path(runs_root or default_runs_root()).glob(f'{name}/*/run.json')):
+        try: info = read_json_object(p)
+        except ParameterError as e: warn(f"skipped run {p.parent}: {e}"); continue
+        if not ok_only or info.get('status') == 'ok': found.append((_started(p.parent, info), p.parent.name, p.parent))
+    return [p for *_, p in sorted(found, reverse=True)]
+
 def latest_run(name:str, runs_root:str|Path|None=None, ok_only:bool=True)->Path|None:
-    "The newest run folder of experiment `name` (by run id), finished without error if `ok_only`."
-    folder = Path(runs_root or default_runs_root())/name
-    runs = sorted((p for p in folder.glob('*') if (p/'run.json').exists()), reverse=True)
-    return next((p for p in runs if not ok_only or load_json(p/'run.json')['status'] == 'ok'), None)
+    "The run folder of experiment `name` that started last (finished without error if `ok_only`)."
+    return next(iter(runs_newest_first(name, runs_root, ok_only)), None)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/03b_formats.ipynb #f0a10003
 from __future__ import annotations
-import json, math
+import json, math, re, zipfile
 from dataclasses import asdict
 from pathlib import Path
 
@@ -23,22 +23,29 @@ __all__ = ['SAELENS_ARCHITECTURES', 'DICTIONARY_LEARNING_CLASSES', 'SAE_FORMATS'
 # %% ../nbs/03b_formats.ipynb #f0a10007
 def _read_cfg(path:Path)->dict:
     "A JSON config file as a dict; a missing one raises `SourceUnavailableError`, a broken one `ParameterError`."
-    if not path.exists(): raise SourceUnavailableError(f"{path} not found")
-    try: cfg = load_json(path)
-    except json.JSONDecodeError as e: raise ParameterError(f"{path} is not valid JSON ({e}); expected a JSON object") from None
-    if not isinstance(cfg, dict): raise ParameterError(f"{path} holds a {type(cfg).__name__}; expected a JSON object")
-    return cfg
+    return read_json_object(path)
+
+def _shapes(tensors:dict)->dict:
+    "Name -> shape of `tensors` (already shapes, from a safetensors header, or tensors)."
+    return {k: tuple(v) if isinstance(v, tuple) else tuple(v.shape) for k, v in tensors.items()}
 
 def _check_tensors(tensors:dict, expected:dict, where:Path, sizes:str):
-    "Raise `ParameterError` unless `tensors` holds exactly the names and shapes in `expected` (`sizes` says where they come from)."
-    missing, extra = sorted(expected.keys() - tensors.keys()), sorted(tensors.keys() - expected.keys())
-    if missing or extra: raise ParameterError(f"{where}: tensors {sorted(tensors)} disagree with the config ({sizes}): missing {missing}, unexpected {extra}")
+    "Raise `ParameterError` unless `tensors` (tensors or shapes) holds exactly the names and shapes in `expected` (`sizes` says where they come from)."
+    have = _shapes(tensors)
+    missing, extra = sorted(expected.keys() - have.keys()), sorted(have.keys() - expected.keys())
+    if missing or extra: raise ParameterError(f"{where}: tensors {sorted(have)} disagree with the config ({sizes}): missing {missing}, unexpected {extra}")
     for name, shape in expected.items():
-        if tuple(tensors[name].shape) != tuple(shape):
-            raise ParameterError(f"{where}: {name} has shape {list(tensors[name].shape)}, but the config ({sizes}) expects {list(shape)}")
+        if have[name] != tuple(shape):
+            raise ParameterError(f"{where}: {name} has shape {list(have[name])}, but the config ({sizes}) expects {list(shape)}")
+
+def _size(cfg:dict, key:str, where, default=None)->int:
+    "A width from a config: a positive integer, else a `ParameterError` naming it."
+    v = cfg.get(key, default)
+    if type(v) is not int or v < 1: raise ParameterError(f"{where}: {key}={short_repr(v)}; expected a positive integer")
+    return v
 
 def _unsupported(where:Path, field:str, value, supported)->ParameterError:
-    return ParameterError(f"{where}: {field}={value!r} is not supported by sparse_nb; supported: {supported}")
+    return ParameterError(f"{where}: {field}={short_repr(value)} is not supported by sparse_nb; supported: {supported}")
 
 # %% ../nbs/03b_formats.ipynb #f0a10008
 def _exact_log(t:Tensor, tries:int=16)->Tensor:
@@ -70,19 +77,27 @@ def _one_member(variant:str, params:dict, origin:dict, dtype:torch.dtype=torch.f
 SAELENS_ARCHITECTURES = ('standard', 'topk', 'jumprelu', 'gated', 'transcoder', 'skip_transcoder', 'jumprelu_transcoder', 'jumprelu_skip_transcoder')
 _DTYPES = {'float32': torch.float32, 'float16': torch.float16, 'bfloat16': torch.bfloat16, 'float64': torch.float64}
 
-def _saelens_version(cfg:dict)->int:
+def _saelens_version(cfg:dict, where='cfg.json')->int:
     "Major version of the SAELens that wrote `cfg` (0 if it does not say)."
-    v = (cfg.get('metadata') or {}).get('sae_lens_version') or cfg.get('sae_lens_version') or '0'
-    return int(str(v).split('.')[0] or 0)
+    v = _mapping(cfg, 'metadata', where).get('sae_lens_version') or cfg.get('sae_lens_version') or '0'
+    m = re.match(r'\s*(\d+)', str(v))
+    if not m: raise ParameterError(f"{where}: sae_lens_version={short_repr(v)}; expected a version like '6.5.1'")
+    return int(m[1])
+
+def _mapping(cfg:dict, key:str, where)->dict:
+    "`cfg[key]` when it is a JSON object (`{}` when absent or null), else a `ParameterError`."
+    v = cfg.get(key) or {}
+    if not isinstance(v, dict): raise ParameterError(f"{where}: {key} is a {type(v).__name__}; expected a JSON object")
+    return v
 
 def saelens_v6_cfg(cfg:dict, where:str|Path='cfg.json')->dict:
     "A SAELens cfg.json in its 6.x form: older configs renamed as SAELens renames them."
-    if _saelens_version(cfg) >= 6: return cfg
+    if _saelens_version(cfg, where) >= 6: return cfg
     cfg = dict(cfg)
     if 'hook_point' in cfg: cfg.setdefault('hook_name', cfg.pop('hook_point'))
     cfg.setdefault('architecture', 'standard'); cfg.setdefault('apply_b_dec_to_input', True)
     act = cfg.get('activation_fn', cfg.get('activation_fn_str'))
-    if act == 'topk': cfg.update(architecture='topk', k=(cfg.get('activation_fn_kwargs') or {}).get('k', 100))
+    if act == 'topk': cfg.update(architecture='topk', k=_mapping(cfg, 'activation_fn_kwargs', where).get('k', 100))
     elif act not in (None, 'relu'): raise _unsupported(where, 'activation_fn', act, "'relu', 'topk'")
     norm = cfg.get('normalize_activations', 'none')
     if isinstance(norm, bool): cfg['normalize_activations'] = 'expected_average_only_in' if norm else 'none'
@@ -96,9 +111,9 @@ def _saelens_expected(arch:str, d_in:int, d_sae:int, d_out:int)->dict:
     return {**t, 'b_enc': (d_sae,), **({'threshold': (d_sae,)} if arch.startswith('jumprelu') else {}),
             **({'W_skip': (d_out, d_in)} if 'skip_' in arch else {})}
 
-def _trained_as(meta:dict, th:Tensor)->tuple[str, dict]|None:
+def _trained_as(meta:dict, th:Tensor, where)->tuple[str, dict]|None:
     "`(variant, cfg fields)` of a BatchTopK or Matryoshka BatchTopK SAE SAELens saved as JumpReLU (one threshold repeated), else None."
-    arch, details = meta.get('training_architecture'), meta.get('training_architecture_details') or {}
+    arch, details = meta.get('training_architecture'), _mapping(meta, 'training_architecture_details', where)
     if arch not in ('batchtopk', 'matryoshka_batchtopk') or 'k' not in details or not bool((th == th[0]).all()): return None
     if arch == 'batchtopk': return 'batchtopk', {'k': details['k']}
     return 'matryoshka', {'k': details['k'], 'prefixes': details.get('matryoshka_widths')}
@@ -113,12 +128,12 @@ def read_saelens(folder:str|Path)->SAE:
         if cfg.get(field, ok[0]) not in ok: raise _unsupported(where, field, cfg[field], ok)
     transcoder = arch.endswith('transcoder')
     if transcoder and cfg.get('apply_b_dec_to_input'): raise _unsupported(where, 'apply_b_dec_to_input', True, "False: transcoders never subtract b_dec (SAELens refuses it too)")
-    d_in, d_sae = cfg['d_in'], cfg['d_sae']
-    d_out = cfg.get('d_out', d_in) if transcoder else d_in
-    t = read_safetensors(folder/'sae_weights.safetensors')
-    _check_tensors(t, _saelens_expected(arch, d_in, d_sae, d_out), folder/'sae_weights.safetensors',
+    d_in, d_sae = _size(cfg, 'd_in', where), _size(cfg, 'd_sae', where)
+    d_out = _size(cfg, 'd_out', where, d_in) if transcoder else d_in
+    weights = folder/'sae_weights.safetensors'                # shapes from the header first: nothing is built that the file does not hold
+    _check_tensors(safetensors_shapes(weights), _saelens_expected(arch, d_in, d_sae, d_out), weights,
                    f"architecture {arch!r}, d_in={d_in}, d_sae={d_sae}" + (f", d_out={d_out}" if transcoder else ''))
-    meta = cfg.get('metadata') or {}
+    t, meta = read_safetensors(weights), _mapping(cfg, 'metadata', where)
     origin = {'format': 'saelens', 'folder': str(folder), 'hook_name': meta.get('hook_name', cfg.get('hook_name')),
               'model_name': meta.get('model_name', cfg.get('model_name'))}
     p = {'W_enc': t['W_enc'], 'W_dec': t['W_dec'], 'b_dec': t['b_dec'], 'b_enc': t['b_gate' if arch == 'gated' else 'b_enc']}
@@ -136,7 +151,7 @@ def read_saelens(folder:str|Path)->SAE:
             p.update(W_enc=p['W_enc'] * n, b_enc=p['b_enc'] * n, W_dec=p['W_dec'] / n[:, None])
     if 'threshold' in t:
         th = t['threshold']
-        if trained := _trained_as(meta, th):
+        if trained := _trained_as(meta, th, where):
             return _one_member(trained[0], {**p, 'threshold': th[:1], 'threshold_steps': torch.tensor(1)}, origin, dtype, **shape, **trained[1])
         p['log_threshold'] = _exact_log(th)
     variant = {'standard': 'relu', 'topk': 'topk', 'gated': 'gated'}.get(arch, 'jumprelu' if 'threshold' in t else 'relu')
@@ -149,29 +164,49 @@ def read_sparsify(folder:str|Path)->SAE:
     cfg = _read_cfg(where)
     for field, ok in (('activation', 'topk'), ('skip_connection', False), ('transcode', False)):
         if cfg.get(field, ok) != ok: raise _unsupported(where, field, cfg[field], repr(ok))
-    t = read_safetensors(folder/'sae.safetensors')
-    d_in = cfg.get('d_in') or len(t.get('b_dec', []))
-    d_sae = cfg.get('num_latents') or d_in * cfg.get('expansion_factor', 0)
-    _check_tensors(t, {'encoder.weight': (d_sae, d_in), 'encoder.bias': (d_sae,), 'W_dec': (d_sae, d_in), 'b_dec': (d_in,)},
-                   folder/'sae.safetensors', f"d_in={d_in}, num_latents={cfg.get('num_latents')}, expansion_factor={cfg.get('expansion_factor')}")
+    weights = folder/'sae.safetensors'
+    shapes = safetensors_shapes(weights)
+    d_in = _size(cfg, 'd_in', where) if cfg.get('d_in') else (shapes.get('b_dec') or (0,))[0]
+    d_sae = _size(cfg, 'num_latents', where) if cfg.get('num_latents') else d_in * _size(cfg, 'expansion_factor', where)
+    _check_tensors(shapes, {'encoder.weight': (d_sae, d_in), 'encoder.bias': (d_sae,), 'W_dec': (d_sae, d_in), 'b_dec': (d_in,)},
+                   weights, f"d_in={d_in}, num_latents={cfg.get('num_latents')}, expansion_factor={cfg.get('expansion_factor')}")
+    t = read_safetensors(weights)
     p = {'W_enc': t['encoder.weight'].T, 'b_enc': t['encoder.bias'], 'W_dec': t['W_dec'], 'b_dec': t['b_dec']}
     origin = {'format': 'sparsify', 'folder': str(folder), 'hook_name': folder.name}
-    return _one_member('topk', p, origin, t['W_dec'].dtype, d_in=d_in, d_sae=d_sae, k=cfg['k'])
+    return _one_member('topk', p, origin, t['W_dec'].dtype, d_in=d_in, d_sae=d_sae, k=_size(cfg, 'k', where))
 
 # %% ../nbs/03b_formats.ipynb #f0a10016
 DICTIONARY_LEARNING_CLASSES = {'AutoEncoder': 'relu', 'AutoEncoderTopK': 'topk', 'BatchTopKSAE': 'batchtopk',
                                'JumpReluAutoEncoder': 'jumprelu', 'GatedAutoEncoder': 'gated'}
 
-def read_tensor_pickle(path:str|Path)->dict:
+def _check_torch_zip(path:Path, max_bytes:int):
+    "Refuse a `torch.save` file that is not its usual zip of stored (uncompressed) entries, or that unpacks to more than `max_bytes`."
+    try:
+        with zipfile.ZipFile(path) as z: infos = z.infolist()
+    except zipfile.BadZipFile: raise ParameterError(f"{path}: not the zip archive torch.save writes (since torch 1.6); refused") from None
+    if any(i.compress_type != zipfile.ZIP_STORED for i in infos): raise ParameterError(f"{path}: holds compressed entries, which torch.save never writes; refused")
+    if sum(i.file_size for i in infos) > max_bytes:
+        raise ParameterError(f"{path}: {sum(i.file_size for i in infos):,} bytes of entries, more than the {max_bytes:,} its config allows for; refused")
+
+def _check_storage(name:str, t:Tensor, path:Path):
+    "Refuse a tensor that claims more elements than its stored bytes hold (a view stretched by strides)."
+    if not t.is_contiguous() or t.untyped_storage().nbytes() < (t.storage_offset() + t.numel()) * t.element_size():
+        raise ParameterError(f"{path}: tensor {name!r} of shape {list(t.shape)} is not backed by its own stored bytes; refused")
+
+def read_tensor_pickle(path:str|Path,
+                       max_bytes:int|None=None # refuse a file whose entries hold more (the tensors its config promises, with room)
+                      )->dict:
     "A dict of tensors pickled by `torch.save`, read with `weights_only=True`: code in the file is refused, never run."
     path = Path(path)
     if not path.exists(): raise SourceUnavailableError(f"{path} not found")
+    _check_torch_zip(path, max_bytes or path.stat().st_size)
     try: obj = torch.load(path, map_location='cpu', weights_only=True)
     except Exception as e:
         raise ParameterError(f"{path}: refused ({type(e).__name__}); expected a plain dict of tensors, read with torch.load(weights_only=True). "
                              f"{str(e).splitlines()[0][:200]}") from None
-    if not isinstance(obj, dict) or not all(isinstance(v, Tensor) for v in obj.values()):
+    if not isinstance(obj, dict) or not all(isinstance(k, str) and isinstance(v, Tensor) for k, v in obj.items()):
         raise ParameterError(f"{path} holds a {type(obj).__name__}, not a flat dict of tensors; expected dictionary_learning's ae.pt")
+    for k, v in obj.items(): _check_storage(k, v, path)
     return obj
 
 def _dictionary_learning_params(cls:str, t:dict)->dict:
@@ -197,11 +232,12 @@ def _dictionary_learning_expected(cls:str, d_in:int, d_sae:int)->dict:
 def read_dictionary_learning(folder:str|Path)->SAE:
     "The SAE in a dictionary_learning trainer folder (`config.json` + `ae.pt`) as a one-member stack."
     folder = Path(folder); where = folder/'config.json'
-    trainer = _read_cfg(where).get('trainer') or {}
+    trainer = _mapping(_read_cfg(where), 'trainer', where)
     cls = trainer.get('dict_class')
     if cls not in DICTIONARY_LEARNING_CLASSES: raise _unsupported(where, 'trainer.dict_class', cls, list(DICTIONARY_LEARNING_CLASSES))
-    d_in, d_sae = trainer.get('activation_dim'), trainer.get('dict_size')
-    t = read_tensor_pickle(folder/'ae.pt')
+    d_in, d_sae = _size(trainer, 'activation_dim', where), _size(trainer, 'dict_size', where)
+    promised = sum(8 * math.prod(s) for s in _dictionary_learning_expected(cls, d_in, d_sae).values())   # float64 at most
+    t = read_tensor_pickle(folder/'ae.pt', max_bytes=promised + 2**20)
     _check_tensors(t, _dictionary_learning_expected(cls, d_in, d_sae), folder/'ae.pt', f"{cls}, activation_dim={d_in}, dict_size={d_sae}")
     origin = {'format': 'dictionary_learning', 'folder': str(folder), 'model_name': trainer.get('lm_name'), 'hook_name': trainer.get('submodule_name')}
     k = int(t['k']) if 'k' in t else None
@@ -209,19 +245,30 @@ def read_dictionary_learning(folder:str|Path)->SAE:
     return _one_member(DICTIONARY_LEARNING_CLASSES[cls], _dictionary_learning_params(cls, t), origin, dtype, d_in=d_in, d_sae=d_sae, k=k)
 
 # %% ../nbs/03b_formats.ipynb #f0a10018
+def _native_shapes(c:dict, where:Path)->dict:
+    "The state shapes the native config `c` describes, computed on the meta device (nothing allocated)."
+    try:
+        with torch.device('meta'): sae = make_sae(**c)
+    except TypeError as e: raise ParameterError(f"{where}: {e}; expected SAEConfig fields") from None
+    return {k: tuple(v.shape) for k, v in sae.state_dict().items()}
+
 def read_sparse_nb(folder:str|Path)->SAE:
-    "The SAE stack `SAE.save` wrote, checked against its config, in eval mode."
-    folder = Path(folder)
-    tensors, cfg = load_tensors(folder)
-    if 'sae' not in cfg: raise ParameterError(f"{folder}/cfg.json is not an SAE config (no 'sae' key)")
-    sae = make_sae(**cfg['sae'])
-    state = sae.state_dict()
-    c = sae.cfg
-    _check_tensors(tensors, {k: v.shape for k, v in state.items()}, folder/'weights.safetensors',
-                   f"variant {c.variant!r}, d_in={c.d_in}, d_sae={c.d_sae}, members={c.members}")
+    "The SAE stack `SAE.save` wrote, checked against its config (before anything is built), in eval mode."
+    folder = Path(folder); where = folder/'cfg.json'
+    c = read_json_object(where).get('sae')
+    if not isinstance(c, dict): raise ParameterError(f"{where} is not an SAE config (no 'sae' object)")
+    header = safetensors_shapes(folder/'weights.safetensors')
+    E, d_sae = (header.get('W_dec') or (0, 0))[:2]                      # sizes the file really holds bound what the config may ask for
+    for key, have in (('members', E), ('d_sae', d_sae)):
+        if c.get(key, 1) != have: raise ParameterError(f"{where}: {key}={short_repr(c.get(key, 1))}, but weights.safetensors holds W_dec of shape {list(header.get('W_dec', []))}")
+    _check_tensors(header, _native_shapes(c, where), folder/'weights.safetensors',
+                   f"variant {c.get('variant')!r}, d_in={c.get('d_in')}, d_sae={c.get('d_sae')}, members={c.get('members', 1)}")
+    tensors, _ = load_tensors(folder)
+    sae = make_sae(**c)
     sae.load_state_dict(tensors)
     return sae.eval()
 
+# %% ../nbs/03b_formats.ipynb #84e0f74c
 SAE_FORMATS = {   # name -> (files that mark the format, reader)
     'sparse_nb': (('cfg.json', 'weights.safetensors'), read_sparse_nb),
     'saelens': (('cfg.json', 'sae_weights.safetensors'), read_saelens),
@@ -248,7 +295,11 @@ def find_sae(path:str|Path, name:str|None=None)->tuple[SAE, Path]:
     if len(found) != 1:
         raise SourceUnavailableError(f"{path}: expected an SAE folder or a run folder with one SAE folder{' named ' + repr(name) if name else ''}, "
                                      f"found {[f.name for f in found] or 'none'}; pass name= to choose")
-    return SAE_FORMATS[sae_format(found[0])][1](found[0]), found[0]
+    fmt = sae_format(found[0])
+    try: return SAE_FORMATS[fmt][1](found[0]), found[0]
+    except SparseNBError: raise
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as e:   # a config too malformed for the checks above to name
+        raise ParameterError(f"{found[0]}: a malformed {fmt} config ({type(e).__name__}: {short_repr(str(e))}); expected one that {fmt} itself writes") from None
 
 def load_sae(path:str|Path, name:str|None=None)->SAE:
     "The SAE at `path` in any of `SAE_FORMATS` (a folder of several: the one called `name`), in eval mode."

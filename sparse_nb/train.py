@@ -101,7 +101,9 @@ def _load_optim(opt:torch.optim.Optimizer, tensors:dict, meta:dict):
         i, k = key.split('.', 1); state.setdefault(int(i), {})[k] = v
     opt.load_state_dict({'state': state, 'param_groups': meta['param_groups']})
 
-def save_checkpoint(folder:Path, step:int, sae:SAE, opt, since:Tensor, gen:torch.Generator, source, cfg:TrainConfig)->Path:
+def save_checkpoint(folder:Path, step:int, sae:SAE, opt, since:Tensor, gen:torch.Generator, source, cfg:TrainConfig,
+                    params_sha256:str|None=None # the run's parameter hash (`RunDir.params_hash`), checked on resume
+                   )->Path:
     "Write `folder/ckpt-<step>` and point `folder/LATEST` at it."
     ck = folder/f'ckpt-{step}'
     try:
@@ -110,13 +112,13 @@ def save_checkpoint(folder:Path, step:int, sae:SAE, opt, since:Tensor, gen:torch
         save_tensors(ck/'optim', t, meta)
         state = {'since_fired': since, 'gen': gen.get_state()}
         if hasattr(source, 'state_dict'): state.update({f'source.{k}': v for k, v in source.state_dict().items()})
-        save_tensors(ck/'state', state, {'step': step, 'train': asdict(cfg)})
+        save_tensors(ck/'state', state, {'step': step, 'train': asdict(cfg), 'params_sha256': params_sha256})
         atomic_write(folder/'LATEST', ck.name)
     except BaseException:
-        if latest_checkpoint(folder) != ck: shutil.rmtree(ck, ignore_errors=True)   # no half-written checkpoint left behind
+        if latest_checkpoint(folder) != ck: remove_tree(ck, folder)   # no half-written checkpoint left behind
         raise
     for old in folder.glob('ckpt-*'):
-        if old != ck: shutil.rmtree(old, ignore_errors=True)
+        if old != ck: remove_tree(old, folder)                        # real folders of this run only, never a link's target
     return ck
 
 def _restore_source(source, state:dict):
@@ -149,6 +151,14 @@ def _metrics_row(step:int, sae:SAE, x:Tensor, y:Tensor|None, f:Tensor|SparseLate
         row.update({f'loss_{k}': v for k, v in parts.items() if k != 'mse'})   # prefixed: never shadows a metric
     return {k: to_jsonable(v.detach() if torch.is_tensor(v) else v) for k, v in row.items()}
 
+def _mean_text(values:list, fmt:str)->str:
+    "The mean of the logged values that are numbers (null: undefined), formatted; '-' if none is."
+    nums = [v for v in values if v is not None]
+    return format(sum(nums) / len(nums), fmt) if nums else '-'
+
+_UNDEFINED_FVU = ("fvu is undefined from step {step}: the targets of a batch have no variance (a constant source, or batch_size=1), "
+                  "so fvu is logged as null; mse is still logged")
+
 def _truncate_log(run:RunDir, name:str, last_step:int)->list[dict]:
     "Drop stack `name`'s rows logged after `last_step` (other stacks' rows stay); return its rows kept."
     rows = [r for r in run.metrics() if r.get('sae') != name or r['step'] <= last_step]
@@ -159,6 +169,13 @@ def _sparse_path(sae:SAE, cfg:TrainConfig)->bool:
     "Whether to train `sae` through its sparse path."
     if cfg.sparse_path == 'on' and not sae.has_sparse_path: raise ParameterError(f"sparse_path='on', but variant {sae.variant!r} has no sparse path; use 'auto' or 'off'")
     return sae.has_sparse_path and (cfg.sparse_path == 'on' or cfg.sparse_path == 'auto' and sae.sparse_faster(cfg.batch_size))
+
+def _check_same_run(meta:dict, params_sha256:str|None, ck:Path):
+    "Raise `ParameterError` if a checkpoint was written under other run parameters than the run's `params.json` holds now."
+    saved = meta.get('params_sha256')
+    if saved is not None and params_sha256 is not None and saved != params_sha256:
+        raise ParameterError(f"{ck} was written under other run parameters (hash {saved} there, {params_sha256} in params.json now): "
+                             "resuming would label these weights with values they were not trained with; start a new run")
 
 def _check_same_config(saved:dict, cfg:TrainConfig, ck:Path):
     "Raise `ParameterError` if a checkpoint was written under another `TrainConfig`."
@@ -210,13 +227,13 @@ def train(sae:SAE,              # the stack to train (modified in place)
     since = torch.zeros(sae.members, sae.cfg.d_sae, dtype=torch.long, device=device)
     bad_at = torch.full((sae.members,), -1, dtype=torch.long, device=device)   # first step each member's loss was not finite
     sparse = _sparse_path(sae, cfg)
-    ck_dir, start, history = (run.path/'checkpoints'/name if run else None), 0, []
+    ck_dir, start, history, warned_fvu = (run.path/'checkpoints'/name if run else None), 0, [], False
     if resume:
         ck = latest_checkpoint(ck_dir) if ck_dir else None
         if ck is None: raise SourceUnavailableError(f"no checkpoint to resume under {ck_dir}")
         sae.load_state_dict(load_tensors(ck)[0]); _load_optim(opt, *load_tensors(ck/'optim'))
         state, meta = load_tensors(ck/'state')
-        _check_same_config(meta['train'], cfg, ck)
+        _check_same_config(meta['train'], cfg, ck); _check_same_run(meta, run.params_hash(), ck)
         since, start = state['since_fired'].to(device), meta['step']; gen.set_state(state['gen'])
         _restore_source(source, state)
         history = _truncate_log(run, name, start - 1) if rank == 0 else []
@@ -246,8 +263,9 @@ def train(sae:SAE,              # the stack to train (modified in place)
             row = {'sae': name, **_metrics_row(step, sae, x, y, f, parts, since, cfg, lr)}
             history.append(row)
             if run and rank == 0: run.log(**row)
-            bar.set_postfix(l0=f"{sum(row['l0']) / len(row['l0']):.1f}", fvu=f"{sum(row['fvu']) / len(row['fvu']):.3f}")
-        if ck_now and rank == 0: save_checkpoint(ck_dir, step + 1, sae, opt, since, gen, source, cfg)
+            if progress: bar.set_postfix(l0=_mean_text(row['l0'], '.1f'), fvu=_mean_text(row['fvu'], '.3f'))
+            if not warned_fvu and None in row['fvu']: warned_fvu = True; warn(_UNDEFINED_FVU.format(step=step))
+        if ck_now and rank == 0: save_checkpoint(ck_dir, step + 1, sae, opt, since, gen, source, cfg, run.params_hash())
         if callback: callback(step, sae)
     if run and rank == 0: sae.save(run.path/'sae'/name)
     barrier()
@@ -340,6 +358,7 @@ def cached_train(make, # builds the untrained SAE: `make() -> SAE`
     if (folder/'weights.safetensors').exists(): return load_sae(folder).eval(), folder
     sae.init_b_dec(_target_sample(source, 4096, sae.W_dec.device))
     train(sae, source, cfg, progress=progress)
-    tmp = folder.with_name(folder.name + '.tmp')
+    tmp = staging_dir(folder)                                # this process's own: two processes training it at once never share one
     sae.save(tmp)
-    return sae.eval(), publish_dir(tmp, folder)
+    folder = publish_dir(tmp, folder, complete=lambda f: (f/'weights.safetensors').exists())
+    return load_sae(folder).to(sae.W_dec.device).eval(), folder   # whichever process published first, everyone uses that entry

@@ -2,14 +2,14 @@
 import torch
 from selenium.webdriver.common.keys import Keys
 import pytest
-from sparse_nb.grvae import GRVAE, write_slider_page, decoder_weights, dequantize
+from sparse_nb.grvae import GRVAE, slider_data, write_slider_page, decoder_weights, dequantize
 from browser import chromium_or_skip
 
 @pytest.fixture(scope='module')
 def page(tmp_path_factory):
     torch.manual_seed(0)
     model = GRVAE()
-    return model, write_slider_page(model, tmp_path_factory.mktemp('grvae')/'slider.html', run='test')
+    return model, write_slider_page(slider_data(model, run='test'), tmp_path_factory.mktemp('grvae'))
 
 @pytest.fixture(scope='module')
 def browser():
