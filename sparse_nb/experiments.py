@@ -140,7 +140,8 @@ class _Loader(yaml.SafeLoader):
     "SafeLoader that reads `1e-3` as a float and dates as text, and refuses aliases."
     def compose_node(self, parent, index):
         if self.check_event(yaml.AliasEvent):
-            raise ParameterError(f"YAML aliases (*name) are not accepted in parameters (at{self.peek_event().start_mark})")
+            m = self.peek_event().start_mark
+            raise ParameterError(f"YAML aliases (*name) are not accepted in parameters (line {m.line + 1}, column {m.column + 1})")
         return super().compose_node(parent, index)
 _Loader.yaml_implicit_resolvers = {k: [r for r in v if r[0] != 'tag:yaml.org,2002:timestamp']
                                    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()}
@@ -198,11 +199,16 @@ def _not_plain(value)->str|None:
         elif not (x is None or isinstance(x, (str, int, float, bool))): return f'a {type(x).__name__}'
     return None
 
+def _listing(exp:Experiment)->str:
+    "Every parameter with its type and default, for messages."
+    return ', '.join(f"{p.name} ({p.type_name}, default {short_repr(p.default)})" for p in exp.user_params.values())
+
 def _check_one(exp:Experiment, p:Param, v):
     "Raise a `ParameterError` unless `v` is a plain value of `p`'s type and range."
     if (why := _not_plain(v)): raise ParameterError(f"{exp.name}: {p.name} is {why}; expected {p.type_name} like {short_repr(p.default)}")
     if not _fits(v, p.default):
-        raise ParameterError(f"{exp.name}: {p.name}={short_repr(v)} is {type(v).__name__}, expected {p.type_name} like {short_repr(p.default)}")
+        raise ParameterError(f"{exp.name}: {p.name}={short_repr(v)} is {type(v).__name__}, expected {p.type_name} like {short_repr(p.default)}; "
+                             f"valid: {_listing(exp)}")
     if isinstance(p.default, (list, tuple)) and p.default and not v:
         raise ParameterError(f"{exp.name}: {p.name} is an empty list; expected at least one value, like {short_repr(p.default)}")
     if (why := p.violation(v)): raise ParameterError(f"{exp.name}: {why}")
@@ -211,9 +217,7 @@ def check_params(exp:Experiment, given:dict)->dict:
     "Validate `given` against `exp`'s parameters (names, types, ranges); return them with floats made floats."
     valid = exp.user_params
     unknown = [k if isinstance(k, str) and len(k) <= 60 else short_repr(k) for k in given if k not in valid]
-    if unknown:
-        listing = ', '.join(f"{p.name} ({p.type_name}, default {short_repr(p.default)})" for p in valid.values())
-        raise ParameterError(f"{exp.name}: unknown parameter(s) {', '.join(unknown)}; valid: {listing}")
+    if unknown: raise ParameterError(f"{exp.name}: unknown parameter(s) {', '.join(unknown)}; valid: {_listing(exp)}")
     for k, v in given.items(): _check_one(exp, valid[k], v)
     return {k: float(v) if isinstance(valid[k].default, float) else v for k, v in given.items()}
 
@@ -253,10 +257,11 @@ def _execute(exp:Experiment, rd:RunDir, given:dict, progress:bool, resume:bool=F
 def _writable_root(root:str|Path|None)->Path:
     "The runs root `root` (default `default_runs_root()`), created; a `ParameterError` if it is a file or cannot be written."
     root = Path(root or default_runs_root())
-    if root.exists() and not root.is_dir(): raise ParameterError(f"--out {root} is a file; expected a folder for run folders")
+    existing = next(p for p in [root, *root.parents] if p.exists())
+    if not existing.is_dir(): raise ParameterError(f"--out {root} is a file; expected a folder for run folders")
+    if not os.access(existing, os.W_OK | os.X_OK): raise ParameterError(f"--out {root}: no permission to write there")
     try: root.mkdir(parents=True, exist_ok=True)
     except OSError as e: raise ParameterError(f"--out {root}: cannot create it ({e.strerror})") from None
-    if not os.access(root, os.W_OK | os.X_OK): raise ParameterError(f"--out {root}: no permission to write there")
     return root
 
 def run_experiment(exp:Experiment|str,     # an Experiment, or the name of one

@@ -383,12 +383,13 @@ def build_docs(out:str|Path|None=None, runs_root:str|Path|None=None, experiments
                builder:str='book', # 'book' (Jupyter Book, offline) or 'quarto' (`nbdev_docs`, needs quarto on PATH)
                force:bool=False    # replace an `out` that is not a sparse_nb site (moved aside, not deleted)
               )->Path:
-    "Rewrite README.md and build the site with `builder`."
+    "Build the site with `builder`, then rewrite README.md."
     root = find_repo_root()
-    write_readme(root/'nbs'/'index.ipynb', root/'README.md')
     if builder == 'quarto':
         if not shutil.which('quarto'): raise SourceUnavailableError("quarto is not on PATH: install it from quarto.org, or use the default builder 'book'")
         subprocess.run(['nbdev_docs'], cwd=root, check=True)
-        return root/'_docs'/'index.html'
-    if builder != 'book': raise ParameterError(f"builder must be 'book' or 'quarto', got {builder!r}")
-    return build_site(out, runs_root, experiments=experiments, force=force)
+        index = root/'_docs'/'index.html'
+    elif builder == 'book': index = build_site(out, runs_root, experiments=experiments, force=force)
+    else: raise ParameterError(f"builder must be 'book' or 'quarto', got {builder!r}")
+    write_readme(root/'nbs'/'index.ipynb', root/'README.md')
+    return index

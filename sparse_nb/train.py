@@ -170,6 +170,11 @@ def _sparse_path(sae:SAE, cfg:TrainConfig)->bool:
     if cfg.sparse_path == 'on' and not sae.has_sparse_path: raise ParameterError(f"sparse_path='on', but variant {sae.variant!r} has no sparse path; use 'auto' or 'off'")
     return sae.has_sparse_path and (cfg.sparse_path == 'on' or cfg.sparse_path == 'auto' and sae.sparse_faster(cfg.batch_size))
 
+def _check_inside_run(ck_dir:Path, run:RunDir):
+    "Raise `ParameterError` if the checkpoint folder leads out of the run folder (a link planted in a received run)."
+    if not ck_dir.resolve().is_relative_to(run.path.resolve()):
+        raise ParameterError(f"{ck_dir} leads to {ck_dir.resolve()}, outside the run folder; expected real folders of the run for checkpoints")
+
 def _check_same_run(meta:dict, params_sha256:str|None, ck:Path):
     "Raise `ParameterError` if a checkpoint was written under other run parameters than the run's `params.json` holds now."
     saved = meta.get('params_sha256')
@@ -228,6 +233,7 @@ def train(sae:SAE,              # the stack to train (modified in place)
     bad_at = torch.full((sae.members,), -1, dtype=torch.long, device=device)   # first step each member's loss was not finite
     sparse = _sparse_path(sae, cfg)
     ck_dir, start, history, warned_fvu = (run.path/'checkpoints'/name if run else None), 0, [], False
+    if ck_dir is not None: _check_inside_run(ck_dir, run)
     if resume:
         ck = latest_checkpoint(ck_dir) if ck_dir else None
         if ck is None: raise SourceUnavailableError(f"no checkpoint to resume under {ck_dir}")
@@ -338,6 +344,7 @@ def _train_stack(sae:SAE, source, cfg:TrainConfig, run:RunDir|None, name:str, re
         sae.init_b_dec(_target_sample(source, 4096, sae.W_dec.device))
         return train(sae, source, cfg, run=run, name=name, progress=progress)[-1]
     state, meta = load_tensors(ck/'state')
+    _check_same_run(meta, run.params_hash(), ck)
     if meta['step'] < cfg.steps: return train(sae, source, cfg, run=run, name=name, resume=True, progress=progress)[-1]
     sae.load_state_dict(load_tensors(ck)[0])                                # finished before the crash
     if rank_and_world()[0] == 0: sae.save(run.path/'sae'/name)

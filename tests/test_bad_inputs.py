@@ -193,9 +193,11 @@ def test_malicious_pickle_is_refused_and_never_run(tmp_path):
     assert live.exists()
     folder = copy_fixture('dictionary_learning/standard', tmp_path/'dl')
     marker = tmp_path/'pwned'
-    (folder/'ae.pt').write_bytes(pickle.dumps({'encoder.weight': Payload(marker)}))
+    (folder/'ae.pt').write_bytes(pickle.dumps({'encoder.weight': Payload(marker)}))   # a bare pickle: not what torch.save writes
+    expect(lambda: load_sae(folder), ParameterError, 'ae.pt: not the zip archive torch.save writes', 'refused')
+    torch.save({'encoder.weight': Payload(marker)}, folder/'ae.pt')                  # torch.save's own zip, with the payload inside
     expect(lambda: load_sae(folder), ParameterError, 'ae.pt: refused', 'expected a plain dict of tensors', 'weights_only=True')
-    assert not marker.exists()                                             # ...ours refuses it and runs nothing
+    assert not marker.exists()                                             # ...ours refuses both and runs nothing
 
 # --- full disks ---------------------------------------------------------------------------------------------
 
