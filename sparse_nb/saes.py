@@ -60,7 +60,7 @@ class SAEConfig:
         if self.k_aux is None: self.k_aux = max(self.d_in // 2, 1)
         p = self.prefixes
         if p is not None and (not p or p[-1] != self.d_sae or p[0] < 1 or any(a >= b for a, b in zip(p, p[1:]))):
-            raise ParameterError(f"prefixes must increase from >= 1 to d_sae={self.d_sae}, got {p}")
+            raise ParameterError(f"prefixes must increase from >= 1 to d_sae={self.d_sae}, got {short_repr(p)}")
         if self.d_out is not None and self.d_out < 1: raise ParameterError(f"d_out must be >= 1 (or None for an autoencoder), got {self.d_out}")
         if self.skip and self.d_out is None: raise ParameterError("skip=True needs d_out: the linear skip belongs to transcoders")
     @property
@@ -95,7 +95,7 @@ def _unit_rows(E:int, n:int, d:int, init:str, g:torch.Generator)->Tensor:
     "`[E, n, d]` random unit-norm rows, 'gaussian' or 'orthogonal'."
     if init == 'orthogonal': W = torch.stack([nn.init.orthogonal_(torch.empty(n, d), generator=g) for _ in range(E)])
     elif init == 'gaussian': W = torch.randn(E, n, d, generator=g)
-    else: raise ParameterError(f"init must be 'gaussian' or 'orthogonal', got {init!r}")
+    else: raise ParameterError(f"init must be 'gaussian' or 'orthogonal', got {short_repr(init)}")
     return W / W.norm(dim=-1, keepdim=True)
 
 def _register(cls):
@@ -598,7 +598,7 @@ class ListaSAE(SAE):
 # %% ../nbs/03_saes.ipynb #8547825a
 def make_sae(variant:str='relu', **kwargs)->SAE:
     "A new SAE stack of `variant` (one of `SAE_VARIANTS`), configured by `SAEConfig` fields."
-    if variant not in SAE_VARIANTS: raise ParameterError(f"unknown SAE variant {variant!r}; known: {', '.join(SAE_VARIANTS)}")
+    if variant not in SAE_VARIANTS: raise ParameterError(f"unknown SAE variant {short_repr(variant)}; known: {', '.join(SAE_VARIANTS)}")
     return SAE_VARIANTS[variant](SAEConfig(variant=variant, **kwargs))
 
 @patch
