@@ -27,14 +27,14 @@ def experiments_dir()->Path:
 
 # %% ../nbs/10_experiments.ipynb #e5e43303
 RESERVED_PARAMS = ('run_dir', 'resume')   # set by the runner, never by users
-_OPS = {'>=': operator.ge, '>': operator.gt, '<=': operator.le, '<': operator.lt}
+_OPS = {'min': (operator.ge, 'at least'), 'max': (operator.le, 'at most'), '>': (operator.gt, 'more than'), '<': (operator.lt, 'less than')}
 
 def parse_check(check:str)->list[tuple[str, float]]:
-    "The comparisons of a `[...]` range like `'>= 1'` or `'> 0, <= 1'`: `[(op, bound), ...]`."
+    "The bounds of a `[...]` range like `'min 1'` or `'> 0, max 1'`: `[(op, bound), ...]`."
     out = []
     for clause in filter(None, (c.strip() for c in check.split(','))):
-        m = re.fullmatch(r'(>=|<=|>|<)\s*(-?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)', clause)
-        if not m: raise ParameterError(f"range [{check}]: expected comparisons like '>= 1' or '> 0, <= 1'")
+        m = re.fullmatch(r'(min|max|>|<)\s*(-?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)', clause)
+        if not m: raise ParameterError(f"range [{check}]: expected bounds like 'min 1' or '> 0, max 1'")
         out.append((m[1], float(m[2])))
     return out
 
@@ -48,7 +48,8 @@ class Param:
         "Why `value` is outside this parameter's range, or None."
         for v in (value if isinstance(value, (list, tuple)) else [value]):
             for op, bound in parse_check(self.check):
-                if not (type(v) in (int, float) and _OPS[op](v, bound)): return f"{self.name}={short_repr(value)} is outside its range: expected {op} {bound:g}"
+                if not (type(v) in (int, float) and _OPS[op][0](v, bound)):
+                    return f"{self.name}={short_repr(value)} is outside its range: expected {_OPS[op][1]} {bound:g}"
         return None
 
 def _line_comments(src:str)->dict[int, str]:
@@ -58,7 +59,7 @@ def _line_comments(src:str)->dict[int, str]:
 
 def _doc_and_check(comment:str)->tuple[str, str]:
     "A comment split into its description and the `[...]` range at its end (if any)."
-    m = re.search(r'\s*\[([^\[\]]*[<>][^\[\]]*)\]\s*$', comment)
+    m = re.search(r'\s*\[\s*((?:min|max|<|>)[^\[\]]*)\]\s*$', comment)
     if not m: return comment, ''
     parse_check(m[1])
     return comment[:m.start()].rstrip(), m[1].strip()

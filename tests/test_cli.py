@@ -10,7 +10,7 @@ def test_list_shows_parameters_and_defaults():
     r = sparse_nb('list')
     assert r.returncode == 0, r.stderr
     assert 'fixture: A tiny experiment for testing the runner' in r.stdout
-    assert "steps = 5  (int, >= 1)  # rows to log" in r.stdout
+    assert "steps = 5  (int, min 1)  # rows to log" in r.stdout
     assert "members = [1, 2]  (list)" in r.stdout
     assert 'run_dir' not in r.stdout  # reserved, set by the runner
 

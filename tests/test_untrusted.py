@@ -393,7 +393,7 @@ def test_two_processes_training_one_cached_dictionary(tmp_path):
     (['-p', 'members', '[1, 2'], 'not valid YAML'),
     (['-p', 'members', '!!python/object/apply:os.system ["touch /tmp/sparse_nb_pwned"]'], 'not valid YAML'),
     (['-p', 'members', '[]'], 'members is an empty list; expected at least one value'),
-    (['-p', 'steps', '0'], 'steps=0 is outside its range: expected >= 1'),
+    (['-p', 'steps', '0'], 'steps=0 is outside its range: expected at least 1'),
     (['-p', 'scale', '.nan'], 'scale is not a finite number'),
     (['-f', 'no_such_file.yaml'], 'parameters file no_such_file.yaml not found'),
     (['-f', '{keys}'], 'parameter names must be text, got 1'),
