@@ -25,6 +25,7 @@ def _parser()->argparse.ArgumentParser:
     r.add_argument('-f', '--params-file', metavar='YAML', help='YAML file of parameters (-p wins over it)')
     r.add_argument('--out', metavar='DIR', help='root of run folders: DIR/<experiment>/<run_id> (default runs/)')
     r.add_argument('--all', action='store_true', help='run every experiment at its defaults')
+    r.add_argument('--tiny', action='store_true', help="start from the experiment's tiny parameters (its smoke-test scale); -p/-f override them")
     r.add_argument('--resume', metavar='RUN', help='continue the interrupted run in folder RUN (same notebook, params and folder)')
     r.add_argument('--force', action='store_true', help='with --resume: execute a finished run again in place')
     r.add_argument('--no-progress', action='store_true', help='hide the per-cell progress bar')
@@ -59,14 +60,14 @@ def _jobs(args)->list:
     if args.force: raise ParameterError("--force goes with --resume RUN (execute a finished run again)")
     if not args.all:
         exp = find_experiment(args.name, args.experiments)
-        return [(exp, given_params(exp, args.param, args.params_file))]
-    if args.param or args.params_file: raise ParameterError("--all runs defaults; -p/-f need one experiment name")
-    return [(e, {}) for e in list_experiments(args.experiments)]
+        return [(exp, {**(exp.tiny if args.tiny else {}), **given_params(exp, args.param, args.params_file)})]
+    if args.param or args.params_file: raise ParameterError("--all runs defaults (or tiny parameters); -p/-f need one experiment name")
+    return [(e, e.tiny if args.tiny else {}) for e in list_experiments(args.experiments)]
 
 def _resume(args)->RunResult:
     "Continue the run `--resume` names (nothing else may be given with it)."
-    if args.name or args.all or args.param or args.params_file or args.out:
-        raise ParameterError("--resume RUN takes no experiment, --all, -p, -f or --out: RUN's own folder and params.json are used")
+    if args.name or args.all or args.param or args.params_file or args.out or args.tiny:
+        raise ParameterError("--resume RUN takes no experiment, --all, --tiny, -p, -f or --out: RUN's own folder and params.json are used")
     return resume_run(args.resume, not args.no_progress, force=args.force, folder=args.experiments)
 
 def cmd_run(args)->int:

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #fda5278a
 from __future__ import annotations
-import errno, hashlib, json, math, os, random, reprlib, secrets, shutil, subprocess, sys, tempfile, time
+import errno, hashlib, json, math, os, random, re, reprlib, secrets, shutil, subprocess, sys, tempfile, time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -19,7 +19,7 @@ __all__ = ['FORMAT_VERSION', 'SparseNBError', 'ParameterError', 'SourceUnavailab
            'progress_bar', 'atomic_write', 'to_jsonable', 'save_json', 'load_json', 'read_json_object', 'save_tensors',
            'safetensors_shapes', 'read_safetensors', 'load_tensors', 'cache_root', 'remove_tree', 'staging_dir',
            'publish_dir', 'find_repo_root', 'default_runs_root', 'new_run_id', 'RunDir', 'git_commit', 'provenance',
-           'params_hash', 'log_axis', 'open_run']
+           'params_hash', 'num', 'pct']
 
 # %% ../nbs/00_core.ipynb #d60939c4
 class SparseNBError(Exception):
@@ -326,7 +326,7 @@ def params_hash(params:dict)->str:
     return hashlib.sha256(json.dumps(to_jsonable(params), sort_keys=True).encode()).hexdigest()[:16]
 
 @patch
-def params_hash(self:RunDir)->str|None:
+def params_sha256(self:RunDir)->str|None:
     "`params_hash` of this run's `params.json` (None without one)."
     p = self.read('params')
     return None if p is None else params_hash(p)
@@ -351,35 +351,46 @@ def metrics(self:RunDir)->list[dict]:
         except json.JSONDecodeError: pass  # a line cut off by a crash
     return rows
 
+# %% ../nbs/00_core.ipynb #1384e9b7
+def _in_kernel()->bool:
+    "Whether this code runs in a Jupyter kernel (a notebook or `sparse_nb run`)."
+    try: from IPython import get_ipython
+    except ImportError: return False
+    return getattr(get_ipython(), 'kernel', None) is not None
+
+def _show_marked(fig, name:str):
+    "Display `fig` with its name in the output's metadata, then close it (a later `plt.show()` does not show it again)."
+    import matplotlib.pyplot as plt
+    from IPython.display import display
+    display(fig, metadata={'sparse_nb_figure': name}); plt.close(fig)
+
 # %% ../nbs/00_core.ipynb #a3f21ec6
 @patch
 def save_figure(self:RunDir, fig, name:str,
                 caption:str='', # one line saying what the figure shows (the site prints it under the figure)
-                dpi:int=100)->Path:
+                dpi:int=100,
+                show:bool=True  # in a notebook, show the figure (its output marked with `name`) and close it
+               )->Path:
     "Save a matplotlib figure as `figures/<name>.png`, atomically, and its caption in `figures/captions.json`."
     import io
+    if not re.fullmatch(r'[A-Za-z0-9_][\w.-]*', name): raise ParameterError(f"figure name {short_repr(name)}: expected letters, digits, _ . -")
     buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=dpi, bbox_inches='tight')
     if caption:
         p = self.figures/'captions.json'
         save_json(p, {**(load_json(p) if p.exists() else {}), name: caption})
-    return atomic_write(self.figures/f'{name}.png', buf.getvalue())
+    path = atomic_write(self.figures/f'{name}.png', buf.getvalue())
+    if show and _in_kernel(): _show_marked(fig, name)
+    return path
 
-# %% ../nbs/00_core.ipynb #1e0c7a04
-def log_axis(ax, axis:str='x'):
-    "Put `axis` ('x' or 'y') of `ax` on a log scale with ticks at 1, 2 and 5 x 10^k labelled as plain numbers."
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
-    getattr(ax, f'set_{axis}scale')('log')
-    a = getattr(ax, f'{axis}axis')
-    a.set_major_locator(LogLocator(base=10, subs=(1, 2, 5)))
-    a.set_major_formatter(FuncFormatter(lambda v, _: f'{v:g}'))
-    a.set_minor_formatter(NullFormatter())
+# %% ../nbs/00_core.ipynb #3d65575c
+def num(v, digits:int=3)->str:
+    "`v` as a sentence prints it: whole values with thousands separators, others to `digits` significant digits."
+    if v is None or isinstance(v, (bool, str)): return str(v)
+    v = float(v)
+    if not math.isfinite(v): return str(v)
+    if v.is_integer() or abs(v) >= 10 ** digits: return f'{v:,.0f}'
+    return f'{v:.{digits}g}'
 
-# %% ../nbs/00_core.ipynb #a914690e
-def open_run(experiment:str,          # experiment name, the folder under the runs root
-             run_dir:str|None=None,   # the runner's run folder, or None when run by hand
-             params:dict|None=None    # the notebook's parameters, saved if no params.json exists yet
-            )->RunDir:
-    "The run folder an experiment notebook writes to."
-    rd = RunDir(run_dir) if run_dir else RunDir.create(experiment)
-    if params is not None and rd.read('params') is None: rd.write_params(params)
-    return rd
+def pct(v, digits:int=2)->str:
+    "A share `v` in [0, 1] as a percentage with `digits` significant digits."
+    return f'{num(100 * float(v), digits)}%'

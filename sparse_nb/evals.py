@@ -12,53 +12,19 @@ from dataclasses import dataclass
 from typing import Protocol
 from .core import *
 from .metrics import mcs, auc, spearman
-from .saes import make_sae
-from .formats import find_sae
-from .train import cached_train, TrainConfig
-from .lm import load_model, load_corpus
-from .activations import hook_activations, cached_harvest, ActivationStore, StoreSource
+from .activations import hook_activations
+from .splice import splice_hook, ablation_splice
 
 # %% auto #0
-__all__ = ['PROPERTIES', 'cross_mcs', 'found_again', 'agreed_latents', 'default_dictionary', 'lm_dictionary', 'row_properties',
-           'store_properties', 'balanced_split', 'mean_difference_order', 'probe_accuracy', 'sparse_probe', 'Explainer',
-           'TokenSetExplainer', 'score_explainer', 'bootstrap_median_ci', 'ablation_effects']
+__all__ = ['PROPERTIES', 'agreed_latents', 'row_properties', 'store_properties', 'balanced_split', 'mean_difference_order',
+           'probe_accuracy', 'sparse_probe', 'Explainer', 'TokenSetExplainer', 'score_explainer', 'bootstrap_median_ci',
+           'ablation_effects']
 
 # %% ../nbs/09_evals.ipynb #e9000006
-def cross_mcs(W:Tensor, others:list[Tensor])->Tensor:
-    "Each row of `W [n, d]`'s best cosine in each dictionary of `others`, averaged over them: `[n]`."
-    if not others: raise ParameterError("cross_mcs needs at least one other dictionary")
-    return torch.stack([mcs(W, V) for V in others]).mean(0)
-
-def found_again(W:Tensor, V:Tensor, threshold:float=0.9)->float:
-    "Share of the rows of `W` whose best cosine among the rows of `V` exceeds `threshold`."
-    return (mcs(W, V) > threshold).float().mean().item()
-
 def agreed_latents(W:Tensor, others:list[Tensor], threshold:float=0.9, min_agree:int=2)->Tensor:
     "Indices of the rows of `W` that at least `min_agree` dictionaries (`W` itself counted) contain, a match meaning cosine > `threshold`."
     agree = 1 + sum((mcs(W, V) > threshold).long() for V in others)
     return (agree >= min_agree).nonzero()[:, 0]
-
-# %% ../nbs/09_evals.ipynb #e9000012
-def default_dictionary(source, # a `StoreSource`: the dictionary's input space
-                       dict_ratio:float=4.0, l1_coeff:float=1.0, steps:int=2000, batch_size:int=1024, lr:float=1e-3,
-                       seed:int=0, device:str='cpu', progress:bool=True):
-    "The default dictionary on `source`: `(sae, cache folder)`, trained the first time and loaded after."
-    make = lambda: make_sae('relu', d_in=source.d_in, d_sae=int(round(dict_ratio * source.d_in)), l1_coeff=[l1_coeff], seed=seed).to(default_device(device))
-    cfg = TrainConfig(steps=steps, batch_size=batch_size, lr=lr, l1_warmup_steps=steps // 20, seed=seed)
-    return cached_train(make, source, cfg, key=[str(source.store.folder), source.store.hook], progress=progress)
-
-# %% ../nbs/09_evals.ipynb #e9000025
-def lm_dictionary(model:str='tiny-pythia', hook:str='blocks.1.hook_resid_post', corpus:str='python-docstrings', n_tokens:int=200_000,
-                  seq_len:int=128, sae:str='', # an SAE folder (or a run folder with one); empty: the default dictionary
-                  seed:int=0, device:str='cpu', **kwargs # more `default_dictionary` arguments (steps, batch_size, ...)
-                 )->tuple:
-    "What the LM experiments start from: `(model, store, source, dictionary, its folder)`, every piece cached."
-    lm = load_model(model)
-    store = ActivationStore(cached_harvest(lm, hook, load_corpus(corpus)['text'], n_tokens, [model, corpus], seq_len=seq_len, seed=seed), hook)
-    src = StoreSource(store, seed=seed)
-    d, folder = find_sae(sae) if sae else default_dictionary(src, seed=seed, device=device, **kwargs)
-    if d.cfg.d_in != src.d_in: raise ParameterError(f"the dictionary at {folder} reads d_in={d.cfg.d_in}, the store at {hook} has {src.d_in}")
-    return lm, store, src, d.to(default_device(device)).eval(), folder
 
 # %% ../nbs/09_evals.ipynb #e9000014
 PROPERTIES = ('digit', 'upper_case', 'starts_line', 'in_backticks', 'in_parens')
@@ -149,19 +115,6 @@ def bootstrap_median_ci(values, n:int=1000, level:float=0.95, seed:int=0)->tuple
     return float(np.quantile(meds, (1 - level) / 2)), float(np.quantile(meds, (1 + level) / 2))
 
 # %% ../nbs/09_evals.ipynb #e9000023
-def _spliced_without(sae, source, sources:list[int], bos_kept:bool=True):
-    "A hook replacing positions 1: with `sae`'s reconstruction, batch item b+1 with latent `sources[b]` zeroed."
-    def hook_fn(act, hook):
-        B, T, d = act.shape
-        z = source.transform(act[:, 1:].reshape(-1, d)).to(sae.W_dec.device)
-        f = sae.encode(z)[0].reshape(B, T - 1, -1)
-        for b, e in enumerate(sources, start=1): f[b, :, e] = 0
-        rec = sae.decode(f.reshape(1, B * (T - 1), -1))[0].reshape(B, T - 1, -1).cpu()
-        out = act.clone()
-        out[:, 1:, source.keep] = (rec / source.scale).to(act.dtype)
-        return out
-    return hook_fn
-
 @torch.no_grad()
 def ablation_effects(model, early:tuple, late:tuple, # (hook, sae, source) of the earlier and the later layer (member 0 of each stack)
                      latents:list[int],              # later-layer latents
@@ -180,7 +133,8 @@ def ablation_effects(model, early:tuple, late:tuple, # (hook, sae, source) of th
             sources = [int(e) for e in f_a.argsort(descending=True)[:max_sources] if f_a[e] > 0]
             seen = {}
             def capture(act, hook): seen['b'] = act[:, t]
-            model.run_with_hooks(ids.expand(1 + len(sources), -1), fwd_hooks=[(hook_a, _spliced_without(sae_a, src_a, sources)), (hook_b, capture)])
+            spliced = splice_hook(ablation_splice(sae_a, src_a, 0, [None, *sources]))    # item 0 keeps every latent, item b loses sources[b - 1]
+            model.run_with_hooks(ids.expand(1 + len(sources), -1), fwd_hooks=[(hook_a, spliced), (hook_b, capture)])
             f_b = sae_b.encode(src_b.transform(seen['b']).to(sae_b.W_dec.device))[0, :, L].cpu()
             base = float(f_b[0])
             rows += [dict(dst=L, src=e, token=ctx['token'], base=base, effect=(base - float(f_b[b])) / base if base > 0 else float('nan'))

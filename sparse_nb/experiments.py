@@ -5,7 +5,7 @@
 # %% ../nbs/10_experiments.ipynb #047be5cf
 from __future__ import annotations
 import ast, io, math, operator, os, re, time, tokenize
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat, yaml
@@ -13,9 +13,9 @@ from .core import *
 
 # %% auto #0
 __all__ = ['RESERVED_PARAMS', 'EXPERIMENT_NAME', 'MAX_PARAMS_TEXT', 'experiments_dir', 'parse_check', 'Param', 'parse_params',
-           'Experiment', 'parameters_cell', 'load_experiment', 'list_experiments', 'find_experiment', 'parse_value',
-           'load_params_file', 'check_params', 'given_params', 'RunResult', 'run_experiment', 'resume_run',
-           'runs_newest_first', 'latest_run']
+           'Experiment', 'parameters_cell', 'tiny_cell', 'load_experiment', 'list_experiments', 'find_experiment',
+           'parse_value', 'load_params_file', 'check_params', 'given_params', 'RunResult', 'run_experiment', 'open_run',
+           'resume_run', 'runs_newest_first', 'latest_run']
 
 # %% ../nbs/10_experiments.ipynb #92123332
 def experiments_dir()->Path:
@@ -81,8 +81,8 @@ def parse_params(src:str)->dict[str, Param]:
 # %% ../nbs/10_experiments.ipynb #254ba19c
 @dataclass
 class Experiment:
-    "An experiment notebook: its name, path, one-line description and parameters."
-    name:str; path:Path; description:str; params:dict[str, Param]
+    "An experiment notebook: its name, path, one-line description, parameters and tiny parameters (a smoke-test scale)."
+    name:str; path:Path; description:str; params:dict[str, Param]; tiny:dict=field(default_factory=dict)
     @property
     def user_params(self)->dict[str, Param]: return {k: v for k, v in self.params.items() if k not in RESERVED_PARAMS}
 
@@ -99,6 +99,10 @@ def parameters_cell(nb):
     if cell is None: raise ParameterError("no code cell tagged 'parameters'")
     return cell
 
+def tiny_cell(nb):
+    "The raw cell tagged `tiny` (the smoke-test parameters; raw, so nothing executes it), or None."
+    return next((c for c in nb.cells if c.cell_type == 'raw' and 'tiny' in c.metadata.get('tags', [])), None)
+
 # %% ../nbs/10_experiments.ipynb #272ca66c
 EXPERIMENT_NAME = re.compile(r'[A-Za-z][A-Za-z0-9_]*')
 
@@ -106,11 +110,14 @@ def load_experiment(path:str|Path)->Experiment:
     "Read an experiment notebook's description and parameters (a `ParameterError` naming the notebook if it cannot be read)."
     path = Path(path)
     if not path.is_file(): raise SourceUnavailableError(f"{path} not found")
-    try: nb = nbformat.read(path, as_version=4); params = parse_params(parameters_cell(nb).source)
+    try:
+        nb = nbformat.read(path, as_version=4)
+        params, tiny = parse_params(parameters_cell(nb).source), tiny_cell(nb)
+        tiny = {k: p.default for k, p in parse_params(tiny.source).items()} if tiny else {}
     except ParameterError as e: raise ParameterError(f"{path.name}: {e}") from None
     except Exception as e: raise ParameterError(f"{path.name} is not a readable notebook ({type(e).__name__}: {str(e)[:120]})") from None
     if 'run_dir' not in params: raise ParameterError(f"{path.name}: the parameters cell must set `run_dir = None`")
-    return Experiment(path.stem, path, _description(nb), params)
+    return Experiment(path.stem, path, _description(nb), params, tiny)
 
 def _scan(folder:str|Path|None=None)->tuple[dict, dict]:
     "`({name: Experiment}, {name: why it cannot be read})` for the notebooks in `folder` (default `experiments_dir()`)."
@@ -241,16 +248,18 @@ def _execute(exp:Experiment, rd:RunDir, given:dict, progress:bool, resume:bool=F
     import papermill as pm
     info = {**(rd.read('run') or {}), 'experiment': exp.name, 'status': 'running', **({'resumed_unix': time.time()} if resume else {})}
     save_json(rd.path/'run.json', info)
-    t0, error, env_before = time.time(), None, os.environ.get('SPARSE_NB_PROGRESS')
-    os.environ['SPARSE_NB_PROGRESS'] = 'terminal' if progress else '0'   # inherited by the kernel
+    t0, error, env_before = time.time(), None, {k: os.environ.get(k) for k in ('SPARSE_NB_PROGRESS', 'SPARSE_NB_EXPERIMENTS')}
+    os.environ['SPARSE_NB_PROGRESS'] = 'terminal' if progress else '0'   # inherited by the kernel...
+    os.environ['SPARSE_NB_EXPERIMENTS'] = str(exp.path.parent.resolve())   # ...where open_run finds the notebook's parameters
     injected = {**given, 'run_dir': str(rd.path.resolve()), **({'resume': True} if resume else {})}
     try:
         pm.execute_notebook(exp.path, rd.path/f'{exp.name}.ipynb', parameters=injected,
                             cwd=rd.path, progress_bar=progress, extra_arguments=['--IPKernelApp.log_level=ERROR'])  # no kernel start-up warnings
     except Exception as e: error = f"{type(e).__name__}: {e}"
     finally:
-        if env_before is None: os.environ.pop('SPARSE_NB_PROGRESS', None)
-        else: os.environ['SPARSE_NB_PROGRESS'] = env_before
+        for k, v in env_before.items():
+            if v is None: os.environ.pop(k, None)
+            else: os.environ[k] = v
     res = RunResult(exp.name, rd.path, error is None, time.time() - t0, error)
     save_json(rd.path/'run.json', {**info, 'status': 'ok' if res.ok else 'failed', 'seconds': round(res.seconds, 2), 'error': error})
     return res
@@ -276,8 +285,25 @@ def run_experiment(exp:Experiment|str,     # an Experiment, or the name of one
     rd = RunDir.create(exp.name, root=_writable_root(runs_root))
     params = rd.write_params({**{k: p.default for k, p in exp.user_params.items()}, **given})
     save_json(rd.path/'run.json', {'experiment': exp.name, 'status': 'created', 'started': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()),
-                                   'started_unix': time.time(), 'params_sha256': rd.params_hash()})
+                                   'started_unix': time.time(), 'params_sha256': rd.params_sha256()})
     return _execute(exp, rd, given, progress)
+
+# %% ../nbs/10_experiments.ipynb #a860c3d1
+def open_run(experiment:str,         # the experiment's name, the folder under the runs root
+             run_dir:str|None=None,  # the runner's run folder, or None when run by hand
+             namespace:dict|None=None # where the parameters live (default: the caller's globals, the notebook's namespace)
+            )->RunDir:
+    "The run folder an experiment notebook writes to, its parameters saved there (read from the notebook), everything seeded with `seed`."
+    import inspect
+    exp = find_experiment(experiment)
+    ns = namespace if namespace is not None else inspect.currentframe().f_back.f_globals
+    missing = [k for k in exp.user_params if k not in ns]
+    if missing: raise ParameterError(f"open_run({experiment!r}): parameters {missing} are not set; call it after the parameters cell")
+    rd = RunDir(run_dir) if run_dir else RunDir.create(experiment)
+    params = {k: ns[k] for k in exp.user_params}
+    if rd.read('params') is None: rd.write_params(params)
+    if isinstance(params.get('seed'), int): seed_everything(params['seed'])
+    return rd
 
 # %% ../nbs/10_experiments.ipynb #7e5a0002
 def resume_run(run_folder:str|Path, progress:bool=True,

@@ -4,8 +4,7 @@
 
 # %% ../nbs/03b_formats.ipynb #f0a10003
 from __future__ import annotations
-import json, math, re, zipfile
-from dataclasses import asdict
+import math, re, zipfile
 from pathlib import Path
 
 import torch
@@ -15,10 +14,9 @@ from .core import *
 from .saes import *
 
 # %% auto #0
-__all__ = ['SAELENS_ARCHITECTURES', 'DICTIONARY_LEARNING_CLASSES', 'SAE_FORMATS', 'SAELENS_EXPORT', 'SAELENS_TRANSCODER_EXPORT',
-           'saelens_v6_cfg', 'read_saelens', 'read_sparsify', 'read_tensor_pickle', 'read_dictionary_learning',
-           'read_sparse_nb', 'sae_format', 'sae_folders', 'find_sae', 'load_sae', 'saelens_architecture',
-           'save_saelens']
+__all__ = ['SAELENS_ARCHITECTURES', 'DICTIONARY_LEARNING_CLASSES', 'SAE_FORMATS', 'saelens_v6_cfg', 'read_saelens',
+           'read_sparsify', 'read_tensor_pickle', 'read_dictionary_learning', 'read_sparse_nb', 'sae_format',
+           'sae_folders', 'find_sae', 'load_sae', 'saelens_exportable', 'saelens_architecture', 'save_saelens']
 
 # %% ../nbs/03b_formats.ipynb #f0a10007
 def _read_cfg(path:Path)->dict:
@@ -66,7 +64,8 @@ def _one_member(variant:str, params:dict, origin:dict, dtype:torch.dtype=torch.f
     "A one-member stack of `variant` holding `params` (our names, without the member axis), in eval mode."
     W_dec = params['W_dec'].float()
     unit = bool(torch.allclose(W_dec.norm(dim=-1), torch.ones(()), atol=1e-5))
-    sae = make_sae(variant, members=1, normalize_decoder=unit, **{'l1_coeff': 0.0, 'l0_coeff': 0.0, **cfg}).to(dtype)
+    own = {k: v for k, v in cfg.items() if k in config_fields(variant) and v is not None}   # readers pass what their format has
+    sae = make_sae(variant, members=1, normalize_decoder=unit, **{SAE_VARIANTS[variant].knob: 0.0, **own}).to(dtype)
     state = sae.state_dict()
     for name, v in params.items(): state[name] = torch.as_tensor(v).reshape(state[name].shape).to(state[name].dtype)
     sae.load_state_dict(state)
@@ -245,6 +244,12 @@ def read_dictionary_learning(folder:str|Path)->SAE:
     return _one_member(DICTIONARY_LEARNING_CLASSES[cls], _dictionary_learning_params(cls, t), origin, dtype, d_in=d_in, d_sae=d_sae, k=k)
 
 # %% ../nbs/03b_formats.ipynb #f0a10018
+def _native_config(c:dict)->dict:
+    "A native cfg's `sae` fields as its variant takes them: another variant's fields (a version-1 file holds every field) dropped."
+    if c.get('variant', 'relu') not in SAE_VARIANTS: return c
+    known, own = set().union(*map(config_fields, SAE_VARIANTS)), config_fields(c.get('variant', 'relu')) | {'variant'}
+    return {k: v for k, v in c.items() if k in own or k not in known}
+
 def _native_shapes(c:dict, where:Path)->dict:
     "The state shapes the native config `c` describes, computed on the meta device (nothing allocated)."
     try:
@@ -257,6 +262,7 @@ def read_sparse_nb(folder:str|Path)->SAE:
     folder = Path(folder); where = folder/'cfg.json'
     c = read_json_object(where).get('sae')
     if not isinstance(c, dict): raise ParameterError(f"{where} is not an SAE config (no 'sae' object)")
+    c = _native_config(c)
     header = safetensors_shapes(folder/'weights.safetensors')
     E, d_sae = (header.get('W_dec') or (0, 0))[:2]                      # sizes the file really holds bound what the config may ask for
     for key, have in (('members', E), ('d_sae', d_sae)):
@@ -306,28 +312,23 @@ def load_sae(path:str|Path, name:str|None=None)->SAE:
     return find_sae(path, name)[0]
 
 # %% ../nbs/03b_formats.ipynb #f0a10026
-SAELENS_EXPORT = {'relu': 'standard', 'tied': 'standard', 'topk': 'topk', 'batchtopk': 'jumprelu', 'matryoshka': 'jumprelu',
-                  'jumprelu': 'jumprelu', 'gated': 'gated'}
-SAELENS_TRANSCODER_EXPORT = {'relu': 'transcoder', 'jumprelu': 'jumprelu_transcoder', 'batchtopk': 'jumprelu_transcoder',
-                             'matryoshka': 'jumprelu_transcoder'}   # skip transcoders: 'skip_transcoder', 'jumprelu_skip_transcoder'
 _DTYPE_NAMES = {v: k for k, v in _DTYPES.items()}
 
+def saelens_exportable(transcoder:bool=False)->list[str]:
+    "The variants whose class names a SAELens architecture (for transcoders if `transcoder`)."
+    return [v for v, c in SAE_VARIANTS.items() if (c.saelens_transcoder if transcoder else c.saelens_architecture)]
+
 def saelens_architecture(sae:SAE)->str:
-    "The SAELens `architecture` that holds `sae` (a `ParameterError` naming what can be exported if none does)."
-    if not sae.cfg.transcoder:
-        if sae.variant not in SAELENS_EXPORT: raise ParameterError(f"variant {sae.variant!r} has no SAELens architecture; exportable: {list(SAELENS_EXPORT)}")
-        return SAELENS_EXPORT[sae.variant]
-    if sae.variant not in SAELENS_TRANSCODER_EXPORT:
-        raise ParameterError(f"a {sae.variant!r} transcoder has no SAELens architecture; exportable transcoders: {list(SAELENS_TRANSCODER_EXPORT)}")
-    arch = SAELENS_TRANSCODER_EXPORT[sae.variant]
+    "The SAELens `architecture` that holds `sae`, as its class declares it (a `ParameterError` naming what can be exported if none)."
+    arch = type(sae).saelens_transcoder if sae.cfg.transcoder else type(sae).saelens_architecture
+    if arch is None:
+        what = f"a {sae.variant!r} transcoder" if sae.cfg.transcoder else f"variant {sae.variant!r}"
+        raise ParameterError(f"{what} has no SAELens architecture; exportable{' transcoders' if sae.cfg.transcoder else ''}: {saelens_exportable(sae.cfg.transcoder)}")
     return arch.replace('transcoder', 'skip_transcoder') if sae.cfg.skip else arch
 
 def _saelens_tensors(sae:SAE, e:int)->dict:
-    "Member `e`'s tensors under SAELens's names."
-    t = {n: getattr(sae, n)[e] for n in ('W_enc', 'W_dec', 'b_enc', 'b_dec')}
-    if sae.variant == 'gated': t.update(b_gate=t.pop('b_enc'), b_mag=sae.b_mag[e], r_mag=sae.r_mag[e])
-    if sae.variant == 'jumprelu': t['threshold'] = sae.threshold[e]
-    if isinstance(sae, BatchTopKSAE): t['threshold'] = sae.threshold[e].expand(sae.cfg.d_sae)
+    "Member `e`'s tensors under SAELens's names (the class says which), `W_skip` transposed to SAELens's `[d_out, d_in]`."
+    t = sae.saelens_tensors(e)
     if sae.cfg.skip: t['W_skip'] = sae.W_skip[e].T
     return {n: v.detach().cpu().contiguous() for n, v in t.items()}
 
@@ -342,13 +343,10 @@ def save_saelens(sae:SAE, member:int, folder:str|Path,
     if not 0 <= member < sae.members: raise ParameterError(f"member {member} out of range: the stack has {sae.members} member(s)")
     meta = {'sae_lens_version': '6.54.12', 'model_name': model_name, 'hook_name': hook_name, 'written_by': f'sparse_nb {__version__}'}
     if c.transcoder: meta['hook_name_out'] = hook_name_out
-    if sae.variant == 'batchtopk': meta.update(training_architecture='batchtopk', training_architecture_details={'k': int(sae.k[member])})
-    if sae.variant == 'matryoshka':
-        meta.update(training_architecture='matryoshka_batchtopk', training_architecture_details={'k': int(sae.k[member]), 'matryoshka_widths': sae.prefixes})
+    meta.update(sae.saelens_metadata(member))
     cfg = {'architecture': arch, 'd_in': c.d_in, 'd_sae': c.d_sae, **({'d_out': c.d_out} if c.transcoder else {}),
            'dtype': _DTYPE_NAMES[sae.W_dec.dtype], 'device': 'cpu', 'apply_b_dec_to_input': not c.transcoder,
-           'normalize_activations': 'none', 'reshape_activations': 'none', 'metadata': meta}
-    if arch == 'topk': cfg.update(k=int(sae.k[member]), rescale_acts_by_decoder_norm=False)
+           'normalize_activations': 'none', 'reshape_activations': 'none', 'metadata': meta, **sae.saelens_cfg(member)}
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
     tmp = folder/'.sae_weights.safetensors.tmp'
     try: save_file(_saelens_tensors(sae, member), tmp); save_json(folder/'cfg.json', cfg); tmp.replace(folder/'sae_weights.safetensors')

@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_grvae.ipynb #068201af
 from __future__ import annotations
-import base64, gzip, html, json, math, re, struct, zipfile, zlib
+import base64, gzip, html, math, re, struct, zipfile, zlib
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +12,6 @@ import torch
 from torch import Tensor, nn
 import torch.nn.functional as F
 import matplotlib.pyplot as plt
-import seaborn as sns
 from .core import *
 from .metrics import mse, accuracy
 from .safe import script_json
@@ -20,8 +19,8 @@ from .safe import script_json
 # %% auto #0
 __all__ = ['IDX_FILES', 'MNIST_MAX_BYTES', 'SLIDER_PAGE', 'stratified_split', 'read_idx', 'write_idx', 'load_mnist', 'GRVAE',
            'route', 'grvae_loss', 'latent_means', 'classify', 'train_grvae', 'fit_grvaes', 'confusion_matrix',
-           'decode_one_hot_grid', 'plot_confusion', 'plot_grid', 'own_latent_means', 'blank_digit', 'decoder_weights',
-           'dequantize', 'slider_data', 'write_slider_page', 'slider_demo']
+           'decode_one_hot_grid', 'own_latent_means', 'blank_digit', 'decoder_weights', 'dequantize', 'slider_data',
+           'write_slider_page', 'slider_demo']
 
 # %% ../nbs/08_grvae.ipynb #85d22a6d
 def stratified_split(y:np.ndarray, test_fraction:float, seed:int=0)->tuple[np.ndarray, np.ndarray]:
@@ -248,24 +247,6 @@ def decode_one_hot_grid(model:GRVAE, magnitudes:list=(0.5, 1.0, 1.5, 2.0, 3.0))-
     eye = torch.eye(model.n_latents, device=model.mean.weight.device)
     z = torch.stack([eye * c for c in magnitudes], 1)   # [10, M, 10]
     return model.decoder(z).reshape(model.n_latents, len(magnitudes), 28, 28)
-
-# %% ../nbs/08_grvae.ipynb #3371fe69
-def plot_confusion(cm:Tensor, title:str='Argmax-of-latent-means classification'):
-    "Heatmap of a confusion matrix with counts."
-    fig, ax = plt.subplots(figsize=(5, 4.4))
-    sns.heatmap(cm.numpy(), annot=True, fmt='d', cmap='Blues', annot_kws={'fontsize': 7}, cbar_kws={'label': 'test digits'}, ax=ax)
-    ax.set(xlabel='predicted digit (argmax latent)', ylabel='true digit', title=title); return fig
-
-def plot_grid(images:Tensor, row_labels:list, col_labels:list, title:str):
-    "A grid of 28x28 images with labelled rows and columns."
-    R, C = images.shape[:2]
-    fig, axs = plt.subplots(R, C, figsize=(0.9 * C + 0.8, 0.9 * R + 0.6))
-    for r in range(R):
-        for c in range(C):
-            ax = axs[r, c]; ax.imshow(images[r, c], cmap='gray', vmin=0, vmax=1); ax.set_xticks([]); ax.set_yticks([])
-            if c == 0: ax.set_ylabel(row_labels[r], rotation=0, ha='right', va='center')
-            if r == 0: ax.set_title(col_labels[c], fontsize=9)
-    fig.suptitle(title); fig.tight_layout(); return fig
 
 # %% ../nbs/08_grvae.ipynb #66db61f2
 @torch.no_grad()

@@ -20,8 +20,7 @@ from .safe import sanitize_html, script_json
 # %% auto #0
 __all__ = ['CARD_CSS', 'ATLAS_PAGE', 'member_latents', 'latent_stats', 'top_contexts', 'raw_directions', 'logit_effects',
            'neighbours', 'visible_token', 'histogram_svg', 'feature_card', 'feature_browser', 'atlas_data',
-           'write_atlas', 'plot_frontier', 'plot_density_histogram', 'plot_activation_histogram', 'plot_mcs_histogram',
-           'plot_mmcs_heatmap']
+           'write_atlas']
 
 # %% ../nbs/07_interp.ipynb #a7000008
 @torch.no_grad()
@@ -304,57 +303,3 @@ def write_atlas(data:dict, folder:str|Path, back:str|None=None)->Path:
     atomic_write(folder/'atlas_data.js', 'window.ATLAS = ' + script_json(data) + ';\n')
     back_link = f'<p><a href="{html.escape(back)}">&larr; back to the experiment</a></p>' if back else ''
     return atomic_write(folder/'atlas.html', ATLAS_PAGE.replace('__CSS__', CARD_CSS).replace('__BACK__', back_link))
-
-# %% ../nbs/07_interp.ipynb #a7000041
-def _axes(ax=None, figsize=(7, 4.2)):
-    import matplotlib.pyplot as plt
-    if ax is None: fig, ax = plt.subplots(figsize=figsize)
-    return ax.figure, ax
-
-def plot_frontier(df:pd.DataFrame, hue:str='variant', x:str='l0', y:str='fvu', baseline:pd.DataFrame|None=None,
-                  baseline_label:str='PCA, top k components', title:str='', ax=None):
-    "The `x` (l0) against `y` (fvu) frontier, one line per value of `hue`, on log axes; `baseline` [x, y] dashed."
-    import seaborn as sns
-    fig, ax = _axes(ax)
-    d = df.sort_values(x).assign(**{hue: df[hue].astype(str)})
-    sns.lineplot(d, x=x, y=y, hue=hue, hue_order=list(dict.fromkeys(df[hue].astype(str))), marker='o', sort=False, estimator=None, ax=ax)
-    if baseline is not None: ax.plot(baseline[x], baseline[y], 'k--', lw=1, label=baseline_label)
-    log_axis(ax, 'x'); log_axis(ax, 'y')
-    ax.set(title=title or f'{x} vs {y}', xlabel=f'{x} (active latents per token, log scale)', ylabel=f'{y} (log scale)'); ax.legend(fontsize=8, title=hue)
-    return fig
-
-def plot_density_histogram(densities:dict, title:str='Feature density', ax=None, bins:int=40):
-    "Step histograms of log10 density per label (`label -> [d_sae]`); never-firing latents counted in the legend."
-    fig, ax = _axes(ax)
-    edges = np.linspace(-6, 0, bins + 1)
-    for label, d in densities.items():
-        d = torch.as_tensor(d).float()
-        ax.hist(torch.log10(d[d > 0]).clamp(min=-6).numpy(), bins=edges, histtype='step', label=f'{label} ({(d == 0).float().mean():.0%} never fire)')
-    ax.set(title=title, xlabel='log10(share of tokens the latent fires on)', ylabel='latents'); ax.legend(fontsize=7)
-    return fig
-
-def plot_activation_histogram(values, title:str='Activations', ax=None, bins:int=30):
-    "Histogram of one latent's (non-zero) activations."
-    fig, ax = _axes(ax, (5, 3))
-    ax.hist(np.asarray(values, dtype=float), bins=bins, color='C1')
-    ax.set(title=title, xlabel='activation', ylabel='tokens (sampled)')
-    return fig
-
-def plot_mcs_histogram(mcs_values, random_values, label:str='learned', random_label:str='random directions', title:str='Max cosine similarity', ax=None):
-    "MCS of each row against a dictionary, beside the same for random directions of the same shapes."
-    fig, ax = _axes(ax, (6, 3.5))
-    bins = np.linspace(0, 1, 41)
-    ax.hist(np.asarray(mcs_values), bins=bins, alpha=0.7, label=label); ax.hist(np.asarray(random_values), bins=bins, alpha=0.7, label=random_label)
-    ax.set(title=title, xlabel='MCS (max cosine similarity)', ylabel='directions'); ax.legend(fontsize=8)
-    return fig
-
-def plot_mmcs_heatmap(dictionaries:dict, title:str='MMCS between dictionaries', ax=None):
-    "Heatmap of `mmcs_between` for every pair of dictionaries (`label -> decoder [n, d]`)."
-    import seaborn as sns
-    from sparse_nb.metrics import mmcs_between
-    labels = list(dictionaries)
-    m = np.array([[float(mmcs_between(dictionaries[a], dictionaries[b])) for b in labels] for a in labels])
-    fig, ax = _axes(ax, (0.7 * len(labels) + 3, 0.6 * len(labels) + 2))
-    sns.heatmap(pd.DataFrame(m, index=labels, columns=labels), annot=len(labels) <= 12, fmt='.2f', vmin=0, vmax=1, cmap='viridis', cbar_kws={'label': 'MMCS'}, ax=ax)
-    ax.set(title=title, xlabel='dictionary', ylabel='dictionary')
-    return fig

@@ -4,21 +4,20 @@
 
 # %% ../nbs/05_lm.ipynb #03e8b37d
 from __future__ import annotations
-import ast, hashlib, importlib.metadata, importlib.util, json, math, os, sys, sysconfig, time, warnings
+import ast, hashlib, importlib.metadata, importlib.util, json, math, sys, sysconfig, time, warnings
 from dataclasses import dataclass, asdict
 from pathlib import Path
 
 import torch
 from torch import Tensor
 import torch.nn.functional as F
-import matplotlib.pyplot as plt
 from .core import *
 
 # %% auto #0
 __all__ = ['DEFAULT_CORPUS', 'DOC_PACKAGES', 'BOS', 'PRESETS', 'docstrings', 'doc_roots', 'corpus_fingerprint',
            'build_docstring_corpus', 'load_corpus', 'corpus_stats', 'train_tokenizer', 'pack_tokens', 'LMConfig',
            'config_hash', 'neox_config', 'unigram_ce', 'lm_ce', 'lr_at', 'train_lm', 'model_dir', 'build_model',
-           'training_report', 'load_model', 'plot_lm_training']
+           'training_report', 'load_model']
 
 # %% ../nbs/05_lm.ipynb #9962fea9
 DEFAULT_CORPUS = 'python-docstrings'
@@ -257,17 +256,3 @@ def load_model(name:str='tiny-pythia', # a preset ('tiny-pythia', 'micro-pythia'
         raise SourceUnavailableError(f"could not load model {name!r} ({type(e).__name__}): use a preset {list(PRESETS)}, a local save_pretrained folder, or a hub name with a network") from None
     bridge.model_id = name
     return bridge
-
-# %% ../nbs/05_lm.ipynb #fcde9029
-def plot_lm_training(report:dict):
-    "Training loss, held-out loss and the unigram baseline against step."
-    h = report['history']
-    fig, ax = plt.subplots(figsize=(6.5, 3.6))
-    ax.plot([r['step'] for r in h], [r['loss'] for r in h], lw=0.8, alpha=0.6, label='training batch loss')
-    ev = [r for r in h if 'held_out_loss' in r]
-    ax.plot([r['step'] for r in ev], [r['held_out_loss'] for r in ev], 'o-', ms=3, label='held-out loss')
-    ax.axhline(report['unigram_loss'], color='k', ls='--', lw=0.8, label='unigram baseline (held out)')
-    c = report['config']
-    ax.set(title=f"GPTNeoX {c['n_layers']}x{c['d_model']} ({report['n_params'] / 1e6:.2f}M params) on {report['corpus']['name']}",
-           xlabel='step', ylabel='cross-entropy (nats/token)'); ax.legend(fontsize=8)
-    return fig

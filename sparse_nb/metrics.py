@@ -13,9 +13,9 @@ from .core import *
 # %% auto #0
 __all__ = ['capacity', 'l0', 'mse', 'fvu', 'explained_variance', 'density', 'dead_frac', 'dense_frac', 'cosine_sims', 'mcs',
            'mmcs', 'mmcs_between', 'matched_mcs', 'matched_mmcs', 'frac_above', 'random_mcs', 'random_mmcs_baseline',
-           'feature_absorption', 'skew', 'kurtosis', 'standardized_moments', 'feature_dimensionality',
-           'dims_per_feature', 'expected_interference', 'gamma', 'dim_rms', 'outlier_dims', 'PCA', 'ce_recovered',
-           'accuracy', 'auc', 'spearman']
+           'cross_mcs', 'found_again', 'feature_absorption', 'skew', 'kurtosis', 'standardized_moments',
+           'feature_dimensionality', 'dims_per_feature', 'expected_interference', 'gamma', 'dim_rms', 'outlier_dims',
+           'PCA', 'ce_recovered', 'accuracy', 'auc', 'spearman', 'score_members']
 
 # %% ../nbs/02_metrics.ipynb #85601dee
 def l0(f:Tensor # latents [..., batch, d_sae]
@@ -97,6 +97,16 @@ def random_mcs(n_a:int, n_b:int, d:int, seed:int=0)->Tensor:
 def random_mmcs_baseline(n_a:int, n_b:int, d:int, seed:int=0)->float:
     "MMCS of `n_a` random Gaussian directions against `n_b` others in `d` dims (seeded)."
     return random_mcs(n_a, n_b, d, seed).mean().item()
+
+# %% ../nbs/02_metrics.ipynb #65cc77c8
+def cross_mcs(W:Tensor, others:list[Tensor])->Tensor:
+    "Each row of `W [n, d]`'s best cosine in each dictionary of `others`, averaged over them: `[n]`."
+    if not others: raise ParameterError("cross_mcs needs at least one other dictionary")
+    return torch.stack([mcs(W, V) for V in others]).mean(0)
+
+def found_again(W:Tensor, V:Tensor, threshold:float=0.9)->float:
+    "Share of the rows of `W` whose best cosine among the rows of `V` exceeds `threshold`."
+    return (mcs(W, V) > threshold).float().mean().item()
 
 # %% ../nbs/02_metrics.ipynb #7c0d0402
 def _parent_latent(sims:Tensor, p:int, children:Tensor)->int:
@@ -228,3 +238,13 @@ def spearman(a, b)->float:
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     if a.std() == 0 or b.std() == 0: return float('nan')
     return float(spearmanr(a, b).statistic)
+
+# %% ../nbs/02_metrics.ipynb #886e5c76
+@torch.no_grad()
+def score_members(sae, x:Tensor,
+                  y:Tensor|None=None # a transcoder's held-out targets
+                 )->dict:
+    "Per-member `l0`, `fvu` and `gamma` `[E]` of `sae` (in eval mode) on held-out activations `x [n, d_in]`."
+    y = sae.check_target(x, y)
+    f = sae.encode(x); y_hat = sae.output(f, x)
+    return {'l0': l0(f), 'fvu': fvu(y, y_hat), 'gamma': gamma(y, y_hat)}

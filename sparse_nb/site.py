@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_site.ipynb #2cb477d3
 from __future__ import annotations
-import base64, binascii, html, os, re, shutil, subprocess, sys, tempfile, time
+import base64, binascii, os, re, shutil, subprocess, sys, tempfile, time
 from pathlib import Path
 
 import nbformat, yaml
@@ -26,8 +26,8 @@ def page_name(nb_path:str|Path)->str:
     return re.sub(r'^\d+[a-z]?_', '', Path(nb_path).stem)
 
 def _is_hidden(cell)->bool:
-    "Cells meant for tools only: `#| hide` and `#| default_exp`."
-    return cell.cell_type == 'code' and bool(re.search(r'^#\|\s*(hide|default_exp)\b', cell.source, re.M))
+    "Cells meant for tools only: `#| hide` and `#| default_exp` code cells, and raw cells (an experiment's tiny parameters)."
+    return cell.cell_type == 'raw' or cell.cell_type == 'code' and bool(re.search(r'^#\|\s*(hide|default_exp)\b', cell.source, re.M))
 
 def _link_pages(src:str)->str:
     "Point Markdown links at `NN_name.ipynb` to the page's notebook `name.ipynb`."
@@ -119,19 +119,19 @@ def _run_header(exp:Experiment, run:Path|None, info:dict, params:dict, summary:d
             lines += ['', f"![{cap or md_escape(key)}]({exp.name}/figures/{key}.png)", '', f"*{cap}*" if cap else '']
     return '\n'.join(lines + ['', params_table(params, defaults)])
 
-def _keep_output(o, src:str)->bool:
-    "Outputs a report shows: no stderr, no print of the run folder, no dict dump of the summary cell."
-    if o.output_type == 'stream': return o.name == 'stdout' and 'open_run(' not in src
-    return not (o.output_type == 'execute_result' and 'write_summary(' in src)
+def _keep_output(o)->bool:
+    "Outputs a report shows: everything but stderr (progress bars, warnings)."
+    return not (o.output_type == 'stream' and o.name == 'stderr')
 
 def _split_title(md:str)->tuple[str, str]:
     "A title cell's `# title` and `> summary` lines, and the prose after them."
     m = re.match(r'(\s*#[^\n]*\n+(?:>[^\n]*\n?)*)', md)
     return (m[1].strip(), md[m.end():].strip()) if m else (md, '')
 
-def _figure_captions(src:str, captions:dict)->list[str]:
-    "Caption lines for the figures a cell saves, in order."
-    return [f"*Figure: {md_escape(captions[n])}*" for n in re.findall(r"save_figure\(\s*\w+\s*,\s*'([^']+)'", src) if isinstance(captions.get(n), str) and captions[n]]
+def _figure_captions(cell, captions:dict)->list[str]:
+    "Caption lines for the figures a cell shows (outputs `RunDir.save_figure` marked with their name), in order."
+    names = [o.get('metadata', {}).get('sparse_nb_figure') for o in cell.get('outputs', [])]
+    return [f"*Figure: {md_escape(captions[n])}*" for n in names if isinstance(n, str) and isinstance(captions.get(n), str) and captions[n]]
 
 # %% ../nbs/11_site.ipynb #7e11a003
 _IMAGES = {'image/png': PNG_MAGIC, 'image/jpeg': b'\xff\xd8\xff'}
@@ -165,7 +165,9 @@ def _safe_output(o)->dict|None:
     if kind == 'error': return v4.new_output('error', ename=_text(o.get('ename'))[:200], evalue=_text(o.get('evalue'))[:2000],
                                              traceback=[_text(t) for t in (o.get('traceback') or [])][:100])
     if kind not in ('execute_result', 'display_data') or not (data := _safe_data(o.get('data'))): return None
-    return v4.new_output(kind, data=data, **({'execution_count': None} if kind == 'execute_result' else {}))
+    figure = (o.get('metadata') or {}).get('sparse_nb_figure')
+    meta = {'sparse_nb_figure': figure} if isinstance(figure, str) and re.fullmatch(r'[\w][\w.-]*', figure) else {}
+    return v4.new_output(kind, data=data, metadata=meta, **({'execution_count': None} if kind == 'execute_result' else {}))
 
 def untrusted_notebook(nb)->nbformat.NotebookNode:
     "A notebook from a run reduced to what is safe to render (see above); no metadata, attachments or raw cells."
@@ -220,9 +222,9 @@ def report_notebook(exp:Experiment, run:Path|None=None)->nbformat.NotebookNode:
         if {'parameters', 'injected-parameters'} & set(tags): continue
         if c.cell_type == 'code':
             c.metadata['tags'] = [*tags, 'hide-input']
-            c.outputs = [o for o in c.get('outputs', []) if _keep_output(o, c.source)]
+            c.outputs = [o for o in c.get('outputs', []) if _keep_output(o)]
         cells.append(c)
-        if c.cell_type == 'code': cells += [nbformat.v4.new_markdown_cell(t) for t in _figure_captions(c.source, captions)]
+        if c.cell_type == 'code': cells += [nbformat.v4.new_markdown_cell(t) for t in _figure_captions(c, captions)]
     first_md = next((i for i, c in enumerate(cells) if c.cell_type == 'markdown'), -1)
     title, rest = _split_title(cells[first_md].source) if first_md >= 0 else ('', '')
     if first_md >= 0: cells[first_md].source = title

@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_train.ipynb #3a9c39c2
 from __future__ import annotations
-import json, shutil
+import json
 from dataclasses import dataclass, asdict, field
 from pathlib import Path
 
@@ -12,13 +12,14 @@ import pandas as pd
 import torch
 from torch import Tensor
 from .core import *
-from .metrics import l0, fvu, gamma
+from .metrics import fvu, score_members
 from .saes import *
 from .formats import load_sae
+from .sparse import DenseLatents, SparseLatents
 
 # %% auto #0
 __all__ = ['TrainConfig', 'lr_factor', 'sparsity_scale', 'update_since_fired', 'resample_dead', 'save_checkpoint',
-           'latest_checkpoint', 'train', 'SweepResult', 'score_members', 'sweep', 'cached_train']
+           'latest_checkpoint', 'train', 'SweepResult', 'sweep', 'cached_train']
 
 # %% ../nbs/04_train.ipynb #7e48f12b
 @dataclass
@@ -142,11 +143,10 @@ def _target_sample(source, n:int, device=None)->Tensor:
     x, y = _batch(source, n, device)
     return x if y is None else y
 
-def _metrics_row(step:int, sae:SAE, x:Tensor, y:Tensor|None, f:Tensor|SparseLatents, parts:dict, since:Tensor, cfg:TrainConfig, lr:float)->dict:
+def _metrics_row(step:int, sae:SAE, x:Tensor, y:Tensor|None, f:DenseLatents|SparseLatents, parts:dict, since:Tensor, cfg:TrainConfig, lr:float)->dict:
     with torch.no_grad():
-        sparse = isinstance(f, SparseLatents)
-        y_hat = (sae.sparse_decode(f) if sparse else sae.decode(f)) + sae.skip_out(x)   # f from before the step, like the loss
-        row = {'step': step, 'lr': lr, 'l0': f.l0() if sparse else l0(f), 'mse': parts['mse'], 'fvu': fvu(x if y is None else y, y_hat),
+        y_hat = sae.output(f, x)                         # f from before the step, like the loss
+        row = {'step': step, 'lr': lr, 'l0': f.l0(), 'mse': parts['mse'], 'fvu': fvu(x if y is None else y, y_hat),
                'dead_frac': (since >= cfg.dead_window).float().mean(-1), 'dead_window_tokens': cfg.dead_window}
         row.update({f'loss_{k}': v for k, v in parts.items() if k != 'mse'})   # prefixed: never shadows a metric
     return {k: to_jsonable(v.detach() if torch.is_tensor(v) else v) for k, v in row.items()}
@@ -167,8 +167,9 @@ def _truncate_log(run:RunDir, name:str, last_step:int)->list[dict]:
 
 def _sparse_path(sae:SAE, cfg:TrainConfig)->bool:
     "Whether to train `sae` through its sparse path."
-    if cfg.sparse_path == 'on' and not sae.has_sparse_path: raise ParameterError(f"sparse_path='on', but variant {sae.variant!r} has no sparse path; use 'auto' or 'off'")
-    return sae.has_sparse_path and (cfg.sparse_path == 'on' or cfg.sparse_path == 'auto' and sae.sparse_faster(cfg.batch_size))
+    has = sae.sparse_loss is not None
+    if cfg.sparse_path == 'on' and not has: raise ParameterError(f"sparse_path='on', but variant {sae.variant!r} has no sparse path; use 'auto' or 'off'")
+    return has and (cfg.sparse_path == 'on' or cfg.sparse_path == 'auto' and sae.sparse_faster(cfg.batch_size))
 
 def _check_inside_run(ck_dir:Path, run:RunDir):
     "Raise `ParameterError` if the checkpoint folder leads out of the run folder (a link planted in a received run)."
@@ -239,7 +240,7 @@ def train(sae:SAE,              # the stack to train (modified in place)
         if ck is None: raise SourceUnavailableError(f"no checkpoint to resume under {ck_dir}")
         sae.load_state_dict(load_tensors(ck)[0]); _load_optim(opt, *load_tensors(ck/'optim'))
         state, meta = load_tensors(ck/'state')
-        _check_same_config(meta['train'], cfg, ck); _check_same_run(meta, run.params_hash(), ck)
+        _check_same_config(meta['train'], cfg, ck); _check_same_run(meta, run.params_sha256(), ck)
         since, start = state['since_fired'].to(device), meta['step']; gen.set_state(state['gen'])
         _restore_source(source, state)
         history = _truncate_log(run, name, start - 1) if rank == 0 else []
@@ -253,7 +254,7 @@ def train(sae:SAE,              # the stack to train (modified in place)
         dead = dead if dead.any() else None
         total, parts, f = sae.train_loss(x, dead=dead, sparsity_scale=sparsity_scale(step, cfg), sparse=sparse, y=y)
         opt.zero_grad(set_to_none=True); total.backward()
-        fired, bad = latents_fired(f), ~torch.isfinite(sum(parts.values()))
+        fired, bad = f.fired(), ~torch.isfinite(sum(parts.values()))
         if world > 1: fired, bad = _all_reduce_step(sae, fired, bad, world)
         bad_at = torch.where((bad_at < 0) & bad, step, bad_at)   # no host sync: checked below
         sae.before_step(); opt.step(); sae.after_step()
@@ -271,7 +272,7 @@ def train(sae:SAE,              # the stack to train (modified in place)
             if run and rank == 0: run.log(**row)
             if progress: bar.set_postfix(l0=_mean_text(row['l0'], '.1f'), fvu=_mean_text(row['fvu'], '.3f'))
             if not warned_fvu and None in row['fvu']: warned_fvu = True; warn(_UNDEFINED_FVU.format(step=step))
-        if ck_now and rank == 0: save_checkpoint(ck_dir, step + 1, sae, opt, since, gen, source, cfg, run.params_hash())
+        if ck_now and rank == 0: save_checkpoint(ck_dir, step + 1, sae, opt, since, gen, source, cfg, run.params_sha256())
         if callback: callback(step, sae)
     if run and rank == 0: sae.save(run.path/'sae'/name)
     barrier()
@@ -293,15 +294,6 @@ def _knob_values(variant:str, knob_values:dict)->tuple[str, list]:
     if knob not in knob_values: raise ParameterError(f"variant {variant!r} sweeps {knob}; give knob_values[{knob!r}]")
     return knob, list(knob_values[knob])
 
-@torch.no_grad()
-def score_members(sae:SAE, x:Tensor,
-                  y:Tensor|None=None # a transcoder's held-out targets
-                 )->dict:
-    "Per-member `l0`, `fvu` and `gamma` `[E]` of `sae` (in eval mode) on held-out activations `x [n, d_in]`."
-    y = sae.check_target(x, y)
-    f = sae.encode(x); y_hat = sae.output(f, x)
-    return {'l0': l0(f), 'fvu': fvu(y, y_hat), 'gamma': gamma(y, y_hat)}
-
 # %% ../nbs/04_train.ipynb #6c0e7a05
 def sweep(source,                  # activation source: `source(batch_size) -> [batch, d_in]`, with `d_in` (a paired one, `-> (x, y)`, also has `d_out`)
           variants:list[str],      # SAE variants, one stack each per dict ratio
@@ -316,7 +308,7 @@ def sweep(source,                  # activation source: `source(batch_size) -> [
           seed:int=0,              # init seed of every stack
           progress:bool=True,
           resume:bool=False,       # continue the stacks of `run` a crash interrupted; reload those that finished
-          **sae_kwargs             # more `SAEConfig` fields (e.g. threshold_init)
+          **sae_kwargs             # more config fields (e.g. threshold_init), each given to the variants that read it
          )->SweepResult:
     "Train one stack per (variant, dict_ratio) over `source` and score every member on `x_eval`."
     groups = [(v, r, *_knob_values(v, knob_values)) for v in variants for r in dict_ratios]   # validate all before training
@@ -324,10 +316,13 @@ def sweep(source,                  # activation source: `source(batch_size) -> [
     evals = tuple(t.to(device) for t in (x_eval if isinstance(x_eval, (tuple, list)) else (x_eval,)))   # (x,) or (x, y)
     x_eval = evals if len(evals) > 1 else evals[0]
     sae_kwargs.setdefault('d_out', getattr(source, 'd_out', None))
+    unread = [k for k in sae_kwargs if not any(k in config_fields(v) for v in SAE_VARIANTS)]   # a typo, not a field of another variant
+    if unread: raise ParameterError(f"no SAE variant has the field(s) {unread}")
     rows, saes = [], {}
     for variant, ratio, knob, values in groups:
         d_sae = int(round(ratio * source.d_in))
-        sae = make_sae(variant, d_in=source.d_in, d_sae=d_sae, members=len(values), seed=seed, **{knob: values}, **sae_kwargs).to(device)
+        own = {k: v for k, v in sae_kwargs.items() if k in config_fields(variant)}
+        sae = make_sae(variant, d_in=source.d_in, d_sae=d_sae, members=len(values), seed=seed, **{knob: values}, **own).to(device)
         last = _train_stack(sae, source, cfg, run, f'{prefix}{variant}_r{ratio:g}', resume, progress)
         saes[(variant, ratio)] = sae.eval()
         cols = {**score_members(sae, *evals), **(score(sae, x_eval) if score else {})}
@@ -344,7 +339,7 @@ def _train_stack(sae:SAE, source, cfg:TrainConfig, run:RunDir|None, name:str, re
         sae.init_b_dec(_target_sample(source, 4096, sae.W_dec.device))
         return train(sae, source, cfg, run=run, name=name, progress=progress)[-1]
     state, meta = load_tensors(ck/'state')
-    _check_same_run(meta, run.params_hash(), ck)
+    _check_same_run(meta, run.params_sha256(), ck)
     if meta['step'] < cfg.steps: return train(sae, source, cfg, run=run, name=name, resume=True, progress=progress)[-1]
     sae.load_state_dict(load_tensors(ck)[0])                                # finished before the crash
     if rank_and_world()[0] == 0: sae.save(run.path/'sae'/name)

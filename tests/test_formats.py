@@ -4,7 +4,8 @@ from pathlib import Path
 import pytest
 import torch
 from conftest import REPO
-from sparse_nb.formats import SAELENS_EXPORT, SAELENS_TRANSCODER_EXPORT, save_saelens, load_sae, read_safetensors
+from sparse_nb.formats import saelens_exportable, save_saelens, load_sae, read_safetensors
+from sparse_nb.saes import SAE_VARIANTS
 from sparse_nb.saes import make_sae
 from sparse_nb.toy import ToySource, ToyPairs
 from sparse_nb.train import train, TrainConfig
@@ -15,12 +16,14 @@ def trained(variant:str, **transcoder):
     "A two-member stack trained 20 steps on toy data (a transcoder on toy pairs when given d_out/skip)."
     toy = dict(n_features=64, d_in=16, mean_active=3, seed=0)
     src = ToyPairs(d_out=transcoder['d_out'], **toy) if transcoder else ToySource(**toy)
-    sae = make_sae(variant, d_in=16, d_sae=48, members=2, l1_coeff=[0.01, 0.03], l0_coeff=[0.01, 0.03], k=[3, 5], **transcoder)
+    knob = SAE_VARIANTS[variant].knob
+    sae = make_sae(variant, d_in=16, d_sae=48, members=2, **{knob: [3, 5] if knob == 'k' else [0.01, 0.03]}, **transcoder)
     sample = src(512)
     sae.init_b_dec(sample[1] if transcoder else sample); train(sae, src, TrainConfig(steps=20, batch_size=128, lr=3e-3), progress=False)
     return sae.eval()
 
-EXPORTS = {**{v: {} for v in SAELENS_EXPORT}, **{f'transcoder_{v}{"_skip" * s}': dict(variant=v, d_out=12, skip=s) for v in SAELENS_TRANSCODER_EXPORT for s in (False, True)}}
+EXPORTS = {**{v: {} for v in saelens_exportable()},
+           **{f'transcoder_{v}{"_skip" * s}': dict(variant=v, d_out=12, skip=s) for v in saelens_exportable(transcoder=True) for s in (False, True)}}
 
 @pytest.fixture(scope='module')
 def exports(tmp_path_factory):

@@ -251,7 +251,7 @@ def test_resume_refuses_edited_parameters_and_finished_runs(tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     run = Path(last_line(r.stdout)); before = snapshot(run)
     one_line_error(sparse_nb('run', '--resume', run, experiments=EXPERIMENTS), 'finished already (status ok); pass --force')
-    one_line_error(sparse_nb('run', '--resume', run, '--out', tmp_path/'x', experiments=EXPERIMENTS), 'takes no experiment, --all, -p, -f or --out')
+    one_line_error(sparse_nb('run', '--resume', run, '--out', tmp_path/'x', experiments=EXPERIMENTS), 'takes no experiment, --all, --tiny, -p, -f or --out')
     params = load_json(run/'params.json'); save_json(run/'params.json', {**params, 'l1_coeffs': [5.0, 7.0]})
     one_line_error(sparse_nb('run', '--resume', run, '--force', experiments=EXPERIMENTS), 'params.json is not the one the run started with')
     assert {k: v for k, v in snapshot(run).items() if k != 'params.json'} == {k: v for k, v in before.items() if k != 'params.json'}
