@@ -20,7 +20,7 @@ setuptools.setup(
                  'License :: ' + lic[1], 'Natural Language :: ' + cfg['language'].title(),
                  'Programming Language :: Python :: 3.11'],
     packages=setuptools.find_packages(include=[cfg['lib_name'], cfg['lib_name'] + '.*']),
-    include_package_data=True, install_requires=requirements,
+    include_package_data=True, package_data={cfg['lib_name']: ['assets/*']}, install_requires=requirements,
     extras_require={'dev': dev_requirements}, python_requires='>=' + cfg['min_python'],
     long_description=open('README.md', encoding='utf-8').read(), long_description_content_type='text/markdown',
     zip_safe=False,

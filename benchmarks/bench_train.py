@@ -103,7 +103,7 @@ def profile_dense_step(d_in, d_sae, batch, steps)->list:
     return [(e.key, str(e.input_shapes)[:60], e.self_cpu_time_total / total) for e in top]
 
 def run(quick:bool=False, peers:list|None=None)->dict:
-    "Every training benchmark; sizes of the issue unless `quick`."
+    "Every training benchmark at full size, or at small sizes when `quick`."
     peers = import_peers() if peers is None else peers
     d_in, d_sae, batch, steps, rounds = (32, 256, 256, 2, 2) if quick else (512, 4096, 4096, 4, 5)
     out = {'machine': machine(), 'peers': peers, 'shapes': {'d_in': d_in, 'd_sae': d_sae, 'batch': batch, 'steps_per_round': steps, 'rounds': rounds}}

@@ -1,7 +1,7 @@
 """`make bench`: every benchmark, one table of ratios, and benchmarks/RESULTS.md.
 
 Each ratio is measured in one process: the functions compared run in interleaved rounds and the median of
-each is taken. Goals (issue 15) are checked against the measured numbers; a miss is listed with its
+each is taken. The speed goals are checked against the measured numbers; a miss is listed with its
 measured reason. The times of the latest experiment runs at their defaults (`make demo`) are read from
 `runs/*/*/run.json`. The raw measurements are kept beside RESULTS.md as RESULTS.json.
 

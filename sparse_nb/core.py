@@ -19,7 +19,7 @@ __all__ = ['FORMAT_VERSION', 'SparseNBError', 'ParameterError', 'SourceUnavailab
            'progress_bar', 'atomic_write', 'to_jsonable', 'save_json', 'load_json', 'read_json_object', 'save_tensors',
            'safetensors_shapes', 'read_safetensors', 'load_tensors', 'cache_root', 'remove_tree', 'staging_dir',
            'publish_dir', 'find_repo_root', 'default_runs_root', 'new_run_id', 'RunDir', 'git_commit', 'provenance',
-           'params_hash', 'num', 'pct']
+           'params_hash', 'asset', 'num', 'pct']
 
 # %% ../nbs/00_core.ipynb #d60939c4
 class SparseNBError(Exception):
@@ -381,6 +381,12 @@ def save_figure(self:RunDir, fig, name:str,
     path = atomic_write(self.figures/f'{name}.png', buf.getvalue())
     if show and _in_kernel(): _show_marked(fig, name)
     return path
+
+# %% ../nbs/00_core.ipynb #5662806a
+def asset(name:str)->str:
+    "The text of package file `sparse_nb/assets/<name>`."
+    from importlib.resources import files
+    return files('sparse_nb').joinpath('assets', name).read_text()
 
 # %% ../nbs/00_core.ipynb #3d65575c
 def num(v, digits:int=3)->str:

@@ -283,54 +283,7 @@ def dequantize(layer:dict)->Tensor:
     return torch.from_numpy(q.astype(np.float32) * s[:, None])
 
 # %% ../nbs/08_grvae.ipynb #2df8fea9
-SLIDER_PAGE = """<!doctype html>
-<html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>GR-VAE decoder sliders</title>
-<style>body{font-family:sans-serif;margin:1rem;max-width:52rem} .row{display:flex;flex-wrap:wrap;gap:2rem;align-items:flex-start}
-#sliders{flex:0 0 21rem} label{display:flex;gap:.5rem;align-items:center;font-size:.9rem;white-space:nowrap}
-label span{display:inline-block;width:2.5em;text-align:right;font-variant-numeric:tabular-nums}
-input[type=range]{width:12rem} canvas{flex:0 0 auto;border:1px solid #999;image-rendering:pixelated;max-width:100%}</style>
-</head><body>
-__BACK__
-<h1>Gradient-routed VAE: decode a latent vector</h1>
-<p>Each slider sets one of the 10 latents; latent <i>d</i> was routed to digit <i>d</i> during training. The decoder
-(int8-quantised weights of run <code>__RUN__</code>) runs in your browser.</p>
-<div class="row"><div id="sliders"></div><div><canvas id="out" width="280" height="280"></canvas>
-<p><button id="reset">all zero</button> <span id="argmax"></span></p></div></div>
-<script>
-const LAYERS = __WEIGHTS__;
-const INIT = __INIT__;
-function b64(s, T) { const b = Uint8Array.from(atob(s), c => c.charCodeAt(0)); return new T(b.buffer); }
-const layers = LAYERS.map(l => ({rows: l.rows, cols: l.cols, q: b64(l.q, Int8Array), scale: b64(l.scale, Float32Array), bias: b64(l.bias, Float32Array)}));
-function linear(l, x) {
-  const y = new Float32Array(l.rows);
-  for (let r = 0; r < l.rows; r++) { let acc = 0; const o = r * l.cols;
-    for (let c = 0; c < l.cols; c++) acc += l.q[o + c] * x[c];
-    y[r] = acc * l.scale[r] + l.bias[r]; }
-  return y;
-}
-const relu = v => v.map(a => Math.max(0, a));
-function decode(z) { return linear(layers[2], relu(linear(layers[1], relu(linear(layers[0], z))))).map(a => 1 / (1 + Math.exp(-a))); }
-const box = document.getElementById('sliders'), ctx = document.getElementById('out').getContext('2d');
-const inputs = [];
-for (let d = 0; d < 10; d++) {
-  const lab = document.createElement('label');
-  lab.innerHTML = `latent ${d} <input type="range" min="0" max="3" step="0.05" value="${INIT[d]}" id="z${d}"> <span id="v${d}">${INIT[d]}</span>`;
-  box.appendChild(lab); inputs.push(lab.querySelector('input'));
-}
-function draw() {
-  const z = Float32Array.from(inputs.map(i => parseFloat(i.value)));
-  inputs.forEach((inp, d) => document.getElementById('v' + d).textContent = inp.value);
-  const img = decode(z), data = ctx.createImageData(28, 28);
-  for (let i = 0; i < 784; i++) { const v = Math.round(255 * img[i]); data.data.set([v, v, v, 255], 4 * i); }
-  const tmp = document.createElement('canvas'); tmp.width = tmp.height = 28; tmp.getContext('2d').putImageData(data, 0, 0);
-  ctx.imageSmoothingEnabled = false; ctx.drawImage(tmp, 0, 0, 280, 280);
-  document.getElementById('argmax').textContent = 'largest latent: ' + z.indexOf(Math.max(...z));
-}
-inputs.forEach(i => i.addEventListener('input', draw));
-document.getElementById('reset').onclick = () => { inputs.forEach(i => i.value = 0); draw(); };
-draw();
-</script></body></html>
-"""
+SLIDER_PAGE = asset('slider.html')   # the page: its weights and starting latents are filled in
 
 def slider_data(model:GRVAE, run:str='', init:list|None=None)->dict:
     "What the slider page shows: the decoder's quantised layers, the starting latents and the run's name."

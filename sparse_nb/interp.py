@@ -173,14 +173,7 @@ def neighbours(sae:SAE, member:int, latents:list[int], n:int=5, other:SAE|None=N
     return {j: list(zip(top.indices[c].tolist(), top.values[c].tolist())) for c, j in enumerate(latents)}
 
 # %% ../nbs/07_interp.ipynb #a7000024
-CARD_CSS = """<style>
-.snb-card{font-family:system-ui,sans-serif;font-size:13px;border:1px solid #ccc;border-radius:6px;padding:10px;margin:6px 0;max-width:56rem}
-.snb-card h4{margin:0 0 6px 0;font-size:15px} .snb-card .snb-meta{color:#555;margin-bottom:6px}
-.snb-card .snb-ctx{font-family:ui-monospace,monospace;white-space:pre-wrap;margin:2px 0;line-height:1.7}
-.snb-card .snb-ctx i{font-style:normal;border-radius:2px;padding:0 1px;background:rgba(255,140,0,var(--a))} .snb-card .snb-ctx i.c{outline:1px solid #c60}
-.snb-card table{border-collapse:collapse;font-family:ui-monospace,monospace} .snb-card td{padding:1px 8px 1px 0}
-.snb-card details{margin:4px 0} .snb-card .snb-cols{display:flex;flex-wrap:wrap;gap:24px}
-</style>"""
+CARD_CSS = f"<style>{asset('cards.css')}</style>"   # the feature cards' look (a package file)
 
 def visible_token(text:str)->str:
     "A token's text with whitespace made visible: ↵ for newlines, ⇥ for tabs, ␣ for a token of spaces."
@@ -244,39 +237,7 @@ def feature_browser(cards:dict[int, str], stats:pd.DataFrame):
     return panel
 
 # %% ../nbs/07_interp.ipynb #a7000030
-ATLAS_PAGE = """<!doctype html>
-<html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Feature atlas</title>
-__CSS__
-<style>body{font-family:system-ui,sans-serif;margin:1rem;max-width:60rem} #bar{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center;margin:.5rem 0}
-#q{width:16rem;padding:4px} #list{font-size:12px;color:#555;max-height:6rem;overflow:auto} #list a{margin-right:.5rem;cursor:pointer}</style>
-</head><body>
-__BACK__<h1>Feature atlas</h1><p id="about"></p>
-<div id="bar"><input id="q" placeholder="latent index or a token"> <button id="prev">&larr; previous</button>
-<button id="next">next &rarr;</button> <span id="where"></span></div><div id="list"></div><div id="card"></div>
-<script src="atlas_data.js"></script>
-<script>
-const A = window.ATLAS, items = A.latents, card = document.getElementById('card'), list = document.getElementById('list');
-let shown = items.map((_, i) => i), at = 0;
-document.getElementById('about').textContent = A.about;
-function draw() {
-  if (!shown.length) { card.innerHTML = '<p><i>no latent matches</i></p>'; document.getElementById('where').textContent = ''; return; }
-  at = (at + shown.length) % shown.length; const it = items[shown[at]];
-  card.innerHTML = it.html; document.getElementById('where').textContent = `latent ${it.latent} (${at + 1} of ${shown.length})`;
-}
-function search() {
-  const q = document.getElementById('q').value.trim();
-  if (/^\\d+$/.test(q)) shown = items.map((_, i) => i).filter(i => items[i].latent === +q);
-  else if (q) shown = items.map((_, i) => i).filter(i => items[i].top_tokens.some(t => t.includes(q)));
-  else shown = items.map((_, i) => i);
-  at = 0; list.innerHTML = shown.slice(0, 200).map((i, r) => `<a data-r="${r}">${items[i].latent}</a>`).join(''); draw();
-}
-list.onclick = e => { if (e.target.dataset.r) { at = +e.target.dataset.r; draw(); } };
-document.getElementById('q').addEventListener('input', search);
-document.getElementById('prev').onclick = () => { at -= 1; draw(); };
-document.getElementById('next').onclick = () => { at += 1; draw(); };
-search();
-</script></body></html>
-"""
+ATLAS_PAGE = asset('atlas.html')   # the page; its data arrive in atlas_data.js
 
 def atlas_data(cards:dict[int, str], stats:pd.DataFrame, contexts:dict, decode, about:str='')->dict:
     "What the atlas page shows: per latent its index, density, max activation, top tokens and card HTML."

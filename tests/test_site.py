@@ -8,20 +8,14 @@ from sparse_nb.site import nb_title, page_name
 
 ARTIFACTS = REPO/'tests'/'artifacts'
 EXPERIMENTS = REPO/'nbs'/'experiments'
-TINY_RUNS = {'toy_recovery': ['-p', 'steps', '30', '-p', 'n_features', '64', '-p', 'd_in', '32', '-p', 'dict_ratios', '[1, 4]', '-p', 'l1_coeffs', '[0.03, 0.3]'],
-             'grvae_mnist': ['-p', 'epochs', '1', '-p', 'eval_every', '1'],
-             'absorption': ['-p', 'steps', '60', '-p', 'repeats', '1', '-p', 'eval_samples', '2048'],
-             'transcoders': ['-p', 'model', 'micro-pythia', '-p', 'n_tokens', '6000', '-p', 'eval_tokens', '630', '-p', 'seq_len', '64',
-                             '-p', 'steps', '40', '-p', 'batch_size', '256', '-p', 'ks', '[4, 8]'],
-             'feature_atlas': ['-p', 'model', 'micro-pythia', '-p', 'n_tokens', '6000', '-p', 'seq_len', '64', '-p', 'steps', '50',
-                               '-p', 'batch_size', '256', '-p', 'n_top', '10', '-p', 'n_random', '5']}
+SITE_RUNS = ['toy_recovery', 'grvae_mnist', 'absorption', 'transcoders', 'feature_atlas']   # run at their tiny parameters
 
 @pytest.fixture(scope='module')
 def site(tmp_path_factory):
     "Tiny runs of a few experiments (the others show their templates), then the site built from them by `sparse_nb docs`."
     tmp = tmp_path_factory.mktemp('site')
-    for name, params in TINY_RUNS.items():
-        r = sparse_nb('run', name, *params, '--out', tmp/'runs', '--no-progress', experiments=EXPERIMENTS, timeout=600)
+    for name in SITE_RUNS:
+        r = sparse_nb('run', name, '--tiny', '--out', tmp/'runs', '--no-progress', experiments=EXPERIMENTS, timeout=600)
         assert r.returncode == 0, r.stderr[-3000:]
     r = sparse_nb('docs', '--out', tmp/'_docs', '--runs', tmp/'runs', experiments=EXPERIMENTS)
     assert r.returncode == 0, r.stderr[-3000:]
@@ -103,7 +97,7 @@ def test_experiment_page_reads_as_a_report(site, browser):
 def test_index_links_every_experiment_with_its_headline(site, browser):
     visit(browser, (site/'index.html').as_uri())
     text = browser.execute_script("return document.body.innerText")
-    for name in TINY_RUNS:
+    for name in SITE_RUNS:
         run = next((site.parent/'runs'/name).iterdir())
         assert json.loads((run/'summary.json').read_text())['headline'] in text
     hrefs = {a.get_attribute('href') for a in browser.find_elements('css selector', 'article a')}
