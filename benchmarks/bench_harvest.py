@@ -28,9 +28,11 @@ def harvest_vs_forward(lm, texts, hook:str, n_tokens:int, seq_len:int, batch_siz
         with torch.no_grad():
             for b in rows.split(batch_size): lm(b)
     def harv():
-        with tempfile.TemporaryDirectory() as d: harvest(lm, [hook], rows, n_tokens, Path(d)/'s', batch_size=batch_size, progress=False)
+        with tempfile.TemporaryDirectory() as d:
+            harvest(lm, [hook], rows, n_tokens, Path(d)/'s', batch_size=batch_size, progress=False)
     t = compare({'bare': bare, 'harvest': harv}, rounds=3); t_bare, t_harv = t['bare'], t['harvest']
-    return {'hook': hook, 'tokens': n_tokens, 'tokenize_tok_s': n_tokens / t_tok, 'bare_tok_s': n_tokens / t_bare, 'harvest_tok_s': n_tokens / t_harv, 'slowdown': t_harv / t_bare}
+    return {'hook': hook, 'tokens': n_tokens, 'tokenize_tok_s': n_tokens / t_tok, 'bare_tok_s': n_tokens / t_bare,
+            'harvest_tok_s': n_tokens / t_harv, 'slowdown': t_harv / t_bare}
 
 def read_vs_train(store:ActivationStore, batch_size:int, steps:int)->dict:
     "Tokens/s served by a StoreSource vs tokens/s of ReLU SAE training steps (dict_ratio 4) on that batch size."
@@ -38,9 +40,12 @@ def read_vs_train(store:ActivationStore, batch_size:int, steps:int)->dict:
     sae = make_sae('relu', d_in=src.d_in, d_sae=4 * src.d_in, members=1, l1_coeff=[1.0])
     x = src(batch_size)
     t = compare({'read': lambda: [src(batch_size) for _ in range(steps)],
-                 'train': lambda: train(sae, lambda b: x, TrainConfig(steps=steps, batch_size=batch_size, log_every=10**9), progress=False)}, rounds=3)
+                 'train': lambda: train(sae, lambda b: x,
+                                        TrainConfig(steps=steps, batch_size=batch_size, log_every=10**9),
+                                        progress=False)}, rounds=3)
     t_read, t_train = t['read'], t['train']
-    return {'read_tok_s': batch_size * steps / t_read, 'train_tok_s': batch_size * steps / t_train, 'read_over_train': t_train / t_read}
+    return {'read_tok_s': batch_size * steps / t_read, 'train_tok_s': batch_size * steps / t_train,
+            'read_over_train': t_train / t_read}
 
 def run(quick:bool=False)->dict:
     "Every activation-pipeline benchmark; the tiny model and fewer tokens if `quick`."
@@ -52,7 +57,8 @@ def run(quick:bool=False)->dict:
            'harvest_middle': harvest_vs_forward(lm, texts, f'blocks.{n // 2 - 1}.hook_resid_post', n_tok, seq_len, 32),
            'harvest_last': harvest_vs_forward(lm, texts, f'blocks.{n - 1}.hook_resid_post', n_tok, seq_len, 32)}
     with tempfile.TemporaryDirectory() as d:
-        harvest(lm, [f'blocks.{n // 2 - 1}.hook_resid_post'], texts, n_tok, Path(d)/'s', seq_len=seq_len, progress=False)
+        harvest(lm, [f'blocks.{n // 2 - 1}.hook_resid_post'], texts, n_tok, Path(d)/'s', seq_len=seq_len,
+                progress=False)
         out['read_vs_train'] = read_vs_train(ActivationStore(Path(d)/'s'), 4096, 5 if quick else 20)
     return out
 

@@ -8,7 +8,9 @@
 3. An 8-member stack against 8 separate single-SAE runs, end to end.
 4. Achieved GFLOP/s of the dense step against a measured matmul of the same shapes.
 
-Peers are imported from `$SPARSE_NB_PEERS_PATH` (see RESULTS.md). Run: .venv/bin/python benchmarks/bench_train.py [--quick]
+Peers are imported from `$SPARSE_NB_PEERS_PATH` (see RESULTS.md).
+
+Run: .venv/bin/python benchmarks/bench_train.py [--quick]
 """
 import argparse, json
 import torch
@@ -27,7 +29,8 @@ def sparse_nb_step(variant:str, x:torch.Tensor, d_sae:int, steps:int, sparse_pat
 def plain_relu_step(x:torch.Tensor, d_sae:int, steps:int):
     "A minimal plain-torch ReLU SAE step: encode, mse + l1, backward, Adam."
     d_in = x.shape[1]
-    W_enc = torch.nn.Parameter(torch.randn(d_in, d_sae) / d_in ** 0.5); W_dec = torch.nn.Parameter(torch.randn(d_sae, d_in) / d_sae ** 0.5)
+    W_enc = torch.nn.Parameter(torch.randn(d_in, d_sae) / d_in ** 0.5)
+    W_dec = torch.nn.Parameter(torch.randn(d_sae, d_in) / d_sae ** 0.5)
     b_enc, b_dec = torch.nn.Parameter(torch.zeros(d_sae)), torch.nn.Parameter(torch.zeros(d_in))
     opt = torch.optim.Adam([W_enc, W_dec, b_enc, b_dec], lr=1e-3)
     def run():
@@ -40,7 +43,8 @@ def plain_relu_step(x:torch.Tensor, d_sae:int, steps:int):
 def dictionary_learning_step(x:torch.Tensor, d_sae:int, steps:int):
     "dictionary_learning's StandardTrainer.update (AutoEncoder, ConstrainedAdam, its schedules)."
     from dictionary_learning.trainers.standard import StandardTrainer
-    tr = StandardTrainer(steps=10**6, activation_dim=x.shape[1], dict_size=d_sae, layer=0, lm_name='bench', device='cpu')
+    tr = StandardTrainer(steps=10**6, activation_dim=x.shape[1], dict_size=d_sae, layer=0, lm_name='bench',
+                         device='cpu')
     state = {'step': 0}
     def run():
         for _ in range(steps): tr.update(state['step'], x); state['step'] += 1
@@ -54,13 +58,15 @@ def sparsify_step(x:torch.Tensor, d_sae:int, k:int, steps:int):
     def run():
         for _ in range(steps):
             out = sae(x, dead_mask=None)
-            opt.zero_grad(); out.fvu.backward(); sae.remove_gradient_parallel_to_decoder_directions(); opt.step(); sae.set_decoder_norm_to_unit_norm()
+            opt.zero_grad(); out.fvu.backward(); sae.remove_gradient_parallel_to_decoder_directions()
+            opt.step(); sae.set_decoder_norm_to_unit_norm()
     return run
 
 def dense_step(d_in, d_sae, batch, steps, rounds, peers)->dict:
     "Tokens/s of the dense ReLU step: sparse_nb, plain torch, dictionary_learning."
     x = torch.randn(batch, d_in, generator=torch.Generator().manual_seed(0))
-    fns = {'sparse_nb': sparse_nb_step('relu', x, d_sae, steps, l1_coeff=1e-3), 'plain': plain_relu_step(x, d_sae, steps)}
+    fns = {'sparse_nb': sparse_nb_step('relu', x, d_sae, steps, l1_coeff=1e-3),
+           'plain': plain_relu_step(x, d_sae, steps)}
     if 'dictionary_learning' in peers: fns['dictionary_learning'] = dictionary_learning_step(x, d_sae, steps)
     t = compare(fns, rounds)
     return {name: batch * steps / s for name, s in t.items()}
@@ -68,7 +74,8 @@ def dense_step(d_in, d_sae, batch, steps, rounds, peers)->dict:
 def topk_step(d_in, d_sae, batch, k, steps, rounds, peers)->dict:
     "Tokens/s of the TopK step: sparse path, dense path, sparsify."
     x = torch.randn(batch, d_in, generator=torch.Generator().manual_seed(0))
-    fns = {'sparse': sparse_nb_step('topk', x, d_sae, steps, 'on', k=k), 'dense': sparse_nb_step('topk', x, d_sae, steps, 'off', k=k)}
+    fns = {'sparse': sparse_nb_step('topk', x, d_sae, steps, 'on', k=k),
+           'dense': sparse_nb_step('topk', x, d_sae, steps, 'off', k=k)}
     if 'sparsify' in peers: fns['sparsify'] = sparsify_step(x, d_sae, k, steps)
     t = compare(fns, rounds)
     auto = make_sae('topk', d_in=d_in, d_sae=d_sae, k=k).sparse_faster(batch)
@@ -78,26 +85,33 @@ def stack_vs_separate(members, steps, n_features, d_in, d_sae, batch_size, round
     "Seconds for one E-member stack vs E separate E=1 runs over identical batches, end to end (sampling included)."
     l1 = [0.03 * 1.5 ** i for i in range(members)]
     cfg = TrainConfig(steps=steps, batch_size=batch_size, log_every=steps)
-    def stack(): train(make_sae('relu', d_in=d_in, d_sae=d_sae, members=members, l1_coeff=l1), ToySource(n_features=n_features, d_in=d_in, seed=0), cfg, progress=False)
+    def stack():
+        train(make_sae('relu', d_in=d_in, d_sae=d_sae, members=members, l1_coeff=l1),
+              ToySource(n_features=n_features, d_in=d_in, seed=0), cfg, progress=False)
     def separate():
-        for c in l1: train(make_sae('relu', d_in=d_in, d_sae=d_sae, l1_coeff=[c]), ToySource(n_features=n_features, d_in=d_in, seed=0), cfg, progress=False)
+        for c in l1:
+            train(make_sae('relu', d_in=d_in, d_sae=d_sae, l1_coeff=[c]),
+                  ToySource(n_features=n_features, d_in=d_in, seed=0), cfg, progress=False)
     t = compare({'stack': stack, 'separate': separate}, rounds)
     return {'stack_s': t['stack'], 'separate_s': t['separate'], 'speedup': t['separate'] / t['stack']}
 
 def gflops(d_in, d_sae, batch, relu_tok_s, rounds)->dict:
-    "Achieved GFLOP/s of the dense ReLU step (5 matmuls of batch x d_in x d_sae) against one measured matmul of those shapes."
+    ("Achieved GFLOP/s of the dense ReLU step (5 matmuls of batch x d_in x d_sae) "
+     "against one measured matmul of those shapes.")
     x, W = torch.randn(batch, d_in), torch.randn(d_in, d_sae)
     t = compare({'matmul': lambda: x @ W}, rounds)['matmul']
     flop = 2 * batch * d_in * d_sae
     return {'matmul_gflops': flop / t / 1e9, 'step_gflops': 5 * flop * relu_tok_s / batch / 1e9}
 
 def profile_dense_step(d_in, d_sae, batch, steps)->list:
-    "Where the dense ReLU step's time goes: the ops with the largest self CPU time, as (op, input shapes, share of the total)."
+    ("Where the dense ReLU step's time goes: the ops with the largest self CPU time, "
+     "as (op, input shapes, share of the total).")
     from torch.profiler import profile, ProfilerActivity
     step = sparse_nb_step('relu', torch.randn(batch, d_in), d_sae, steps, l1_coeff=1e-3)
     step()
     with profile(activities=[ProfilerActivity.CPU], record_shapes=True) as prof: step()
-    ops = [e for e in prof.key_averages(group_by_input_shape=True) if not e.key.startswith(('autograd::', 'Optimizer.'))]
+    ops = [e for e in prof.key_averages(group_by_input_shape=True)
+           if not e.key.startswith(('autograd::', 'Optimizer.'))]
     total = sum(e.self_cpu_time_total for e in ops)
     top = sorted(ops, key=lambda e: -e.self_cpu_time_total)[:10]
     return [(e.key, str(e.input_shapes)[:60], e.self_cpu_time_total / total) for e in top]
@@ -106,10 +120,12 @@ def run(quick:bool=False, peers:list|None=None)->dict:
     "Every training benchmark at full size, or at small sizes when `quick`."
     peers = import_peers() if peers is None else peers
     d_in, d_sae, batch, steps, rounds = (32, 256, 256, 2, 2) if quick else (512, 4096, 4096, 4, 5)
-    out = {'machine': machine(), 'peers': peers, 'shapes': {'d_in': d_in, 'd_sae': d_sae, 'batch': batch, 'steps_per_round': steps, 'rounds': rounds}}
+    out = {'machine': machine(), 'peers': peers,
+           'shapes': {'d_in': d_in, 'd_sae': d_sae, 'batch': batch, 'steps_per_round': steps, 'rounds': rounds}}
     out['dense_relu'] = dense_step(d_in, d_sae, batch, steps, rounds, peers)
     out['topk'] = [topk_step(d_in, d_sae, batch, k, steps, rounds, peers) for k in (4 if quick else 32, d_sae // 4)]
-    out['stack'] = (stack_vs_separate(8, 5, 64, 32, 64, 64, 2) if quick else stack_vs_separate(8, 300, 512, 256, 512, 256, 3))
+    out['stack'] = (stack_vs_separate(8, 5, 64, 32, 64, 64, 2) if quick
+                    else stack_vs_separate(8, 300, 512, 256, 512, 256, 3))
     out['gflops'] = gflops(d_in, d_sae, batch, out['dense_relu']['sparse_nb'], rounds)
     out['dense_profile'] = profile_dense_step(d_in, d_sae, batch, steps)
     return out

@@ -18,27 +18,32 @@ def compare(fns:dict, rounds:int=5)->dict:
 
 def cpu_model()->str:
     "The CPU's model name from /proc/cpuinfo (or the platform's)."
-    try: return next(l.split(':', 1)[1].strip() for l in Path('/proc/cpuinfo').read_text().splitlines() if l.startswith('model name'))
+    try: return next(l.split(':', 1)[1].strip() for l in Path('/proc/cpuinfo').read_text().splitlines()
+                     if l.startswith('model name'))
     except (OSError, StopIteration): return platform.processor() or 'unknown'
 
 def cpu_flags()->list:
     "The vector-instruction flags that matter for matmuls, of those the CPU reports."
-    try: flags = next(l.split(':', 1)[1].split() for l in Path('/proc/cpuinfo').read_text().splitlines() if l.startswith('flags'))
+    try: flags = next(l.split(':', 1)[1].split() for l in Path('/proc/cpuinfo').read_text().splitlines()
+                      if l.startswith('flags'))
     except (OSError, StopIteration): return []
     return [f for f in ('avx2', 'fma', 'avx512f', 'avx512_bf16', 'avx512_vnni', 'amx_bf16', 'amx_tile') if f in flags]
 
 def machine()->dict:
     "Where and when the numbers were measured."
-    return {'date': datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC'), 'cpu': cpu_model(), 'cores': os.cpu_count(),
-            'flags': cpu_flags(), 'torch': torch.__version__, 'threads': torch.get_num_threads(), 'python': platform.python_version()}
+    return {'date': datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC'), 'cpu': cpu_model(),
+            'cores': os.cpu_count(), 'flags': cpu_flags(), 'torch': torch.__version__,
+            'threads': torch.get_num_threads(), 'python': platform.python_version()}
 
 def import_peers()->list:
-    "Put `$SPARSE_NB_PEERS_PATH` (a folder holding the peers' packages, e.g. sparsify and its dependencies) on sys.path; the peers that import."
+    ("Put `$SPARSE_NB_PEERS_PATH` (a folder holding the peers' packages, e.g. sparsify and its dependencies) "
+     "on sys.path; the peers that import.")
     path = os.environ.get('SPARSE_NB_PEERS_PATH')
     if not path: return []
     sys.path.insert(0, path); os.environ.setdefault('SPARSIFY_DISABLE_TRITON', '1')
     found = []
     for name in ('sparsify', 'dictionary_learning'):
         try: __import__(name); found.append(name)
-        except Exception as e: print(f"peer {name} not importable from {path}: {type(e).__name__}: {e}", file=sys.stderr)
+        except Exception as e:
+            print(f"peer {name} not importable from {path}: {type(e).__name__}: {e}", file=sys.stderr)
     return found

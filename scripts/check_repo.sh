@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Repo guards for `make test`: the package matches the notebooks, notebooks are clean,
-# README matches nbs/index.ipynb, and every exported module imports on its own.
+# README matches nbs/index.ipynb, code is in shape (scripts/check_shape.py), and every module imports alone.
 set -euo pipefail
 BIN=.venv/bin
 snapshot() { find sparse_nb nbs -type f \( -name '*.py' -o -name '*.ipynb' \) -not -path '*/.ipynb_checkpoints/*' | sort | xargs sha1sum; }
@@ -15,8 +15,9 @@ if [ "$after" != "$cleaned" ]; then
   echo "FAIL: nbdev_clean changed notebooks; clean and commit:"; changed "$after" "$cleaned"; exit 1
 fi
 $BIN/sparse_nb readme --check
+$BIN/python scripts/check_shape.py
 for f in sparse_nb/[a-z]*.py; do
   m=$(basename "$f" .py)
   $BIN/python -c "import sparse_nb.$m" || { echo "FAIL: sparse_nb.$m does not import on its own"; exit 1; }
 done
-echo "repo checks passed: export in sync, notebooks clean, README in sync, modules import"
+echo "repo checks passed: export in sync, notebooks clean, README in sync, shape, modules import"

@@ -14,6 +14,7 @@ __all__ = ['COMMANDS', 'cmd_list', 'cmd_run', 'cmd_docs', 'cmd_readme', 'main']
 
 # %% ../nbs/12_cli.ipynb #74ad4d89
 def _parser()->argparse.ArgumentParser:
+    "The `sparse_nb` command line: one subcommand per job."
     p = argparse.ArgumentParser(prog='sparse_nb', description='Run and render sparse_nb experiment notebooks.')
     p.add_argument('--experiments', metavar='DIR', help='folder of experiment notebooks (default nbs/experiments)')
     sub = p.add_subparsers(dest='command', required=True)
@@ -25,15 +26,19 @@ def _parser()->argparse.ArgumentParser:
     r.add_argument('-f', '--params-file', metavar='YAML', help='YAML file of parameters (-p wins over it)')
     r.add_argument('--out', metavar='DIR', help='root of run folders: DIR/<experiment>/<run_id> (default runs/)')
     r.add_argument('--all', action='store_true', help='run every experiment at its defaults')
-    r.add_argument('--tiny', action='store_true', help="start from the experiment's tiny parameters (its smoke-test scale); -p/-f override them")
-    r.add_argument('--resume', metavar='RUN', help='continue the interrupted run in folder RUN (same notebook, params and folder)')
+    r.add_argument('--tiny', action='store_true',
+                   help="start from the experiment's tiny parameters (its smoke-test scale); -p/-f override them")
+    r.add_argument('--resume', metavar='RUN',
+                   help='continue the interrupted run in folder RUN (same notebook, params and folder)')
     r.add_argument('--force', action='store_true', help='with --resume: execute a finished run again in place')
     r.add_argument('--no-progress', action='store_true', help='hide the per-cell progress bar')
     d = sub.add_parser('docs', help='build the site: a Jupyter Book (default) or nbdev_docs with Quarto')
-    d.add_argument('--builder', choices=['book', 'quarto'], default='book', help="'book' (Jupyter Book, offline; default) or 'quarto' (nbdev_docs, needs quarto)")
+    d.add_argument('--builder', choices=['book', 'quarto'], default='book',
+                   help="'book' (Jupyter Book, offline; default) or 'quarto' (nbdev_docs, needs quarto)")
     d.add_argument('--out', metavar='DIR', help='site folder (default _docs/)')
     d.add_argument('--runs', metavar='DIR', help='runs root to take experiment pages from (default runs/)')
-    d.add_argument('--force', action='store_true', help='replace an --out folder that is not a sparse_nb site (its contents are moved aside, not deleted)')
+    d.add_argument('--force', action='store_true', help='replace an --out folder that is not a sparse_nb site '
+                                                        '(its contents are moved aside, not deleted)')
     m = sub.add_parser('readme', help='write README.md from nbs/index.ipynb')
     m.add_argument('--check', action='store_true', help='fail if README.md is out of date instead of writing it')
     return p
@@ -46,14 +51,17 @@ def cmd_list(args)->int:
     for e in exps:
         print(f"{e.name}: {e.description}")
         for p in e.user_params.values():
-            print(f"    {p.name} = {p.default!r}  ({p.type_name}{', ' + p.check if p.check else ''}){'  # ' + p.doc if p.doc else ''}")
+            check, doc = f", {p.check}" if p.check else '', f"  # {p.doc}" if p.doc else ''
+            print(f"    {p.name} = {p.default!r}  ({p.type_name}{check}){doc}")
     return 0
 
 # %% ../nbs/12_cli.ipynb #794cdd07
 def _report(res:RunResult)->None:
+    "Print how a run ended, and how long it took, to stderr."
     status = 'ok' if res.ok else f'FAILED ({res.error})'
     print(f"{res.experiment}: {status} in {res.seconds:.1f}s", file=sys.stderr)
 
+# %% ../nbs/12_cli.ipynb #76e5773e
 def _jobs(args)->list:
     "The (experiment, checked parameters) pairs `run` asked for."
     if args.all == bool(args.name): raise ParameterError("give an experiment name, --all or --resume RUN")
@@ -61,22 +69,27 @@ def _jobs(args)->list:
     if not args.all:
         exp = find_experiment(args.name, args.experiments)
         return [(exp, {**(exp.tiny if args.tiny else {}), **given_params(exp, args.param, args.params_file)})]
-    if args.param or args.params_file: raise ParameterError("--all runs defaults (or tiny parameters); -p/-f need one experiment name")
+    if args.param or args.params_file:
+        raise ParameterError("--all runs defaults (or tiny parameters); -p/-f need one experiment name")
     return [(e, e.tiny if args.tiny else {}) for e in list_experiments(args.experiments)]
 
+# %% ../nbs/12_cli.ipynb #8e72118d
 def _resume(args)->RunResult:
     "Continue the run `--resume` names (nothing else may be given with it)."
     if args.name or args.all or args.param or args.params_file or args.out or args.tiny:
-        raise ParameterError("--resume RUN takes no experiment, --all, --tiny, -p, -f or --out: RUN's own folder and params.json are used")
+        raise ParameterError("--resume RUN takes no experiment, --all, --tiny, -p, -f or --out: "
+                             "RUN's own folder and params.json are used")
     return resume_run(args.resume, not args.no_progress, force=args.force, folder=args.experiments)
 
+# %% ../nbs/12_cli.ipynb #f180c614
 def cmd_run(args)->int:
     "Run one experiment, or all of them at their defaults, or continue an interrupted run."
     if args.resume: results = [_resume(args)]
     else:
         results, jobs = [], _jobs(args)
         for exp, params in jobs:
-            results.append(run_experiment(exp, params, runs_root=args.out, progress=not args.no_progress)); _report(results[-1])   # as each finishes
+            results.append(run_experiment(exp, params, runs_root=args.out, progress=not args.no_progress))
+            _report(results[-1])   # as each finishes
     if args.resume: _report(results[0])
     for r in results: print(r.path)
     return 0 if all(r.ok for r in results) else 1
@@ -88,6 +101,7 @@ def cmd_docs(args)->int:
     print(build_docs(args.out, args.runs, args.experiments, builder=args.builder, force=args.force))
     return 0
 
+# %% ../nbs/12_cli.ipynb #34c90a3c
 def cmd_readme(args)->int:
     "Write README.md, or with --check fail when it differs from nbs/index.ipynb."
     from sparse_nb.site import readme_text, write_readme
@@ -99,16 +113,19 @@ def cmd_readme(args)->int:
     return 1
 
 # %% ../nbs/12_cli.ipynb #b252d429
-COMMANDS = {'list': cmd_list, 'run': cmd_run, 'docs': cmd_docs, 'readme': cmd_readme}
-
 def _one_line(e:BaseException)->str:
     "An expected error as one line: ours as written, an OS error as its reason and file."
     if isinstance(e, SparseNBError): return str(e)
     return f"{e.strerror or type(e).__name__}: {e.filename or ''}".rstrip(': ')
 
+# %% ../nbs/12_cli.ipynb #009abe9d
 def _show_warning(message, category, filename, lineno, file=None, line=None):
     "Warnings as `sparse_nb: warning: ...` lines on stderr."
-    print(f"sparse_nb: warning: {message}" if issubclass(category, SparseNBWarning) else f"{category.__name__}: {message}", file=sys.stderr)
+    print(f"sparse_nb: warning: {message}" if issubclass(category, SparseNBWarning)
+          else f"{category.__name__}: {message}", file=sys.stderr)
+
+# %% ../nbs/12_cli.ipynb #b3af318c
+COMMANDS = {'list': cmd_list, 'run': cmd_run, 'docs': cmd_docs, 'readme': cmd_readme}
 
 def main(argv:list[str]|None=None)->int:
     "Entry point of the `sparse_nb` console script."

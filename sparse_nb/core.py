@@ -21,22 +21,27 @@ __all__ = ['FORMAT_VERSION', 'SparseNBError', 'ParameterError', 'SourceUnavailab
            'publish_dir', 'find_repo_root', 'default_runs_root', 'new_run_id', 'RunDir', 'git_commit', 'provenance',
            'params_hash', 'asset', 'num', 'pct']
 
-# %% ../nbs/00_core.ipynb #d60939c4
+# %% ../nbs/00_core.ipynb #e24c5b4a
 class SparseNBError(Exception):
     "Base class of every error `sparse_nb` raises on purpose."
 
+# %% ../nbs/00_core.ipynb #1500bf31
 class ParameterError(SparseNBError, ValueError):
     "A parameter has an unknown name, a wrong type or a value out of range."
 
+# %% ../nbs/00_core.ipynb #2ca1398a
 class SourceUnavailableError(SparseNBError, FileNotFoundError):
     "A requested data set, model or file cannot be found or reached."
 
+# %% ../nbs/00_core.ipynb #743e6470
 class NonFiniteError(SparseNBError, FloatingPointError):
     "A loss turned NaN or infinite during training (a bad batch, or a diverging run)."
 
+# %% ../nbs/00_core.ipynb #0c016b0f
 class SparseNBWarning(UserWarning):
-    "Something was skipped or is suspect, and the work went on (a broken notebook in a folder, a run the site cannot show)."
+    "Something was skipped or is suspect, and the work went on (a broken notebook, a run the site cannot show)."
 
+# %% ../nbs/00_core.ipynb #240bf6ec
 def warn(message:str):
     "Warn with a `SparseNBWarning` (the command line prints it as `sparse_nb: warning: ...`)."
     import warnings
@@ -62,17 +67,20 @@ def seed_everything(seed:int # one seed for python, numpy and torch
 
 # %% ../nbs/00_core.ipynb #cc933b3a
 def default_device(name:str='auto')->torch.device:
-    "The device `name` names; 'auto' is CUDA when present (this process's `cuda:LOCAL_RANK` under torchrun), else the CPU."
-    if name == 'auto': return torch.device(f"cuda:{os.environ.get('LOCAL_RANK', 0)}" if torch.cuda.is_available() else 'cpu')
+    "The device `name` names; 'auto' is CUDA when present (`cuda:LOCAL_RANK` under torchrun), else the CPU."
+    if name == 'auto':
+        return torch.device(f"cuda:{os.environ.get('LOCAL_RANK', 0)}" if torch.cuda.is_available() else 'cpu')
     try: return torch.device(name)
-    except RuntimeError: raise ParameterError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {name!r}") from None
+    except RuntimeError:
+        raise ParameterError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {name!r}") from None
 
-# %% ../nbs/00_core.ipynb #d15e0002
+# %% ../nbs/00_core.ipynb #6cea32c0
 def rank_and_world()->tuple[int, int]:
     "`(rank, world size)` of the `torch.distributed` process group, `(0, 1)` without one."
     import torch.distributed as dist
     return (dist.get_rank(), dist.get_world_size()) if dist.is_available() and dist.is_initialized() else (0, 1)
 
+# %% ../nbs/00_core.ipynb #a3584513
 def init_distributed(backend:str|None=None # default: 'nccl' with CUDA, else 'gloo'
                     )->tuple[int, int]:
     "Join the process group `torchrun` sets up in the environment (if any); `(rank, world size)`."
@@ -81,6 +89,7 @@ def init_distributed(backend:str|None=None # default: 'nccl' with CUDA, else 'gl
         dist.init_process_group(backend or ('nccl' if torch.cuda.is_available() else 'gloo'))
     return rank_and_world()
 
+# %% ../nbs/00_core.ipynb #928a8050
 def barrier():
     "Wait for every process of the group (nothing without one)."
     if rank_and_world()[1] > 1: torch.distributed.barrier()
@@ -112,7 +121,7 @@ def atomic_write(path:str|Path, # destination file
         Path(tmp).unlink(missing_ok=True); raise
     return path
 
-# %% ../nbs/00_core.ipynb #4d1a98a6
+# %% ../nbs/00_core.ipynb #741b5f35
 def to_jsonable(o):
     "Convert tensors, numpy values and paths (nested in dicts/lists) to plain JSON types; NaN and ±inf become null."
     if isinstance(o, dict): return {str(k): to_jsonable(v) for k, v in o.items()}
@@ -124,38 +133,43 @@ def to_jsonable(o):
     if isinstance(o, Path): return str(o)
     return o
 
+# %% ../nbs/00_core.ipynb #d0c7c42d
 def save_json(path:str|Path, obj)->Path:
     "Write `obj` as indented JSON, atomically (always valid JSON: no NaN or Infinity)."
     return atomic_write(path, json.dumps(to_jsonable(obj), indent=2, allow_nan=False) + '\n')
 
-# %% ../nbs/00_core.ipynb #f26d17bc
+# %% ../nbs/00_core.ipynb #8dc864a1
 def load_json(path:str|Path):
     "Read a JSON file; a missing one raises `SourceUnavailableError`, an unreadable one `ParameterError`."
     path = Path(path)
     if not path.is_file(): raise SourceUnavailableError(f"{path} not found")
     try: return json.loads(path.read_bytes().decode('utf-8'))
     except (ValueError, RecursionError) as e:
-        raise ParameterError(f"{path} is not valid JSON ({type(e).__name__}: {str(e)[:120]}); expected a file written by a JSON writer") from None
+        raise ParameterError(f"{path} is not valid JSON ({type(e).__name__}: {str(e)[:120]}); "
+                             "expected a file written by a JSON writer") from None
 
+# %% ../nbs/00_core.ipynb #f0e445df
 def read_json_object(path:str|Path)->dict:
     "A JSON file that must hold an object (`{...}`), as a dict."
     obj = load_json(path)
-    if not isinstance(obj, dict): raise ParameterError(f"{path} holds a JSON {type(obj).__name__}; expected a JSON object")
+    if not isinstance(obj, dict):
+        raise ParameterError(f"{path} holds a JSON {type(obj).__name__}; expected a JSON object")
     return obj
 
-# %% ../nbs/00_core.ipynb #3cb76d89
-FORMAT_VERSION = 1
-
+# %% ../nbs/00_core.ipynb #a391a5a9
 def _staged(path:Path)->Path:
     "A fresh temporary file beside `path`, to be renamed over it once written."
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp'); os.close(fd)
     return Path(tmp)
 
+# %% ../nbs/00_core.ipynb #e7ddf542
+FORMAT_VERSION = 1
+
 def save_tensors(folder:str|Path, # checkpoint folder, created if missing
                  tensors:dict,     # name -> tensor
                  cfg:dict|None=None # JSON-serialisable config saved beside the weights
                 )->Path:
-    "Save `tensors` as `weights.safetensors` and `cfg` as `cfg.json` in `folder`: both written in full before either replaces the old pair."
+    "Write `weights.safetensors` and `cfg.json` to `folder`: both in full before either replaces the old pair."
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
     flat = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
     w, c = _staged(folder/'weights.safetensors'), _staged(folder/'cfg.json')
@@ -167,12 +181,15 @@ def save_tensors(folder:str|Path, # checkpoint folder, created if missing
         w.unlink(missing_ok=True); c.unlink(missing_ok=True)
     return folder
 
-# %% ../nbs/00_core.ipynb #840fd6d9
-_ST_ITEMSIZE = {'F64': 8, 'F32': 4, 'F16': 2, 'BF16': 2, 'I64': 8, 'I32': 4, 'I16': 2, 'I8': 1, 'U64': 8, 'U32': 4, 'U16': 2, 'U8': 1,
-                'BOOL': 1, 'F8_E4M3': 1, 'F8_E5M2': 1}
-
+# %% ../nbs/00_core.ipynb #e9c7a845
 def _unreadable(path:Path, why:str)->ParameterError:
-    return ParameterError(f"{path} is not a readable safetensors file ({why}); expected a complete file, e.g. rewrite it")
+    "The error for a safetensors file at `path` that cannot be read, saying `why`."
+    return ParameterError(f"{path} is not a readable safetensors file ({why}); "
+                          "expected a complete file, e.g. rewrite it")
+
+# %% ../nbs/00_core.ipynb #8436e109
+_ST_ITEMSIZE = {'F64': 8, 'F32': 4, 'F16': 2, 'BF16': 2, 'I64': 8, 'I32': 4, 'I16': 2, 'I8': 1,
+                'U64': 8, 'U32': 4, 'U16': 2, 'U8': 1, 'BOOL': 1, 'F8_E4M3': 1, 'F8_E5M2': 1}
 
 def _st_entry_ok(t, data_bytes:int)->bool:
     "Is header entry `t` a tensor whose bytes lie inside the file's data and match its dtype and shape?"
@@ -182,14 +199,16 @@ def _st_entry_ok(t, data_bytes:int)->bool:
         return sizes_ok and 0 <= b <= e <= data_bytes and e - b == math.prod(shape) * _ST_ITEMSIZE[t['dtype']]
     except (KeyError, TypeError, ValueError): return False
 
+# %% ../nbs/00_core.ipynb #bef9d2bc
 def safetensors_shapes(path:str|Path)->dict[str, tuple]:
-    "Name -> shape of every tensor in a safetensors file, read from its header alone and checked against the file's size."
+    "Name -> shape of each tensor in a safetensors file, read from its header alone and checked against the file size."
     path = Path(path)
     if not path.is_file(): raise SourceUnavailableError(f"{path} not found")
     size = path.stat().st_size
     with open(path, 'rb') as f:
         n = int.from_bytes(f.read(8), 'little') if size >= 8 else -1
-        if not 0 < n <= min(size - 8, 100_000_000): raise _unreadable(path, f"a header of {n} bytes in a file of {size}")
+        if not 0 < n <= min(size - 8, 100_000_000):
+            raise _unreadable(path, f"a header of {n} bytes in a file of {size}")
         try: header = json.loads(f.read(n))
         except (ValueError, RecursionError): raise _unreadable(path, "its header is not JSON") from None
     if not isinstance(header, dict): raise _unreadable(path, "its header is not a JSON object")
@@ -198,43 +217,50 @@ def safetensors_shapes(path:str|Path)->dict[str, tuple]:
     if bad: raise _unreadable(path, f"tensor {short_repr(bad[0])} does not fit the file's bytes")
     return {k: tuple(t['shape']) for k, t in header.items()}
 
+# %% ../nbs/00_core.ipynb #809dc2ff
 def read_safetensors(path:str|Path, device:str|torch.device='cpu')->dict:
-    "The tensors of a safetensors file; a missing one raises `SourceUnavailableError`, a corrupt or cut one `ParameterError`."
+    "The tensors of a safetensors file; missing: `SourceUnavailableError`, corrupt or cut short: `ParameterError`."
     path = Path(path)
     safetensors_shapes(path)                          # the header first: nothing is read that the file cannot hold
     try: return load_file(path, device=str(device))
     except Exception as e: raise _unreadable(path, f"{type(e).__name__}: {str(e)[:200]}") from None
 
+# %% ../nbs/00_core.ipynb #fc5c42b2
 def load_tensors(folder:str|Path, # folder written by `save_tensors`
                  device:str|torch.device='cpu'
                 )->tuple[dict, dict]: # (tensors, cfg)
     "Load the tensors and config that `save_tensors` wrote."
     folder = Path(folder)
     for f in ('weights.safetensors', 'cfg.json'):
-        if not (folder/f).exists(): raise SourceUnavailableError(f"{folder/f} not found: expected a folder written by save_tensors")
+        if not (folder/f).exists():
+            raise SourceUnavailableError(f"{folder/f} not found: expected a folder written by save_tensors")
     cfg = read_json_object(folder/'cfg.json')
     version = cfg.get('format_version', 0)
     if type(version) is not int or version > FORMAT_VERSION:
-        raise ParameterError(f"{folder} has format_version {short_repr(version)}; this sparse_nb reads integers <= {FORMAT_VERSION}")
+        raise ParameterError(f"{folder} has format_version {short_repr(version)}; "
+                             f"this sparse_nb reads integers <= {FORMAT_VERSION}")
     return read_safetensors(folder/'weights.safetensors', device), cfg
 
-# %% ../nbs/00_core.ipynb #1e0c7a07
+# %% ../nbs/00_core.ipynb #1aba32d5
 def cache_root()->Path:
     "Folder for built corpora, models, stores and dictionaries: `$SPARSE_NB_CACHE` or `~/.cache/sparse_nb`."
     return Path(os.environ.get('SPARSE_NB_CACHE') or Path.home()/'.cache'/'sparse_nb')
 
+# %% ../nbs/00_core.ipynb #cf1fab14
 def remove_tree(path:str|Path, inside:str|Path)->bool:
     "Delete folder `path` if it is a real folder (not a symlink) lying inside `inside`; whether it did."
     path, inside = Path(path), Path(inside).resolve()
-    if path.is_symlink() or not path.is_dir() or not path.resolve().is_relative_to(inside) or path.resolve() == inside: return False
+    if path.is_symlink() or not path.is_dir(): return False
+    if not path.resolve().is_relative_to(inside) or path.resolve() == inside: return False
     shutil.rmtree(path); return True
 
-# %% ../nbs/00_core.ipynb #4c7bae03
+# %% ../nbs/00_core.ipynb #3ff65a8e
 def staging_dir(dest:str|Path)->Path:
     "A new folder beside `dest`, this process's own, to build `dest` in before `publish_dir`."
     dest = Path(dest); dest.parent.mkdir(parents=True, exist_ok=True)
     return Path(tempfile.mkdtemp(dir=dest.parent, prefix=f'.{dest.name}.', suffix='.tmp'))
 
+# %% ../nbs/00_core.ipynb #0d90672f
 def publish_dir(tmp:str|Path, dest:str|Path,
                 complete=None # complete(folder) -> bool; an existing `dest` that is not complete is replaced
                )->Path:
@@ -245,10 +271,11 @@ def publish_dir(tmp:str|Path, dest:str|Path,
         except OSError as e:
             if e.errno not in (errno.EEXIST, errno.ENOTEMPTY): raise
         if complete is None or complete(dest): remove_tree(tmp, tmp.parent); return dest
-        stale = staging_dir(dest); os.replace(dest, stale/'stale'); remove_tree(stale, dest.parent)   # an incomplete leftover
+        stale = staging_dir(dest)                                   # an incomplete leftover
+        os.replace(dest, stale/'stale'); remove_tree(stale, dest.parent)
     raise SparseNBError(f"could not publish {tmp} as {dest}: it keeps reappearing incomplete")
 
-# %% ../nbs/00_core.ipynb #5e86226e
+# %% ../nbs/00_core.ipynb #fa47092b
 def find_repo_root(start:str|Path|None=None)->Path|None:
     "The nearest folder at or above `start` (default: the package's folder, then cwd) holding sparse_nb's settings.ini."
     package = Path(__file__).resolve().parent if '__file__' in globals() else None   # None while this notebook runs
@@ -259,11 +286,13 @@ def find_repo_root(start:str|Path|None=None)->Path|None:
             if ini.exists() and 'lib_name = sparse_nb' in ini.read_text(): return p
     return None
 
+# %% ../nbs/00_core.ipynb #c8f8d3b9
 def default_runs_root()->Path:
     "`$SPARSE_NB_RUNS`, else `runs/` at the repo root, else `runs/` in the working directory."
     if os.environ.get('SPARSE_NB_RUNS'): return Path(os.environ['SPARSE_NB_RUNS'])
     return (find_repo_root() or Path.cwd())/'runs'
 
+# %% ../nbs/00_core.ipynb #ae74ed4b
 def new_run_id()->str:
     "A sortable, collision-resistant run id: UTC timestamp plus 8 random hex digits."
     return datetime.now(timezone.utc).strftime('%Y%m%d-%H%M%S') + '-' + secrets.token_hex(4)
@@ -276,7 +305,7 @@ class RunDir:
         self.path.mkdir(parents=True, exist_ok=True)
     @classmethod
     def create(cls, experiment:str, root:str|Path|None=None, run_id:str|None=None)->RunDir:
-        "A new, empty run folder `root/experiment/run_id` (root defaults to `default_runs_root()`), never one that exists."
+        "A new, empty folder `root/experiment/run_id` (root defaults to `default_runs_root()`), never one that exists."
         parent = Path(root or default_runs_root())/experiment
         parent.mkdir(parents=True, exist_ok=True)
         for _ in range(20):
@@ -289,7 +318,7 @@ class RunDir:
     @property
     def figures(self)->Path: return self.path/'figures'
 
-# %% ../nbs/00_core.ipynb #1e0c7a02
+# %% ../nbs/00_core.ipynb #e250ecdd
 def git_commit(root:str|Path|None=None)->str|None:
     "The commit checked out at `root` (default: the repo holding the package), or None."
     root = root or find_repo_root()
@@ -298,40 +327,46 @@ def git_commit(root:str|Path|None=None)->str|None:
     except (OSError, subprocess.SubprocessError): return None
     return out.stdout.strip() or None
 
+# %% ../nbs/00_core.ipynb #b0d8b415
 def provenance()->dict:
     "The versions and commit that produced a run's numbers."
     from sparse_nb import __version__
     return {'sparse_nb_version': __version__, 'torch_version': torch.__version__, 'git_commit': git_commit()}
 
-# %% ../nbs/00_core.ipynb #a8666307
+# %% ../nbs/00_core.ipynb #82fb3715
 @patch
 def write_params(self:RunDir, params:dict)->Path:
     "Write `params.json`."
     return save_json(self.path/'params.json', params)
 
-@patch
-def write_summary(self:RunDir, summary:dict)->Path:
-    "Write `summary.json`: the run's final numbers, with its seed, seconds, versions and commit."
-    extra = {'seed': (self.read('params') or {}).get('seed'), 'seconds': round(time.time() - self.started, 2), **provenance()}
-    return save_json(self.path/'summary.json', {**summary, **{k: v for k, v in extra.items() if k not in summary}})
-
+# %% ../nbs/00_core.ipynb #a76d5d52
 @patch
 def read(self:RunDir, name:str):
     "Read `params`, `summary` or `run` back (None when absent)."
     p = self.path/f'{name}.json'
     return read_json_object(p) if p.exists() else None
 
+# %% ../nbs/00_core.ipynb #8f187ab5
+@patch
+def write_summary(self:RunDir, summary:dict)->Path:
+    "Write `summary.json`: the run's final numbers, with its seed, seconds, versions and commit."
+    extra = {'seed': (self.read('params') or {}).get('seed'), 'seconds': round(time.time() - self.started, 2),
+             **provenance()}
+    return save_json(self.path/'summary.json', {**summary, **{k: v for k, v in extra.items() if k not in summary}})
+
+# %% ../nbs/00_core.ipynb #2f9b89ec
 def params_hash(params:dict)->str:
-    "A short hash of parameters (canonical JSON): runs and checkpoints record it, so a resume under edited parameters is refused."
+    "A short hash of parameters (canonical JSON): runs record it, so a resume under edited parameters is refused."
     return hashlib.sha256(json.dumps(to_jsonable(params), sort_keys=True).encode()).hexdigest()[:16]
 
+# %% ../nbs/00_core.ipynb #2417dc85
 @patch
 def params_sha256(self:RunDir)->str|None:
     "`params_hash` of this run's `params.json` (None without one)."
     p = self.read('params')
     return None if p is None else params_hash(p)
 
-# %% ../nbs/00_core.ipynb #ea37f8cc
+# %% ../nbs/00_core.ipynb #77c6878a
 @patch
 def log(self:RunDir, step:int, **metrics)->dict:
     "Append one row `{step, **metrics}` to `metrics.jsonl` and flush it to disk."
@@ -340,6 +375,7 @@ def log(self:RunDir, step:int, **metrics)->dict:
         f.write(json.dumps(row) + '\n'); f.flush(); os.fsync(f.fileno())
     return row
 
+# %% ../nbs/00_core.ipynb #255c51cd
 @patch
 def metrics(self:RunDir)->list[dict]:
     "Every complete row of `metrics.jsonl`, in order."
@@ -351,13 +387,14 @@ def metrics(self:RunDir)->list[dict]:
         except json.JSONDecodeError: pass  # a line cut off by a crash
     return rows
 
-# %% ../nbs/00_core.ipynb #1384e9b7
+# %% ../nbs/00_core.ipynb #74230044
 def _in_kernel()->bool:
     "Whether this code runs in a Jupyter kernel (a notebook or `sparse_nb run`)."
     try: from IPython import get_ipython
     except ImportError: return False
     return getattr(get_ipython(), 'kernel', None) is not None
 
+# %% ../nbs/00_core.ipynb #24f78527
 def _show_marked(fig, name:str):
     "Display `fig` with its name in the output's metadata, then close it (a later `plt.show()` does not show it again)."
     import matplotlib.pyplot as plt
@@ -373,7 +410,8 @@ def save_figure(self:RunDir, fig, name:str,
                )->Path:
     "Save a matplotlib figure as `figures/<name>.png`, atomically, and its caption in `figures/captions.json`."
     import io
-    if not re.fullmatch(r'[A-Za-z0-9_][\w.-]*', name): raise ParameterError(f"figure name {short_repr(name)}: expected letters, digits, _ . -")
+    if not re.fullmatch(r'[A-Za-z0-9_][\w.-]*', name):
+        raise ParameterError(f"figure name {short_repr(name)}: expected letters, digits, _ . -")
     buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=dpi, bbox_inches='tight')
     if caption:
         p = self.figures/'captions.json'
@@ -388,7 +426,7 @@ def asset(name:str)->str:
     from importlib.resources import files
     return files('sparse_nb').joinpath('assets', name).read_text()
 
-# %% ../nbs/00_core.ipynb #3d65575c
+# %% ../nbs/00_core.ipynb #c9cd4c7a
 def num(v, digits:int=3)->str:
     "`v` as a sentence prints it: whole values with thousands separators, others to `digits` significant digits."
     if v is None or isinstance(v, (bool, str)): return str(v)
@@ -397,6 +435,7 @@ def num(v, digits:int=3)->str:
     if v.is_integer() or abs(v) >= 10 ** digits: return f'{v:,.0f}'
     return f'{v:.{digits}g}'
 
+# %% ../nbs/00_core.ipynb #c31aa5a1
 def pct(v, digits:int=2)->str:
     "A share `v` in [0, 1] as a percentage with `digits` significant digits."
     return f'{num(100 * float(v), digits)}%'

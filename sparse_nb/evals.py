@@ -22,7 +22,7 @@ __all__ = ['PROPERTIES', 'agreed_latents', 'row_properties', 'store_properties',
 
 # %% ../nbs/09_evals.ipynb #e9000006
 def agreed_latents(W:Tensor, others:list[Tensor], threshold:float=0.9, min_agree:int=2)->Tensor:
-    "Indices of the rows of `W` that at least `min_agree` dictionaries (`W` itself counted) contain, a match meaning cosine > `threshold`."
+    "Rows of `W` that at least `min_agree` dictionaries (`W` counted) contain; a match is a cosine above `threshold`."
     agree = 1 + sum((mcs(W, V) > threshold).long() for V in others)
     return (agree >= min_agree).nonzero()[:, 0]
 
@@ -43,18 +43,21 @@ def row_properties(texts:list[str])->dict[str, list[bool]]:
         ticks += t.count('`'); depth = max(0, depth + t.count('(') - t.count(')')); prev = t
     return out
 
+# %% ../nbs/09_evals.ipynb #af03163d
 def store_properties(store, decode, per_row:int)->pd.DataFrame:
     "A boolean column per property for every token of `store`, in store order."
     cache, cols = {}, {p: [] for p in PROPERTIES}
     ids = torch.cat([store.chunk_tokens(i)[0] for i in range(store.n_chunks)]).tolist()
     for r in range(0, len(ids), per_row):
-        texts = [cache.setdefault(t, decode(t)) for t in ids[r:r + per_row]]
+        for t in set(ids[r:r + per_row]) - cache.keys(): cache[t] = decode(t)   # each distinct token decoded once
+        texts = [cache[t] for t in ids[r:r + per_row]]
         for p, v in row_properties(texts).items(): cols[p] += v
     return pd.DataFrame(cols)
 
-# %% ../nbs/09_evals.ipynb #e9000017
-def balanced_split(y:np.ndarray, n_per_class:int, test_fraction:float=0.3, seed:int=0)->tuple[np.ndarray, np.ndarray]:
-    "Indices `(train, test)` with at most `n_per_class` tokens of each class, the same number of each, split `test_fraction` held out."
+# %% ../nbs/09_evals.ipynb #c2f16329
+def balanced_split(y:np.ndarray, n_per_class:int, test_fraction:float=0.3,
+                   seed:int=0)->tuple[np.ndarray, np.ndarray]:
+    "Indices `(train, test)`: at most `n_per_class` tokens of each class, as many of each, `test_fraction` held out."
     rng, y = np.random.default_rng(seed), np.asarray(y, bool)
     n = min(n_per_class, int(y.sum()), int((~y).sum()))
     if n < 4: raise ParameterError(f"only {n} tokens in the smaller class; need at least 4")
@@ -62,11 +65,13 @@ def balanced_split(y:np.ndarray, n_per_class:int, test_fraction:float=0.3, seed:
     n_test = max(1, int(round(test_fraction * n)))
     return np.concatenate([pos[n_test:], neg[n_test:]]), np.concatenate([pos[:n_test], neg[:n_test]])
 
+# %% ../nbs/09_evals.ipynb #6b4b8ab4
 def mean_difference_order(F:np.ndarray, y:np.ndarray)->np.ndarray:
     "Feature indices by decreasing |mean over positives - mean over negatives|."
     y = np.asarray(y, bool)
     return np.argsort(-np.abs(F[y].mean(0) - F[~y].mean(0)), kind='stable')
 
+# %% ../nbs/09_evals.ipynb #5849ee67
 def probe_accuracy(F_train, y_train, F_test, y_test)->float:
     "Held-out accuracy of a logistic regression (standardised features) fitted on the training tokens."
     from sklearn.linear_model import LogisticRegression
@@ -75,6 +80,7 @@ def probe_accuracy(F_train, y_train, F_test, y_test)->float:
     clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
     return float(clf.fit(F_train, y_train).score(F_test, y_test))
 
+# %% ../nbs/09_evals.ipynb #61c11fd9
 def sparse_probe(F:np.ndarray, y:np.ndarray, train:np.ndarray, test:np.ndarray, ks:list[int])->dict[int, float]:
     "Accuracy of a probe on the top `k` features (ranked on the training tokens) for each `k`."
     order = mean_difference_order(F[train], y[train])
@@ -82,10 +88,11 @@ def sparse_probe(F:np.ndarray, y:np.ndarray, train:np.ndarray, test:np.ndarray, 
 
 # %% ../nbs/09_evals.ipynb #e9000020
 class Explainer(Protocol):
-    "Explains a direction from its activations on training tokens, and predicts its activation on new tokens from the explanation."
+    "Explains a direction from its activations on training tokens; predicts them on new tokens from the explanation."
     def explain(self, tokens:np.ndarray, acts:np.ndarray): ...
     def predict(self, explanation, tokens:np.ndarray)->np.ndarray: ...
 
+# %% ../nbs/09_evals.ipynb #747b928a
 @dataclass
 class TokenSetExplainer:
     "The offline explainer: the token ids with the highest mean activation, as many as best fit the training tokens."
@@ -95,19 +102,22 @@ class TokenSetExplainer:
         "The token set whose indicator correlates best with `acts` over the training `tokens`."
         n = np.bincount(tokens); mean = np.bincount(tokens, weights=acts, minlength=len(n)) / np.maximum(n, 1)
         cand = np.argsort(-np.where(n >= self.min_count, mean, -np.inf))[:self.max_tokens]
-        fits = [np.nan_to_num(np.corrcoef(np.isin(tokens, cand[:m]), acts)[0, 1], nan=-1.0) for m in range(1, len(cand) + 1)]
+        fits = [np.nan_to_num(np.corrcoef(np.isin(tokens, cand[:m]), acts)[0, 1], nan=-1.0)
+                for m in range(1, len(cand) + 1)]
         return cand[:int(np.argmax(fits)) + 1].tolist()
     def predict(self, explanation:list[int], tokens:np.ndarray)->np.ndarray:
         "1 where the token is in the explanation, else 0."
         return np.isin(tokens, explanation).astype(float)
 
+# %% ../nbs/09_evals.ipynb #a0c05b63
 def score_explainer(explainer:Explainer, train_tokens, train_acts, test_tokens, test_acts, top_share:float=0.1)->dict:
-    "Explain on the training tokens, predict the held-out ones: Spearman correlation and detection AUC of the top tokens."
+    "Explain on the training tokens, predict the held-out ones: Spearman correlation and AUC of the top tokens."
     expl = explainer.explain(np.asarray(train_tokens), np.asarray(train_acts, dtype=float))
     pred, acts = explainer.predict(expl, np.asarray(test_tokens)), np.asarray(test_acts, dtype=float)
     top = acts > max(np.quantile(acts, 1 - top_share), 0.0)
     return {'explanation': expl, 'score': spearman(pred, acts), 'auc': auc(pred, top)}
 
+# %% ../nbs/09_evals.ipynb #e5825821
 def bootstrap_median_ci(values, n:int=1000, level:float=0.95, seed:int=0)->tuple[float, float]:
     "Percentile bootstrap interval of the median of `values`."
     v = np.asarray(values, dtype=float); v = v[~np.isnan(v)]
@@ -116,12 +126,13 @@ def bootstrap_median_ci(values, n:int=1000, level:float=0.95, seed:int=0)->tuple
 
 # %% ../nbs/09_evals.ipynb #e9000023
 @torch.no_grad()
-def ablation_effects(model, early:tuple, late:tuple, # (hook, sae, source) of the earlier and the later layer (member 0 of each stack)
+def ablation_effects(model,
+                     early:tuple, late:tuple, # (hook, sae, source) of the earlier and later layer (member 0 of each)
                      latents:list[int],              # later-layer latents
                      contexts:dict,                  # `top_contexts` of the later layer for those latents
                      max_sources:int=16              # earlier latents tried per context, the most active at the token
                     )->pd.DataFrame:                 # rows {dst, src, token, base, effect}
-    "Relative drop of each later latent on its top contexts when each active earlier latent is zeroed in the spliced reconstruction."
+    "Relative drop of each later latent on its top contexts when each active earlier latent is zeroed in the splice."
     (hook_a, sae_a, src_a), (hook_b, sae_b, src_b) = early, late
     bos, rows = getattr(model.tokenizer, 'bos_token_id', None) or 0, []
     for L in latents:
@@ -133,10 +144,12 @@ def ablation_effects(model, early:tuple, late:tuple, # (hook, sae, source) of th
             sources = [int(e) for e in f_a.argsort(descending=True)[:max_sources] if f_a[e] > 0]
             seen = {}
             def capture(act, hook): seen['b'] = act[:, t]
-            spliced = splice_hook(ablation_splice(sae_a, src_a, 0, [None, *sources]))    # item 0 keeps every latent, item b loses sources[b - 1]
+            # item 0 keeps every latent, item b loses sources[b - 1]
+            spliced = splice_hook(ablation_splice(sae_a, src_a, 0, [None, *sources]))
             model.run_with_hooks(ids.expand(1 + len(sources), -1), fwd_hooks=[(hook_a, spliced), (hook_b, capture)])
             f_b = sae_b.encode(src_b.transform(seen['b']).to(sae_b.W_dec.device))[0, :, L].cpu()
             base = float(f_b[0])
-            rows += [dict(dst=L, src=e, token=ctx['token'], base=base, effect=(base - float(f_b[b])) / base if base > 0 else float('nan'))
+            rows += [dict(dst=L, src=e, token=ctx['token'], base=base,
+                          effect=(base - float(f_b[b])) / base if base > 0 else float('nan'))
                      for b, e in enumerate(sources, start=1)]
     return pd.DataFrame(rows, columns=['dst', 'src', 'token', 'base', 'effect'])

@@ -22,12 +22,15 @@ def experiments_dir()->Path:
     "`$SPARSE_NB_EXPERIMENTS`, else `nbs/experiments` at the repo root."
     if os.environ.get('SPARSE_NB_EXPERIMENTS'): return Path(os.environ['SPARSE_NB_EXPERIMENTS'])
     root = find_repo_root()
-    if root is None: raise SourceUnavailableError("no sparse_nb repo found: set SPARSE_NB_EXPERIMENTS to a folder of experiment notebooks")
+    if root is None:
+        raise SourceUnavailableError("no sparse_nb repo found: "
+                                     "set SPARSE_NB_EXPERIMENTS to a folder of experiment notebooks")
     return root/'nbs'/'experiments'
 
 # %% ../nbs/10_experiments.ipynb #e5e43303
 RESERVED_PARAMS = ('run_dir', 'resume')   # set by the runner, never by users
-_OPS = {'min': (operator.ge, 'at least'), 'max': (operator.le, 'at most'), '>': (operator.gt, 'more than'), '<': (operator.lt, 'less than')}
+_OPS = {'min': (operator.ge, 'at least'), 'max': (operator.le, 'at most'),
+        '>': (operator.gt, 'more than'), '<': (operator.lt, 'less than')}
 
 def parse_check(check:str)->list[tuple[str, float]]:
     "The bounds of a `[...]` range like `'min 1'` or `'> 0, max 1'`: `[(op, bound), ...]`."
@@ -38,9 +41,10 @@ def parse_check(check:str)->list[tuple[str, float]]:
         out.append((m[1], float(m[2])))
     return out
 
+# %% ../nbs/10_experiments.ipynb #f7dbd7f8
 @dataclass
 class Param:
-    "One experiment parameter: its default, the comment that documents it, and the range it accepts (`[...]` in the comment)."
+    "One experiment parameter: its default, the comment that documents it, and the range (`[...]`) it accepts."
     name:str; default:object; doc:str=''; check:str=''
     @property
     def type_name(self)->str: return type(self.default).__name__
@@ -49,14 +53,17 @@ class Param:
         for v in (value if isinstance(value, (list, tuple)) else [value]):
             for op, bound in parse_check(self.check):
                 if not (type(v) in (int, float) and _OPS[op][0](v, bound)):
-                    return f"{self.name}={short_repr(value)} is outside its range: expected {_OPS[op][1]} {bound:g}"
+                    return (f"{self.name}={short_repr(value)} is outside its range: "
+                            f"expected {_OPS[op][1]} {bound:g}")
         return None
 
+# %% ../nbs/10_experiments.ipynb #82537a47
 def _line_comments(src:str)->dict[int, str]:
     "Line number -> text of the comment on that line."
     toks = tokenize.generate_tokens(io.StringIO(src).readline)
     return {t.start[0]: t.string.lstrip('#').strip() for t in toks if t.type == tokenize.COMMENT}
 
+# %% ../nbs/10_experiments.ipynb #5605f6c5
 def _doc_and_check(comment:str)->tuple[str, str]:
     "A comment split into its description and the `[...]` range at its end (if any)."
     m = re.search(r'\s*\[\s*((?:min|max|<|>)[^\[\]]*)\]\s*$', comment)
@@ -64,14 +71,16 @@ def _doc_and_check(comment:str)->tuple[str, str]:
     parse_check(m[1])
     return comment[:m.start()].rstrip(), m[1].strip()
 
+# %% ../nbs/10_experiments.ipynb #3f5556ae
 def parse_params(src:str)->dict[str, Param]:
     "Parameters (`name = literal  # doc [range]`) of a parameters cell's source."
     try: comments, body = _line_comments(src), ast.parse(src).body
-    except (SyntaxError, tokenize.TokenError) as e: raise ParameterError(f"parameters cell is not valid Python ({e})") from None
+    except (SyntaxError, tokenize.TokenError) as e:
+        raise ParameterError(f"parameters cell is not valid Python ({e})") from None
     params = {}
     for node in body:
-        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
-            raise ParameterError(f"parameters cell line {node.lineno}: expected `name = literal`")
+        simple = isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+        if not simple: raise ParameterError(f"parameters cell line {node.lineno}: expected `name = literal`")
         name = node.targets[0].id
         try: default = ast.literal_eval(node.value)
         except ValueError: raise ParameterError(f"parameters cell: default of {name!r} is not a literal") from None
@@ -81,11 +90,12 @@ def parse_params(src:str)->dict[str, Param]:
 # %% ../nbs/10_experiments.ipynb #254ba19c
 @dataclass
 class Experiment:
-    "An experiment notebook: its name, path, one-line description, parameters and tiny parameters (a smoke-test scale)."
+    "An experiment notebook: its name, path, one-line description, parameters and tiny (smoke-test) parameters."
     name:str; path:Path; description:str; params:dict[str, Param]; tiny:dict=field(default_factory=dict)
     @property
     def user_params(self)->dict[str, Param]: return {k: v for k, v in self.params.items() if k not in RESERVED_PARAMS}
 
+# %% ../nbs/10_experiments.ipynb #ee66f2a1
 def _description(nb)->str:
     "The `> summary` line of the first markdown cell, else its first line of prose."
     md = next((c.source for c in nb.cells if c.cell_type == 'markdown'), '')
@@ -93,12 +103,14 @@ def _description(nb)->str:
     quoted = [l.lstrip('> ').strip() for l in lines if l.startswith('>')]
     return (quoted or lines or [''])[0]
 
+# %% ../nbs/10_experiments.ipynb #2a9d68a3
 def parameters_cell(nb):
     "The code cell tagged `parameters`."
     cell = next((c for c in nb.cells if c.cell_type == 'code' and 'parameters' in c.metadata.get('tags', [])), None)
     if cell is None: raise ParameterError("no code cell tagged 'parameters'")
     return cell
 
+# %% ../nbs/10_experiments.ipynb #254e11b6
 def tiny_cell(nb):
     "The raw cell tagged `tiny` (the smoke-test parameters; raw, so nothing executes it), or None."
     return next((c for c in nb.cells if c.cell_type == 'raw' and 'tiny' in c.metadata.get('tags', [])), None)
@@ -107,7 +119,7 @@ def tiny_cell(nb):
 EXPERIMENT_NAME = re.compile(r'[A-Za-z][A-Za-z0-9_]*')
 
 def load_experiment(path:str|Path)->Experiment:
-    "Read an experiment notebook's description and parameters (a `ParameterError` naming the notebook if it cannot be read)."
+    "Read an experiment notebook's description and parameters (a `ParameterError` naming it if it cannot be read)."
     path = Path(path)
     if not path.is_file(): raise SourceUnavailableError(f"{path} not found")
     try:
@@ -115,10 +127,12 @@ def load_experiment(path:str|Path)->Experiment:
         params, tiny = parse_params(parameters_cell(nb).source), tiny_cell(nb)
         tiny = {k: p.default for k, p in parse_params(tiny.source).items()} if tiny else {}
     except ParameterError as e: raise ParameterError(f"{path.name}: {e}") from None
-    except Exception as e: raise ParameterError(f"{path.name} is not a readable notebook ({type(e).__name__}: {str(e)[:120]})") from None
+    except Exception as e:
+        raise ParameterError(f"{path.name} is not a readable notebook ({type(e).__name__}: {str(e)[:120]})") from None
     if 'run_dir' not in params: raise ParameterError(f"{path.name}: the parameters cell must set `run_dir = None`")
     return Experiment(path.stem, path, _description(nb), params, tiny)
 
+# %% ../nbs/10_experiments.ipynb #db140df6
 def _scan(folder:str|Path|None=None)->tuple[dict, dict]:
     "`({name: Experiment}, {name: why it cannot be read})` for the notebooks in `folder` (default `experiments_dir()`)."
     good, broken = {}, {}
@@ -128,16 +142,19 @@ def _scan(folder:str|Path|None=None)->tuple[dict, dict]:
         except (ParameterError, SourceUnavailableError) as e: broken[p.stem] = str(e)
     return good, broken
 
+# %% ../nbs/10_experiments.ipynb #07597b3b
 def list_experiments(folder:str|Path|None=None)->list[Experiment]:
-    "Every readable experiment notebook in `folder` (default `experiments_dir()`), by name; each unreadable one is skipped with a warning."
+    "Every readable experiment notebook in `folder` (default `experiments_dir()`), by name; unreadable ones warn."
     good, broken = _scan(folder)
     for why in broken.values(): warn(f"skipped {why}")
     return list(good.values())
 
+# %% ../nbs/10_experiments.ipynb #477c4b2b
 def find_experiment(name:str, folder:str|Path|None=None)->Experiment:
     "The experiment called `name` in `folder`: a name from the registry, never a path."
     if not isinstance(name, str) or not EXPERIMENT_NAME.fullmatch(name):
-        raise ParameterError(f"{short_repr(name)} is not an experiment name (letters, digits, _); `sparse_nb list` shows them")
+        raise ParameterError(f"{short_repr(name)} is not an experiment name (letters, digits, _); "
+                             "`sparse_nb list` shows them")
     good, broken = _scan(folder)
     if name in broken: raise ParameterError(f"experiment {name!r} cannot be read: {broken[name]}")
     if name not in good: raise ParameterError(f"unknown experiment {name!r}; known: {', '.join(good) or '(none)'}")
@@ -149,34 +166,43 @@ class _Loader(yaml.SafeLoader):
     def compose_node(self, parent, index):
         if self.check_event(yaml.AliasEvent):
             m = self.peek_event().start_mark
-            raise ParameterError(f"YAML aliases (*name) are not accepted in parameters (line {m.line + 1}, column {m.column + 1})")
+            raise ParameterError(f"YAML aliases (*name) are not accepted in parameters "
+                                 f"(line {m.line + 1}, column {m.column + 1})")
         return super().compose_node(parent, index)
 _Loader.yaml_implicit_resolvers = {k: [r for r in v if r[0] != 'tag:yaml.org,2002:timestamp']
                                    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()}
 _Loader.add_implicit_resolver('tag:yaml.org,2002:float',
     re.compile(r'^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$'), list('-+0123456789.'))
+
+# %% ../nbs/10_experiments.ipynb #da4431e4
 MAX_PARAMS_TEXT = 1_000_000   # characters in one -p value or one -f file
 
 def _yaml(text:str, where:str):
     "`text` read as YAML by `_Loader`; a `ParameterError` naming `where` for anything it cannot read."
-    if len(text) > MAX_PARAMS_TEXT: raise ParameterError(f"{where}: {len(text):,} characters; parameters are at most {MAX_PARAMS_TEXT:,}")
+    if len(text) > MAX_PARAMS_TEXT:
+        raise ParameterError(f"{where}: {len(text):,} characters; parameters are at most {MAX_PARAMS_TEXT:,}")
     try: return yaml.load(text, Loader=_Loader)
-    except yaml.YAMLError as e: raise ParameterError(f"{where}: not valid YAML ({' '.join(str(e).split())[:200]})") from None
+    except yaml.YAMLError as e:
+        raise ParameterError(f"{where}: not valid YAML ({' '.join(str(e).split())[:200]})") from None
     except RecursionError: raise ParameterError(f"{where}: nested too deeply") from None
 
+# %% ../nbs/10_experiments.ipynb #5a784b9a
 def parse_value(text:str, where:str='value'):
     "A command-line value read as a YAML literal (`3e-4`, `[1, 2]`, `true`, `name`)."
     return _yaml(text, f"{where} {short_repr(text)}")
 
+# %% ../nbs/10_experiments.ipynb #7dea0b78
 def load_params_file(path:str|Path)->dict:
     "Parameters from a YAML file of `name: value` lines."
     path = Path(path)
     if not path.is_file(): raise SourceUnavailableError(f"parameters file {path} not found")
-    if path.stat().st_size > MAX_PARAMS_TEXT: raise ParameterError(f"{path}: {path.stat().st_size:,} bytes; parameters are at most {MAX_PARAMS_TEXT:,}")
+    if path.stat().st_size > MAX_PARAMS_TEXT:
+        raise ParameterError(f"{path}: {path.stat().st_size:,} bytes; parameters are at most {MAX_PARAMS_TEXT:,}")
     try: d = _yaml(path.read_text(), str(path))
     except UnicodeDecodeError: raise ParameterError(f"{path} is not UTF-8 text") from None
     if d is None: return {}
-    if not isinstance(d, dict): raise ParameterError(f"{path}: expected a mapping of parameter names to values, got a YAML {type(d).__name__}")
+    if not isinstance(d, dict):
+        raise ParameterError(f"{path}: expected a mapping of parameter names to values, got a YAML {type(d).__name__}")
     bad = [k for k in d if not isinstance(k, str)]
     if bad: raise ParameterError(f"{path}: parameter names must be text, got {short_repr(bad[0])}")
     return d
@@ -192,6 +218,7 @@ def _fits(value, default)->bool:
         return isinstance(value, (list, tuple)) and (not default or all(_fits(v, default[0]) for v in value))
     return isinstance(value, type(default))
 
+# %% ../nbs/10_experiments.ipynb #0c828f98
 def _not_plain(value)->str|None:
     "Why `value` is not a plain parameter value (text, numbers, bools, null, lists and maps of them, bounded), or None."
     stack, n = [(value, 0)], 0
@@ -207,30 +234,37 @@ def _not_plain(value)->str|None:
         elif not (x is None or isinstance(x, (str, int, float, bool))): return f'a {type(x).__name__}'
     return None
 
+# %% ../nbs/10_experiments.ipynb #c597e3f1
 def _listing(exp:Experiment)->str:
     "Every parameter with its type and default, for messages."
     return ', '.join(f"{p.name} ({p.type_name}, default {short_repr(p.default)})" for p in exp.user_params.values())
 
+# %% ../nbs/10_experiments.ipynb #295f285b
 def _check_one(exp:Experiment, p:Param, v):
     "Raise a `ParameterError` unless `v` is a plain value of `p`'s type and range."
-    if (why := _not_plain(v)): raise ParameterError(f"{exp.name}: {p.name} is {why}; expected {p.type_name} like {short_repr(p.default)}")
+    if (why := _not_plain(v)):
+        raise ParameterError(f"{exp.name}: {p.name} is {why}; expected {p.type_name} like {short_repr(p.default)}")
     if not _fits(v, p.default):
-        raise ParameterError(f"{exp.name}: {p.name}={short_repr(v)} is {type(v).__name__}, expected {p.type_name} like {short_repr(p.default)}; "
-                             f"valid: {_listing(exp)}")
+        raise ParameterError(f"{exp.name}: {p.name}={short_repr(v)} is {type(v).__name__}, "
+                             f"expected {p.type_name} like {short_repr(p.default)}; valid: {_listing(exp)}")
     if isinstance(p.default, (list, tuple)) and p.default and not v:
-        raise ParameterError(f"{exp.name}: {p.name} is an empty list; expected at least one value, like {short_repr(p.default)}")
+        raise ParameterError(f"{exp.name}: {p.name} is an empty list; "
+                             f"expected at least one value, like {short_repr(p.default)}")
     if (why := p.violation(v)): raise ParameterError(f"{exp.name}: {why}")
 
+# %% ../nbs/10_experiments.ipynb #cdc5f217
 def check_params(exp:Experiment, given:dict)->dict:
     "Validate `given` against `exp`'s parameters (names, types, ranges); return them with floats made floats."
     valid = exp.user_params
     unknown = [k if isinstance(k, str) and len(k) <= 60 else short_repr(k) for k in given if k not in valid]
-    if unknown: raise ParameterError(f"{exp.name}: unknown parameter(s) {', '.join(unknown)}; valid: {_listing(exp)}")
+    if unknown:
+        raise ParameterError(f"{exp.name}: unknown parameter(s) {', '.join(unknown)}; valid: {_listing(exp)}")
     for k, v in given.items(): _check_one(exp, valid[k], v)
     return {k: float(v) if isinstance(valid[k].default, float) else v for k, v in given.items()}
 
+# %% ../nbs/10_experiments.ipynb #5f3846af
 def given_params(exp:Experiment, pairs:list=(), file:str|Path|None=None)->dict:
-    "Checked parameters from a YAML `file`, then `(name, text)` pairs (which win); a text parameter takes its text as typed."
+    "Checked parameters from a YAML `file`, then `(name, text)` pairs (which win); text parameters take text as typed."
     given = load_params_file(file) if file else {}
     for name, text in pairs:
         p = exp.user_params.get(name)
@@ -243,29 +277,35 @@ class RunResult:
     "Where a run went and whether it finished."
     experiment:str; path:Path; ok:bool; seconds:float; error:str|None=None
 
+# %% ../nbs/10_experiments.ipynb #1bd65e63
 def _execute(exp:Experiment, rd:RunDir, given:dict, progress:bool, resume:bool=False)->RunResult:
-    "Execute `exp`'s notebook into `rd` with the parameters `given` (and `resume = True` if asked); record the outcome in `run.json`."
+    "Execute `exp`'s notebook into `rd` with `given` (and `resume = True` if asked); record the outcome in `run.json`."
     import papermill as pm
-    info = {**(rd.read('run') or {}), 'experiment': exp.name, 'status': 'running', **({'resumed_unix': time.time()} if resume else {})}
+    info = {**(rd.read('run') or {}), 'experiment': exp.name, 'status': 'running',
+            **({'resumed_unix': time.time()} if resume else {})}
     save_json(rd.path/'run.json', info)
-    t0, error, env_before = time.time(), None, {k: os.environ.get(k) for k in ('SPARSE_NB_PROGRESS', 'SPARSE_NB_EXPERIMENTS')}
+    t0, error = time.time(), None
+    env_before = {k: os.environ.get(k) for k in ('SPARSE_NB_PROGRESS', 'SPARSE_NB_EXPERIMENTS')}
     os.environ['SPARSE_NB_PROGRESS'] = 'terminal' if progress else '0'   # inherited by the kernel...
-    os.environ['SPARSE_NB_EXPERIMENTS'] = str(exp.path.parent.resolve())   # ...where open_run finds the notebook's parameters
+    os.environ['SPARSE_NB_EXPERIMENTS'] = str(exp.path.parent.resolve())   # ...where open_run finds the notebook
     injected = {**given, 'run_dir': str(rd.path.resolve()), **({'resume': True} if resume else {})}
     try:
-        pm.execute_notebook(exp.path, rd.path/f'{exp.name}.ipynb', parameters=injected,
-                            cwd=rd.path, progress_bar=progress, extra_arguments=['--IPKernelApp.log_level=ERROR'])  # no kernel start-up warnings
+        pm.execute_notebook(exp.path, rd.path/f'{exp.name}.ipynb', parameters=injected, cwd=rd.path,
+                            progress_bar=progress,
+                            extra_arguments=['--IPKernelApp.log_level=ERROR'])  # no kernel start-up warnings
     except Exception as e: error = f"{type(e).__name__}: {e}"
     finally:
         for k, v in env_before.items():
             if v is None: os.environ.pop(k, None)
             else: os.environ[k] = v
     res = RunResult(exp.name, rd.path, error is None, time.time() - t0, error)
-    save_json(rd.path/'run.json', {**info, 'status': 'ok' if res.ok else 'failed', 'seconds': round(res.seconds, 2), 'error': error})
+    save_json(rd.path/'run.json',
+              {**info, 'status': 'ok' if res.ok else 'failed', 'seconds': round(res.seconds, 2), 'error': error})
     return res
 
+# %% ../nbs/10_experiments.ipynb #2e7da5dc
 def _writable_root(root:str|Path|None)->Path:
-    "The runs root `root` (default `default_runs_root()`), created; a `ParameterError` if it is a file or cannot be written."
+    "The runs root `root` (default `default_runs_root()`), created; a `ParameterError` if it is a file or not writable."
     root = Path(root or default_runs_root())
     existing = next(p for p in [root, *root.parents] if p.exists())
     if not existing.is_dir(): raise ParameterError(f"--out {root} is a file; expected a folder for run folders")
@@ -274,6 +314,7 @@ def _writable_root(root:str|Path|None)->Path:
     except OSError as e: raise ParameterError(f"--out {root}: cannot create it ({e.strerror})") from None
     return root
 
+# %% ../nbs/10_experiments.ipynb #e1bb326a
 def run_experiment(exp:Experiment|str,     # an Experiment, or the name of one
                    params:dict|None=None,  # parameter overrides
                    runs_root:str|Path|None=None, # default `default_runs_root()`
@@ -284,21 +325,23 @@ def run_experiment(exp:Experiment|str,     # an Experiment, or the name of one
     given = check_params(exp, params or {})
     rd = RunDir.create(exp.name, root=_writable_root(runs_root))
     params = rd.write_params({**{k: p.default for k, p in exp.user_params.items()}, **given})
-    save_json(rd.path/'run.json', {'experiment': exp.name, 'status': 'created', 'started': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()),
+    save_json(rd.path/'run.json', {'experiment': exp.name, 'status': 'created',
+                                   'started': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()),
                                    'started_unix': time.time(), 'params_sha256': rd.params_sha256()})
     return _execute(exp, rd, given, progress)
 
 # %% ../nbs/10_experiments.ipynb #a860c3d1
 def open_run(experiment:str,         # the experiment's name, the folder under the runs root
              run_dir:str|None=None,  # the runner's run folder, or None when run by hand
-             namespace:dict|None=None # where the parameters live (default: the caller's globals, the notebook's namespace)
+             namespace:dict|None=None # where the parameters live (default: the caller's globals, the notebook's)
             )->RunDir:
-    "The run folder an experiment notebook writes to, its parameters saved there (read from the notebook), everything seeded with `seed`."
+    "The run folder an experiment notebook writes to, its parameters saved there, everything seeded with `seed`."
     import inspect
     exp = find_experiment(experiment)
     ns = namespace if namespace is not None else inspect.currentframe().f_back.f_globals
     missing = [k for k in exp.user_params if k not in ns]
-    if missing: raise ParameterError(f"open_run({experiment!r}): parameters {missing} are not set; call it after the parameters cell")
+    if missing: raise ParameterError(f"open_run({experiment!r}): parameters {missing} are not set; "
+                                     "call it after the parameters cell")
     rd = RunDir(run_dir) if run_dir else RunDir.create(experiment)
     params = {k: ns[k] for k in exp.user_params}
     if rd.read('params') is None: rd.write_params(params)
@@ -307,20 +350,24 @@ def open_run(experiment:str,         # the experiment's name, the folder under t
 
 # %% ../nbs/10_experiments.ipynb #7e5a0002
 def resume_run(run_folder:str|Path, progress:bool=True,
-               force:bool=False,              # execute a run that finished, or one without a recorded parameter hash, again
-               folder:str|Path|None=None       # experiments folder (default `experiments_dir()`)
+               force:bool=False,         # execute again a run that finished, or one without a recorded parameter hash
+               folder:str|Path|None=None # experiments folder (default `experiments_dir()`)
               )->RunResult:
     "Continue the run in `run_folder` that a crash interrupted: re-execute its experiment there with `resume = True`."
     rd_path = Path(run_folder)
     info = read_json_object(rd_path/'run.json') if (rd_path/'run.json').is_file() else None
-    if info is None: raise SourceUnavailableError(f"{rd_path}/run.json not found: expected a run folder made by `sparse_nb run`")
+    if info is None:
+        raise SourceUnavailableError(f"{rd_path}/run.json not found: expected a run folder made by `sparse_nb run`")
     exp = find_experiment(info.get('experiment'), folder)
-    if 'resume' not in exp.params: raise ParameterError(f"experiment {exp.name!r} cannot resume: its parameters cell has no `resume = False`")
+    if 'resume' not in exp.params:
+        raise ParameterError(f"experiment {exp.name!r} cannot resume: its parameters cell has no `resume = False`")
     params = read_json_object(rd_path/'params.json')
     recorded = info.get('params_sha256')
     if recorded != params_hash(params) and (recorded is not None or not force):
-        raise ParameterError(f"{rd_path}/params.json is not the one the run started with (run.json records hash {short_repr(recorded)}, "
-                             f"the file hashes to {params_hash(params)!r}): resuming would label what was trained with other values; start a new run")
+        raise ParameterError(f"{rd_path}/params.json is not the one the run started with "
+                             f"(run.json records hash {short_repr(recorded)}, "
+                             f"the file hashes to {params_hash(params)!r}): "
+                             "resuming would label what was trained with other values; start a new run")
     if info.get('status') == 'ok' and not force:
         raise ParameterError(f"{rd_path} finished already (status ok); pass --force to execute it again in place")
     return _execute(exp, RunDir(rd_path), check_params(exp, params), progress, resume=True)
@@ -332,8 +379,9 @@ def _started(run:Path, info:dict)->float:
     try: return time.mktime(time.strptime(run.name[:15], '%Y%m%d-%H%M%S')) - time.timezone
     except ValueError: return (run/'run.json').stat().st_mtime
 
+# %% ../nbs/10_experiments.ipynb #d453b2cf
 def runs_newest_first(name:str, runs_root:str|Path|None=None, ok_only:bool=True)->list[Path]:
-    "The run folders of experiment `name`, the one that started last first (only those that finished without error if `ok_only`)."
+    "The run folders of experiment `name`, latest start first (only those that finished without error if `ok_only`)."
     found = []
     for p in sorted(Path(runs_root or default_runs_root()).glob(f'{name}/*/run.json')):
         try: info = read_json_object(p)
@@ -341,6 +389,7 @@ def runs_newest_first(name:str, runs_root:str|Path|None=None, ok_only:bool=True)
         if not ok_only or info.get('status') == 'ok': found.append((_started(p.parent, info), p.parent.name, p.parent))
     return [p for *_, p in sorted(found, reverse=True)]
 
+# %% ../nbs/10_experiments.ipynb #afc89264
 def latest_run(name:str, runs_root:str|Path|None=None, ok_only:bool=True)->Path|None:
     "The run folder of experiment `name` that started last (finished without error if `ok_only`)."
     return next(iter(runs_newest_first(name, runs_root, ok_only)), None)

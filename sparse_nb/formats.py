@@ -23,26 +23,34 @@ def _read_cfg(path:Path)->dict:
     "A JSON config file as a dict; a missing one raises `SourceUnavailableError`, a broken one `ParameterError`."
     return read_json_object(path)
 
+# %% ../nbs/03b_formats.ipynb #d4babd75
 def _shapes(tensors:dict)->dict:
     "Name -> shape of `tensors` (already shapes, from a safetensors header, or tensors)."
     return {k: tuple(v) if isinstance(v, tuple) else tuple(v.shape) for k, v in tensors.items()}
 
+# %% ../nbs/03b_formats.ipynb #c9ff4a14
 def _check_tensors(tensors:dict, expected:dict, where:Path, sizes:str):
-    "Raise `ParameterError` unless `tensors` (tensors or shapes) holds exactly the names and shapes in `expected` (`sizes` says where they come from)."
+    "Raise `ParameterError` unless `tensors` (or shapes) has exactly the names and shapes `expected` (from `sizes`)."
     have = _shapes(tensors)
     missing, extra = sorted(expected.keys() - have.keys()), sorted(have.keys() - expected.keys())
-    if missing or extra: raise ParameterError(f"{where}: tensors {sorted(have)} disagree with the config ({sizes}): missing {missing}, unexpected {extra}")
+    if missing or extra:
+        raise ParameterError(f"{where}: tensors {sorted(have)} disagree with the config ({sizes}): "
+                             f"missing {missing}, unexpected {extra}")
     for name, shape in expected.items():
         if have[name] != tuple(shape):
-            raise ParameterError(f"{where}: {name} has shape {list(have[name])}, but the config ({sizes}) expects {list(shape)}")
+            raise ParameterError(f"{where}: {name} has shape {list(have[name])}, "
+                                 f"but the config ({sizes}) expects {list(shape)}")
 
+# %% ../nbs/03b_formats.ipynb #87c566e6
 def _size(cfg:dict, key:str, where, default=None)->int:
     "A width from a config: a positive integer, else a `ParameterError` naming it."
     v = cfg.get(key, default)
     if type(v) is not int or v < 1: raise ParameterError(f"{where}: {key}={short_repr(v)}; expected a positive integer")
     return v
 
+# %% ../nbs/03b_formats.ipynb #eb130ac7
 def _unsupported(where:Path, field:str, value, supported)->ParameterError:
+    "The error for a config `field` whose `value` sparse_nb cannot represent, naming what it can."
     return ParameterError(f"{where}: {field}={short_repr(value)} is not supported by sparse_nb; supported: {supported}")
 
 # %% ../nbs/03b_formats.ipynb #f0a10008
@@ -53,35 +61,34 @@ def _exact_log(t:Tensor, tries:int=16)->Tensor:
     for _ in range(tries):
         e = l.exp()
         if torch.equal(e, t.clamp(min=0)): break
-        l = torch.where(e < t, torch.nextafter(l, l.new_tensor(math.inf)), torch.where(e > t, torch.nextafter(l, l.new_tensor(-math.inf)), l))
+        up, down = torch.nextafter(l, l.new_tensor(math.inf)), torch.nextafter(l, l.new_tensor(-math.inf))
+        l = torch.where(e < t, up, torch.where(e > t, down, l))
     return l
 
+# %% ../nbs/03b_formats.ipynb #33decdd9
 def _fold_b_dec(b_enc:Tensor, W_enc:Tensor, b_dec:Tensor)->Tensor:
     "The encoder bias that gives `x W_enc + b_enc` once `b_dec` is subtracted from `x` first."
     return (b_enc.double() + b_dec.double() @ W_enc.double()).to(b_enc.dtype)
 
+# %% ../nbs/03b_formats.ipynb #8b4ca6e2
 def _one_member(variant:str, params:dict, origin:dict, dtype:torch.dtype=torch.float32, **cfg)->SAE:
     "A one-member stack of `variant` holding `params` (our names, without the member axis), in eval mode."
     W_dec = params['W_dec'].float()
     unit = bool(torch.allclose(W_dec.norm(dim=-1), torch.ones(()), atol=1e-5))
-    own = {k: v for k, v in cfg.items() if k in config_fields(variant) and v is not None}   # readers pass what their format has
+    # readers pass what their format has: keep the fields this variant reads
+    own = {k: v for k, v in cfg.items() if k in config_fields(variant) and v is not None}
     sae = make_sae(variant, members=1, normalize_decoder=unit, **{SAE_VARIANTS[variant].knob: 0.0, **own}).to(dtype)
     state = sae.state_dict()
-    for name, v in params.items(): state[name] = torch.as_tensor(v).reshape(state[name].shape).to(state[name].dtype)
+    for name, v in params.items():
+        state[name] = torch.as_tensor(v).reshape(state[name].shape).to(state[name].dtype)
     sae.load_state_dict(state)
     sae.origin = origin     # where it came from: format, folder, hook and model where the format names them
     return sae.eval()
 
 # %% ../nbs/03b_formats.ipynb #f0a10011
-SAELENS_ARCHITECTURES = ('standard', 'topk', 'jumprelu', 'gated', 'transcoder', 'skip_transcoder', 'jumprelu_transcoder', 'jumprelu_skip_transcoder')
+SAELENS_ARCHITECTURES = ('standard', 'topk', 'jumprelu', 'gated',
+                         'transcoder', 'skip_transcoder', 'jumprelu_transcoder', 'jumprelu_skip_transcoder')
 _DTYPES = {'float32': torch.float32, 'float16': torch.float16, 'bfloat16': torch.bfloat16, 'float64': torch.float64}
-
-def _saelens_version(cfg:dict, where='cfg.json')->int:
-    "Major version of the SAELens that wrote `cfg` (0 if it does not say)."
-    v = _mapping(cfg, 'metadata', where).get('sae_lens_version') or cfg.get('sae_lens_version') or '0'
-    m = re.match(r'\s*(\d+)', str(v))
-    if not m: raise ParameterError(f"{where}: sae_lens_version={short_repr(v)}; expected a version like '6.5.1'")
-    return int(m[1])
 
 def _mapping(cfg:dict, key:str, where)->dict:
     "`cfg[key]` when it is a JSON object (`{}` when absent or null), else a `ParameterError`."
@@ -89,6 +96,15 @@ def _mapping(cfg:dict, key:str, where)->dict:
     if not isinstance(v, dict): raise ParameterError(f"{where}: {key} is a {type(v).__name__}; expected a JSON object")
     return v
 
+# %% ../nbs/03b_formats.ipynb #0649eeab
+def _saelens_version(cfg:dict, where='cfg.json')->int:
+    "Major version of the SAELens that wrote `cfg` (0 if it does not say)."
+    v = _mapping(cfg, 'metadata', where).get('sae_lens_version') or cfg.get('sae_lens_version') or '0'
+    m = re.match(r'\s*(\d+)', str(v))
+    if not m: raise ParameterError(f"{where}: sae_lens_version={short_repr(v)}; expected a version like '6.5.1'")
+    return int(m[1])
+
+# %% ../nbs/03b_formats.ipynb #7e8d0dc4
 def saelens_v6_cfg(cfg:dict, where:str|Path='cfg.json')->dict:
     "A SAELens cfg.json in its 6.x form: older configs renamed as SAELens renames them."
     if _saelens_version(cfg, where) >= 6: return cfg
@@ -110,50 +126,72 @@ def _saelens_expected(arch:str, d_in:int, d_sae:int, d_out:int)->dict:
     return {**t, 'b_enc': (d_sae,), **({'threshold': (d_sae,)} if arch.startswith('jumprelu') else {}),
             **({'W_skip': (d_out, d_in)} if 'skip_' in arch else {})}
 
+# %% ../nbs/03b_formats.ipynb #0287d1d6
 def _trained_as(meta:dict, th:Tensor, where)->tuple[str, dict]|None:
-    "`(variant, cfg fields)` of a BatchTopK or Matryoshka BatchTopK SAE SAELens saved as JumpReLU (one threshold repeated), else None."
+    "`(variant, cfg fields)` of a (Matryoshka) BatchTopK SAE saved as JumpReLU (one threshold repeated), else None."
     arch, details = meta.get('training_architecture'), _mapping(meta, 'training_architecture_details', where)
-    if arch not in ('batchtopk', 'matryoshka_batchtopk') or 'k' not in details or not bool((th == th[0]).all()): return None
+    if arch not in ('batchtopk', 'matryoshka_batchtopk') or 'k' not in details: return None
+    if not bool((th == th[0]).all()): return None
     if arch == 'batchtopk': return 'batchtopk', {'k': details['k']}
     return 'matryoshka', {'k': details['k'], 'prefixes': details.get('matryoshka_widths')}
 
-def read_saelens(folder:str|Path)->SAE:
-    "The SAE in a SAELens folder (`cfg.json` + `sae_weights.safetensors`) as a one-member stack."
-    folder = Path(folder); where = folder/'cfg.json'
+# %% ../nbs/03b_formats.ipynb #dc0f7685
+def _read_saelens_cfg(where:Path)->dict:
+    "A SAELens cfg.json in its 6.x form, once every setting sparse_nb cannot represent is refused."
     cfg = saelens_v6_cfg(_read_cfg(where), where)
     arch = cfg.get('architecture')
     if arch not in SAELENS_ARCHITECTURES: raise _unsupported(where, 'architecture', arch, SAELENS_ARCHITECTURES)
-    for field, ok in (('normalize_activations', ('none', 'expected_average_only_in')), ('reshape_activations', ('none',)), ('dtype', tuple(_DTYPES))):
+    settings = (('normalize_activations', ('none', 'expected_average_only_in')), ('reshape_activations', ('none',)),
+                ('dtype', tuple(_DTYPES)))
+    for field, ok in settings:
         if cfg.get(field, ok[0]) not in ok: raise _unsupported(where, field, cfg[field], ok)
+    if arch.endswith('transcoder') and cfg.get('apply_b_dec_to_input'):
+        raise _unsupported(where, 'apply_b_dec_to_input', True,
+                           "False: transcoders never subtract b_dec (SAELens refuses it too)")
+    return cfg
+
+# %% ../nbs/03b_formats.ipynb #df12dba3
+def _saelens_params(arch:str, cfg:dict, t:dict)->dict:
+    "Our parameters (names, orientation, what the encoder subtracts) from the tensors `t` of a SAELens `arch` folder."
+    p = {'W_enc': t['W_enc'], 'W_dec': t['W_dec'], 'b_dec': t['b_dec'],
+         'b_enc': t['b_gate' if arch == 'gated' else 'b_enc']}
+    if arch == 'gated': p.update(r_mag=t['r_mag'], b_mag=t['b_mag'])
+    if 'W_skip' in t: p['W_skip'] = t['W_skip'].T
+    if not arch.endswith('transcoder') and not cfg.get('apply_b_dec_to_input', True):
+        if arch == 'gated': p['b_mag'] = _fold_b_dec(p['b_mag'], p['W_enc'] * p['r_mag'].exp(), p['b_dec'])
+        p['b_enc'] = _fold_b_dec(p['b_enc'], p['W_enc'], p['b_dec'])
+    if arch == 'topk' and cfg.get('rescale_acts_by_decoder_norm'):
+        n = p['W_dec'].norm(dim=-1)
+        p.update(W_enc=p['W_enc'] * n, b_enc=p['b_enc'] * n, W_dec=p['W_dec'] / n[:, None])
+    return p
+
+# %% ../nbs/03b_formats.ipynb #0fcbaeb4
+def read_saelens(folder:str|Path)->SAE:
+    "The SAE in a SAELens folder (`cfg.json` + `sae_weights.safetensors`) as a one-member stack."
+    folder = Path(folder); where = folder/'cfg.json'
+    cfg = _read_saelens_cfg(where)
+    arch = cfg['architecture']
     transcoder = arch.endswith('transcoder')
-    if transcoder and cfg.get('apply_b_dec_to_input'): raise _unsupported(where, 'apply_b_dec_to_input', True, "False: transcoders never subtract b_dec (SAELens refuses it too)")
     d_in, d_sae = _size(cfg, 'd_in', where), _size(cfg, 'd_sae', where)
     d_out = _size(cfg, 'd_out', where, d_in) if transcoder else d_in
-    weights = folder/'sae_weights.safetensors'                # shapes from the header first: nothing is built that the file does not hold
-    _check_tensors(safetensors_shapes(weights), _saelens_expected(arch, d_in, d_sae, d_out), weights,
-                   f"architecture {arch!r}, d_in={d_in}, d_sae={d_sae}" + (f", d_out={d_out}" if transcoder else ''))
+    weights = folder/'sae_weights.safetensors'   # header shapes first: nothing is built that the file does not hold
+    sizes = f"architecture {arch!r}, d_in={d_in}, d_sae={d_sae}" + (f", d_out={d_out}" if transcoder else '')
+    _check_tensors(safetensors_shapes(weights), _saelens_expected(arch, d_in, d_sae, d_out), weights, sizes)
     t, meta = read_safetensors(weights), _mapping(cfg, 'metadata', where)
     origin = {'format': 'saelens', 'folder': str(folder), 'hook_name': meta.get('hook_name', cfg.get('hook_name')),
               'model_name': meta.get('model_name', cfg.get('model_name'))}
-    p = {'W_enc': t['W_enc'], 'W_dec': t['W_dec'], 'b_dec': t['b_dec'], 'b_enc': t['b_gate' if arch == 'gated' else 'b_enc']}
-    if arch == 'gated': p.update(r_mag=t['r_mag'], b_mag=t['b_mag'])
+    p = _saelens_params(arch, cfg, t)
     shape = dict(d_in=d_in, d_sae=d_sae, **({'d_out': d_out, 'skip': 'W_skip' in t} if transcoder else {}))
-    if 'W_skip' in t: p['W_skip'] = t['W_skip'].T
-    if not transcoder and not cfg.get('apply_b_dec_to_input', True):
-        if arch == 'gated': p['b_mag'] = _fold_b_dec(p['b_mag'], p['W_enc'] * p['r_mag'].exp(), p['b_dec'])
-        p['b_enc'] = _fold_b_dec(p['b_enc'], p['W_enc'], p['b_dec'])
-    dtype, k = _DTYPES[cfg.get('dtype', 'float32')], None
-    if arch == 'topk':
-        k = cfg.get('k', 100)      # SAELens's own default when a topk cfg has no k
-        if cfg.get('rescale_acts_by_decoder_norm'):
-            n = p['W_dec'].norm(dim=-1)
-            p.update(W_enc=p['W_enc'] * n, b_enc=p['b_enc'] * n, W_dec=p['W_dec'] / n[:, None])
+    dtype = _DTYPES[cfg.get('dtype', 'float32')]
+    k = cfg.get('k', 100) if arch == 'topk' else None      # SAELens's own default when a topk cfg has no k
     if 'threshold' in t:
         th = t['threshold']
         if trained := _trained_as(meta, th, where):
-            return _one_member(trained[0], {**p, 'threshold': th[:1], 'threshold_steps': torch.tensor(1)}, origin, dtype, **shape, **trained[1])
+            p.update(threshold=th[:1], threshold_steps=torch.tensor(1))
+            return _one_member(trained[0], p, origin, dtype, **shape, **trained[1])
         p['log_threshold'] = _exact_log(th)
-    variant = {'standard': 'relu', 'topk': 'topk', 'gated': 'gated'}.get(arch, 'jumprelu' if 'threshold' in t else 'relu')
+    default = 'jumprelu' if 'threshold' in t else 'relu'     # the transcoders: JumpReLU or ReLU
+    variant = {'standard': 'relu', 'topk': 'topk', 'gated': 'gated'}.get(arch, default)
     return _one_member(variant, p, origin, dtype, **shape, k=k)
 
 # %% ../nbs/03b_formats.ipynb #f0a10014
@@ -167,8 +205,9 @@ def read_sparsify(folder:str|Path)->SAE:
     shapes = safetensors_shapes(weights)
     d_in = _size(cfg, 'd_in', where) if cfg.get('d_in') else (shapes.get('b_dec') or (0,))[0]
     d_sae = _size(cfg, 'num_latents', where) if cfg.get('num_latents') else d_in * _size(cfg, 'expansion_factor', where)
-    _check_tensors(shapes, {'encoder.weight': (d_sae, d_in), 'encoder.bias': (d_sae,), 'W_dec': (d_sae, d_in), 'b_dec': (d_in,)},
-                   weights, f"d_in={d_in}, num_latents={cfg.get('num_latents')}, expansion_factor={cfg.get('expansion_factor')}")
+    expected = {'encoder.weight': (d_sae, d_in), 'encoder.bias': (d_sae,), 'W_dec': (d_sae, d_in), 'b_dec': (d_in,)}
+    sizes = f"d_in={d_in}, num_latents={cfg.get('num_latents')}, expansion_factor={cfg.get('expansion_factor')}"
+    _check_tensors(shapes, expected, weights, sizes)
     t = read_safetensors(weights)
     p = {'W_enc': t['encoder.weight'].T, 'b_enc': t['encoder.bias'], 'W_dec': t['W_dec'], 'b_dec': t['b_dec']}
     origin = {'format': 'sparsify', 'folder': str(folder), 'hook_name': folder.name}
@@ -179,21 +218,27 @@ DICTIONARY_LEARNING_CLASSES = {'AutoEncoder': 'relu', 'AutoEncoderTopK': 'topk',
                                'JumpReluAutoEncoder': 'jumprelu', 'GatedAutoEncoder': 'gated'}
 
 def _check_torch_zip(path:Path, max_bytes:int):
-    "Refuse a `torch.save` file that is not its usual zip of stored (uncompressed) entries, or that unpacks to more than `max_bytes`."
+    "Refuse a file that is not `torch.save`'s zip of stored (uncompressed) entries, or unpacks to over `max_bytes`."
     try:
         with zipfile.ZipFile(path) as z: infos = z.infolist()
-    except zipfile.BadZipFile: raise ParameterError(f"{path}: not the zip archive torch.save writes (since torch 1.6); refused") from None
-    if any(i.compress_type != zipfile.ZIP_STORED for i in infos): raise ParameterError(f"{path}: holds compressed entries, which torch.save never writes; refused")
+    except zipfile.BadZipFile:
+        raise ParameterError(f"{path}: not the zip archive torch.save writes (since torch 1.6); refused") from None
+    if any(i.compress_type != zipfile.ZIP_STORED for i in infos):
+        raise ParameterError(f"{path}: holds compressed entries, which torch.save never writes; refused")
     if sum(i.file_size for i in infos) > max_bytes:
-        raise ParameterError(f"{path}: {sum(i.file_size for i in infos):,} bytes of entries, more than the {max_bytes:,} its config allows for; refused")
+        raise ParameterError(f"{path}: {sum(i.file_size for i in infos):,} bytes of entries, "
+                             f"more than the {max_bytes:,} its config allows for; refused")
 
+# %% ../nbs/03b_formats.ipynb #c2bfa3cf
 def _check_storage(name:str, t:Tensor, path:Path):
     "Refuse a tensor that claims more elements than its stored bytes hold (a view stretched by strides)."
     if not t.is_contiguous() or t.untyped_storage().nbytes() < (t.storage_offset() + t.numel()) * t.element_size():
-        raise ParameterError(f"{path}: tensor {name!r} of shape {list(t.shape)} is not backed by its own stored bytes; refused")
+        raise ParameterError(f"{path}: tensor {name!r} of shape {list(t.shape)} "
+                             f"is not backed by its own stored bytes; refused")
 
+# %% ../nbs/03b_formats.ipynb #fdfa4d0c
 def read_tensor_pickle(path:str|Path,
-                       max_bytes:int|None=None # refuse a file whose entries hold more (the tensors its config promises, with room)
+                       max_bytes:int|None=None # refuse a file whose entries hold more (its config's tensors, with room)
                       )->dict:
     "A dict of tensors pickled by `torch.save`, read with `weights_only=True`: code in the file is refused, never run."
     path = Path(path)
@@ -201,55 +246,67 @@ def read_tensor_pickle(path:str|Path,
     _check_torch_zip(path, max_bytes or path.stat().st_size)
     try: obj = torch.load(path, map_location='cpu', weights_only=True)
     except Exception as e:
-        raise ParameterError(f"{path}: refused ({type(e).__name__}); expected a plain dict of tensors, read with torch.load(weights_only=True). "
-                             f"{str(e).splitlines()[0][:200]}") from None
+        raise ParameterError(f"{path}: refused ({type(e).__name__}); expected a plain dict of tensors, "
+                             f"read with torch.load(weights_only=True). {str(e).splitlines()[0][:200]}") from None
     if not isinstance(obj, dict) or not all(isinstance(k, str) and isinstance(v, Tensor) for k, v in obj.items()):
-        raise ParameterError(f"{path} holds a {type(obj).__name__}, not a flat dict of tensors; expected dictionary_learning's ae.pt")
+        raise ParameterError(f"{path} holds a {type(obj).__name__}, not a flat dict of tensors; "
+                             f"expected dictionary_learning's ae.pt")
     for k, v in obj.items(): _check_storage(k, v, path)
     return obj
 
+# %% ../nbs/03b_formats.ipynb #b3065f00
 def _dictionary_learning_params(cls:str, t:dict)->dict:
     "Our parameters from the tensors of a dictionary_learning `cls`."
     if cls == 'JumpReluAutoEncoder':
-        return {'W_enc': t['W_enc'], 'W_dec': t['W_dec'], 'b_dec': t['b_dec'], 'b_enc': _fold_b_dec(t['b_enc'], t['W_enc'], t['b_dec']),
-                'log_threshold': _exact_log(t['threshold'])}
+        return {'W_enc': t['W_enc'], 'W_dec': t['W_dec'], 'b_dec': t['b_dec'],
+                'b_enc': _fold_b_dec(t['b_enc'], t['W_enc'], t['b_dec']), 'log_threshold': _exact_log(t['threshold'])}
     p = {'W_enc': t['encoder.weight'].T, 'W_dec': t['decoder.weight'].T}
-    if cls == 'GatedAutoEncoder': return {**p, 'b_dec': t['decoder_bias'], 'b_enc': t['gate_bias'], 'b_mag': t['mag_bias'], 'r_mag': t['r_mag']}
+    if cls == 'GatedAutoEncoder':
+        return {**p, 'b_dec': t['decoder_bias'], 'b_enc': t['gate_bias'], 'b_mag': t['mag_bias'], 'r_mag': t['r_mag']}
     p.update(b_enc=t['encoder.bias'], b_dec=t['bias' if cls == 'AutoEncoder' else 'b_dec'])
     if cls == 'BatchTopKSAE': p.update(threshold=t['threshold'], threshold_steps=(t['threshold'] >= 0).long())
     return p
 
+# %% ../nbs/03b_formats.ipynb #9b986ec9
 def _dictionary_learning_expected(cls:str, d_in:int, d_sae:int)->dict:
     "The tensors (name -> shape) `ae.pt` of a dictionary_learning `cls` holds."
     lin = {'encoder.weight': (d_sae, d_in), 'decoder.weight': (d_in, d_sae)}
     return {'AutoEncoder': {**lin, 'encoder.bias': (d_sae,), 'bias': (d_in,)},
             'AutoEncoderTopK': {**lin, 'encoder.bias': (d_sae,), 'b_dec': (d_in,), 'k': (), 'threshold': ()},
             'BatchTopKSAE': {**lin, 'encoder.bias': (d_sae,), 'b_dec': (d_in,), 'k': (), 'threshold': ()},
-            'JumpReluAutoEncoder': {'W_enc': (d_in, d_sae), 'b_enc': (d_sae,), 'W_dec': (d_sae, d_in), 'b_dec': (d_in,), 'threshold': (d_sae,)},
-            'GatedAutoEncoder': {**lin, 'decoder_bias': (d_in,), 'r_mag': (d_sae,), 'gate_bias': (d_sae,), 'mag_bias': (d_sae,)}}[cls]
+            'JumpReluAutoEncoder': {'W_enc': (d_in, d_sae), 'b_enc': (d_sae,), 'W_dec': (d_sae, d_in), 'b_dec': (d_in,),
+                                    'threshold': (d_sae,)},
+            'GatedAutoEncoder': {**lin, 'decoder_bias': (d_in,), 'r_mag': (d_sae,), 'gate_bias': (d_sae,),
+                                 'mag_bias': (d_sae,)}}[cls]
 
+# %% ../nbs/03b_formats.ipynb #a64c0ae9
 def read_dictionary_learning(folder:str|Path)->SAE:
     "The SAE in a dictionary_learning trainer folder (`config.json` + `ae.pt`) as a one-member stack."
     folder = Path(folder); where = folder/'config.json'
     trainer = _mapping(_read_cfg(where), 'trainer', where)
     cls = trainer.get('dict_class')
-    if cls not in DICTIONARY_LEARNING_CLASSES: raise _unsupported(where, 'trainer.dict_class', cls, list(DICTIONARY_LEARNING_CLASSES))
+    if cls not in DICTIONARY_LEARNING_CLASSES:
+        raise _unsupported(where, 'trainer.dict_class', cls, list(DICTIONARY_LEARNING_CLASSES))
     d_in, d_sae = _size(trainer, 'activation_dim', where), _size(trainer, 'dict_size', where)
-    promised = sum(8 * math.prod(s) for s in _dictionary_learning_expected(cls, d_in, d_sae).values())   # float64 at most
+    expected = _dictionary_learning_expected(cls, d_in, d_sae)
+    promised = sum(8 * math.prod(s) for s in expected.values())   # float64 at most
     t = read_tensor_pickle(folder/'ae.pt', max_bytes=promised + 2**20)
-    _check_tensors(t, _dictionary_learning_expected(cls, d_in, d_sae), folder/'ae.pt', f"{cls}, activation_dim={d_in}, dict_size={d_sae}")
-    origin = {'format': 'dictionary_learning', 'folder': str(folder), 'model_name': trainer.get('lm_name'), 'hook_name': trainer.get('submodule_name')}
+    _check_tensors(t, expected, folder/'ae.pt', f"{cls}, activation_dim={d_in}, dict_size={d_sae}")
+    origin = {'format': 'dictionary_learning', 'folder': str(folder), 'model_name': trainer.get('lm_name'),
+              'hook_name': trainer.get('submodule_name')}
     k = int(t['k']) if 'k' in t else None
     dtype = next(v.dtype for v in t.values() if v.is_floating_point())
-    return _one_member(DICTIONARY_LEARNING_CLASSES[cls], _dictionary_learning_params(cls, t), origin, dtype, d_in=d_in, d_sae=d_sae, k=k)
+    params = _dictionary_learning_params(cls, t)
+    return _one_member(DICTIONARY_LEARNING_CLASSES[cls], params, origin, dtype, d_in=d_in, d_sae=d_sae, k=k)
 
 # %% ../nbs/03b_formats.ipynb #f0a10018
 def _native_config(c:dict)->dict:
-    "A native cfg's `sae` fields as its variant takes them: another variant's fields (a version-1 file holds every field) dropped."
+    "A native cfg's `sae` fields as its variant takes them: other variants' fields (a version-1 file has all) dropped."
     if c.get('variant', 'relu') not in SAE_VARIANTS: return c
     known, own = set().union(*map(config_fields, SAE_VARIANTS)), config_fields(c.get('variant', 'relu')) | {'variant'}
     return {k: v for k, v in c.items() if k in own or k not in known}
 
+# %% ../nbs/03b_formats.ipynb #2dc7d461
 def _native_shapes(c:dict, where:Path)->dict:
     "The state shapes the native config `c` describes, computed on the meta device (nothing allocated)."
     try:
@@ -257,6 +314,7 @@ def _native_shapes(c:dict, where:Path)->dict:
     except TypeError as e: raise ParameterError(f"{where}: {e}; expected SAEConfig fields") from None
     return {k: tuple(v.shape) for k, v in sae.state_dict().items()}
 
+# %% ../nbs/03b_formats.ipynb #ac1187dc
 def read_sparse_nb(folder:str|Path)->SAE:
     "The SAE stack `SAE.save` wrote, checked against its config (before anything is built), in eval mode."
     folder = Path(folder); where = folder/'cfg.json'
@@ -264,11 +322,13 @@ def read_sparse_nb(folder:str|Path)->SAE:
     if not isinstance(c, dict): raise ParameterError(f"{where} is not an SAE config (no 'sae' object)")
     c = _native_config(c)
     header = safetensors_shapes(folder/'weights.safetensors')
-    E, d_sae = (header.get('W_dec') or (0, 0))[:2]                      # sizes the file really holds bound what the config may ask for
+    E, d_sae = (header.get('W_dec') or (0, 0))[:2]   # sizes the file really holds bound what the config may ask for
     for key, have in (('members', E), ('d_sae', d_sae)):
-        if c.get(key, 1) != have: raise ParameterError(f"{where}: {key}={short_repr(c.get(key, 1))}, but weights.safetensors holds W_dec of shape {list(header.get('W_dec', []))}")
-    _check_tensors(header, _native_shapes(c, where), folder/'weights.safetensors',
-                   f"variant {c.get('variant')!r}, d_in={c.get('d_in')}, d_sae={c.get('d_sae')}, members={c.get('members', 1)}")
+        if c.get(key, 1) != have:
+            raise ParameterError(f"{where}: {key}={short_repr(c.get(key, 1))}, "
+                                 f"but weights.safetensors holds W_dec of shape {list(header.get('W_dec', []))}")
+    sizes = f"variant {c.get('variant')!r}, d_in={c.get('d_in')}, d_sae={c.get('d_sae')}, members={c.get('members', 1)}"
+    _check_tensors(header, _native_shapes(c, where), folder/'weights.safetensors', sizes)
     tensors, _ = load_tensors(folder)
     sae = make_sae(**c)
     sae.load_state_dict(tensors)
@@ -283,30 +343,37 @@ SAE_FORMATS = {   # name -> (files that mark the format, reader)
 
 def sae_format(folder:str|Path)->str|None:
     "Which of `SAE_FORMATS` `folder` is written in (None if none)."
-    return next((name for name, (files, _) in SAE_FORMATS.items() if all((Path(folder)/f).exists() for f in files)), None)
+    marked = (name for name, (files, _) in SAE_FORMATS.items() if all((Path(folder)/f).exists() for f in files))
+    return next(marked, None)
 
 # %% ../nbs/03b_formats.ipynb #f0a10019
 def sae_folders(path:str|Path)->list[Path]:
     "The SAE folders at `path`: itself, else its subfolders in any format, else a run folder's `sae/<name>/`."
     p = Path(path)
     if sae_format(p): return [p]
-    if not p.is_dir(): raise SourceUnavailableError(f"{path} not found: expected an SAE folder or a run folder holding SAE folders "
-                                                    f"(an SAE folder holds {' or '.join(' + '.join(f) for f, _ in SAE_FORMATS.values())})")
+    if not p.is_dir():
+        layouts = ' or '.join(' + '.join(f) for f, _ in SAE_FORMATS.values())
+        raise SourceUnavailableError(f"{path} not found: expected an SAE folder or a run folder holding SAE folders "
+                                     f"(an SAE folder holds {layouts})")
     return sorted(q for q in [*p.iterdir(), *p.glob('sae/*')] if q.is_dir() and sae_format(q))
 
+# %% ../nbs/03b_formats.ipynb #552c2f6c
 def find_sae(path:str|Path, name:str|None=None)->tuple[SAE, Path]:
-    "The SAE at `path` and its folder: an SAE folder, or a folder holding SAE folders (pick one by `name` unless there is one)."
+    "The SAE at `path` and its folder: an SAE folder, or a folder holding SAE folders (pick one by `name` unless one)."
     found = sae_folders(path)
     if name is not None: found = [f for f in found if f.name == name]
     if len(found) != 1:
-        raise SourceUnavailableError(f"{path}: expected an SAE folder or a run folder with one SAE folder{' named ' + repr(name) if name else ''}, "
+        named = ' named ' + repr(name) if name else ''
+        raise SourceUnavailableError(f"{path}: expected an SAE folder or a run folder with one SAE folder{named}, "
                                      f"found {[f.name for f in found] or 'none'}; pass name= to choose")
     fmt = sae_format(found[0])
     try: return SAE_FORMATS[fmt][1](found[0]), found[0]
     except SparseNBError: raise
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as e:   # a config too malformed for the checks above to name
-        raise ParameterError(f"{found[0]}: a malformed {fmt} config ({type(e).__name__}: {short_repr(str(e))}); expected one that {fmt} itself writes") from None
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as e:   # too malformed for the checks to name
+        raise ParameterError(f"{found[0]}: a malformed {fmt} config ({type(e).__name__}: {short_repr(str(e))}); "
+                             f"expected one that {fmt} itself writes") from None
 
+# %% ../nbs/03b_formats.ipynb #92e23986
 def load_sae(path:str|Path, name:str|None=None)->SAE:
     "The SAE at `path` in any of `SAE_FORMATS` (a folder of several: the one called `name`), in eval mode."
     return find_sae(path, name)[0]
@@ -318,20 +385,25 @@ def saelens_exportable(transcoder:bool=False)->list[str]:
     "The variants whose class names a SAELens architecture (for transcoders if `transcoder`)."
     return [v for v, c in SAE_VARIANTS.items() if (c.saelens_transcoder if transcoder else c.saelens_architecture)]
 
+# %% ../nbs/03b_formats.ipynb #fea1156b
 def saelens_architecture(sae:SAE)->str:
-    "The SAELens `architecture` that holds `sae`, as its class declares it (a `ParameterError` naming what can be exported if none)."
+    "The SAELens `architecture` that holds `sae`, as its class declares it (none: a `ParameterError` naming options)."
     arch = type(sae).saelens_transcoder if sae.cfg.transcoder else type(sae).saelens_architecture
     if arch is None:
         what = f"a {sae.variant!r} transcoder" if sae.cfg.transcoder else f"variant {sae.variant!r}"
-        raise ParameterError(f"{what} has no SAELens architecture; exportable{' transcoders' if sae.cfg.transcoder else ''}: {saelens_exportable(sae.cfg.transcoder)}")
+        kind = ' transcoders' if sae.cfg.transcoder else ''
+        raise ParameterError(f"{what} has no SAELens architecture; "
+                             f"exportable{kind}: {saelens_exportable(sae.cfg.transcoder)}")
     return arch.replace('transcoder', 'skip_transcoder') if sae.cfg.skip else arch
 
+# %% ../nbs/03b_formats.ipynb #63daf1fb
 def _saelens_tensors(sae:SAE, e:int)->dict:
-    "Member `e`'s tensors under SAELens's names (the class says which), `W_skip` transposed to SAELens's `[d_out, d_in]`."
+    "Member `e`'s tensors under SAELens's names (as its class says), `W_skip` transposed to SAELens's `[d_out, d_in]`."
     t = sae.saelens_tensors(e)
     if sae.cfg.skip: t['W_skip'] = sae.W_skip[e].T
     return {n: v.detach().cpu().contiguous() for n, v in t.items()}
 
+# %% ../nbs/03b_formats.ipynb #33246096
 def save_saelens(sae:SAE, member:int, folder:str|Path,
                  hook_name:str='',   # the TransformerLens hook the SAE reads, e.g. 'blocks.2.hook_resid_post'
                  model_name:str='',  # the model it was trained on
@@ -340,8 +412,10 @@ def save_saelens(sae:SAE, member:int, folder:str|Path,
     "Write member `member` of `sae` in SAELens's layout (`cfg.json` + `sae_weights.safetensors`) into `folder`."
     from sparse_nb import __version__
     arch, c = saelens_architecture(sae), sae.cfg
-    if not 0 <= member < sae.members: raise ParameterError(f"member {member} out of range: the stack has {sae.members} member(s)")
-    meta = {'sae_lens_version': '6.54.12', 'model_name': model_name, 'hook_name': hook_name, 'written_by': f'sparse_nb {__version__}'}
+    if not 0 <= member < sae.members:
+        raise ParameterError(f"member {member} out of range: the stack has {sae.members} member(s)")
+    meta = {'sae_lens_version': '6.54.12', 'model_name': model_name, 'hook_name': hook_name,
+            'written_by': f'sparse_nb {__version__}'}
     if c.transcoder: meta['hook_name_out'] = hook_name_out
     meta.update(sae.saelens_metadata(member))
     cfg = {'architecture': arch, 'd_in': c.d_in, 'd_sae': c.d_sae, **({'d_out': c.d_out} if c.transcoder else {}),
@@ -349,6 +423,8 @@ def save_saelens(sae:SAE, member:int, folder:str|Path,
            'normalize_activations': 'none', 'reshape_activations': 'none', 'metadata': meta, **sae.saelens_cfg(member)}
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
     tmp = folder/'.sae_weights.safetensors.tmp'
-    try: save_file(_saelens_tensors(sae, member), tmp); save_json(folder/'cfg.json', cfg); tmp.replace(folder/'sae_weights.safetensors')
+    try:
+        save_file(_saelens_tensors(sae, member), tmp); save_json(folder/'cfg.json', cfg)
+        tmp.replace(folder/'sae_weights.safetensors')
     finally: tmp.unlink(missing_ok=True)
     return folder

@@ -26,23 +26,26 @@ def per_member(doc:str):
     "A config field holding one value per member (a scalar is broadcast)."
     return field(default=None, metadata={'per_member': True, 'doc': doc})
 
+# %% ../nbs/03_saes.ipynb #efedcb55
 def per_member_fields(config:type)->tuple[str, ...]:
     "The fields of config class `config` that hold one value per member (the knobs variants sweep)."
     return tuple(f.name for f in fields(config) if f.metadata.get('per_member'))
 
 # %% ../nbs/03_saes.ipynb #9ab46471
-_FIELD_TYPES = {'int': (int,), 'float': (int, float), 'bool': (bool,), 'str': (str,), 'list': (list, tuple, int, float)}
+_FIELD_TYPES = {'int': (int,), 'float': (int, float), 'bool': (bool,), 'str': (str,),
+                'list': (list, tuple, int, float)}
 
 def _check_types(cfg):
-    "Raise a `ParameterError` naming the first field whose value has the wrong type."
+    "Raise a `ParameterError` naming the first field whose value has the wrong type (other annotations: unchecked)."
     for f in fields(cfg):
-        v = getattr(cfg, f.name)
-        if v is None and f.default is None: continue
+        v, kind = getattr(cfg, f.name), getattr(f.type, '__name__', f.type)   # a string unless the module is eager
+        if (v is None and f.default is None) or kind not in _FIELD_TYPES: continue
         items = list(v) if isinstance(v, (list, tuple)) else [v]
-        ok = isinstance(v, _FIELD_TYPES[f.type]) and (f.type == 'bool' or not isinstance(v, bool))
-        if f.type == 'list': ok = ok and all(type(i) in (int, float) for i in items)
-        if not ok: raise ParameterError(f"SAE config field {f.name}={short_repr(v)} is {type(v).__name__}; expected {f.type}"
-                                        + (' of numbers' if f.type == 'list' else ''))
+        ok = isinstance(v, _FIELD_TYPES[kind]) and (kind == 'bool' or not isinstance(v, bool))
+        if kind == 'list': ok = ok and all(type(i) in (int, float) for i in items)
+        if not ok:
+            raise ParameterError(f"SAE config field {f.name}={short_repr(v)} is {type(v).__name__}; expected {kind}"
+                                 + (' of numbers' if kind == 'list' else ''))
 
 # %% ../nbs/03_saes.ipynb #7c8d1903
 @dataclass
@@ -63,9 +66,12 @@ class SAEConfig:
             if len(v) != self.members: raise ParameterError(f"{name} has {len(v)} values for {self.members} members")
             setattr(self, name, v)
         if self.d_in < 1 or self.d_sae < 1 or self.members < 1:
-            raise ParameterError(f"d_in, d_sae and members must be >= 1, got {self.d_in}, {self.d_sae}, {self.members}")
-        if self.d_out is not None and self.d_out < 1: raise ParameterError(f"d_out must be >= 1 (or None for an autoencoder), got {self.d_out}")
-        if self.skip and self.d_out is None: raise ParameterError("skip=True needs d_out: the linear skip belongs to transcoders")
+            raise ParameterError(f"d_in, d_sae and members must be >= 1, "
+                                 f"got {self.d_in}, {self.d_sae}, {self.members}")
+        if self.d_out is not None and self.d_out < 1:
+            raise ParameterError(f"d_out must be >= 1 (or None for an autoencoder), got {self.d_out}")
+        if self.skip and self.d_out is None:
+            raise ParameterError("skip=True needs d_out: the linear skip belongs to transcoders")
         self.check()
     def check(self):
         "Check the variant's own fields (its config class extends this)."
@@ -84,6 +90,7 @@ def _nonnegative(cfg, name:str):
     bad = [v for v in getattr(cfg, name) or [] if not v >= 0]
     if bad: raise ParameterError(f"{name} must be >= 0, got {bad[0]!r}")
 
+# %% ../nbs/03_saes.ipynb #8a7d26c8
 @dataclass
 class L1Config(SAEConfig):
     "Config of the variants trained with an L1 penalty."
@@ -95,7 +102,8 @@ SAE_VARIANTS = {}   # variant name -> class; filled by the classes themselves
 
 def _unit_rows(E:int, n:int, d:int, init:str, g:torch.Generator)->Tensor:
     "`[E, n, d]` random unit-norm rows, 'gaussian' or 'orthogonal'."
-    if init == 'orthogonal': W = torch.stack([nn.init.orthogonal_(torch.empty(n, d), generator=g) for _ in range(E)])
+    if init == 'orthogonal':
+        W = torch.stack([nn.init.orthogonal_(torch.empty(n, d), generator=g) for _ in range(E)])
     elif init == 'gaussian': W = torch.randn(E, n, d, generator=g)
     else: raise ParameterError(f"init must be 'gaussian' or 'orthogonal', got {short_repr(init)}")
     return W / W.norm(dim=-1, keepdim=True)
@@ -105,7 +113,8 @@ def _register(cls):
     "Check what `cls` declares about itself and list it in `SAE_VARIANTS` under `cls.variant`."
     if cls.knob not in per_member_fields(cls.config):
         raise TypeError(f"{cls.__name__}.knob must be a per-member field of {cls.config.__name__}, got {cls.knob!r}")
-    if not set(cls.sparsity_parts) <= set(cls.loss_parts): raise TypeError(f"{cls.__name__}: sparsity_parts must be among loss_parts")
+    if not set(cls.sparsity_parts) <= set(cls.loss_parts):
+        raise TypeError(f"{cls.__name__}: sparsity_parts must be among loss_parts")
     if 'sparse_loss' not in cls.__dict__: cls.sparse_loss = None   # a sparse path is the class's own, never inherited
     SAE_VARIANTS[cls.variant] = cls
 
@@ -128,10 +137,12 @@ class SAE(nn.Module):
         if register: _register(cls)
     def __init__(self, cfg:SAEConfig):
         super().__init__()
-        if not isinstance(cfg, self.config): raise ParameterError(f"variant {self.variant!r} takes a {self.config.__name__}, got {type(cfg).__name__}")
+        if not isinstance(cfg, self.config):
+            raise ParameterError(f"variant {self.variant!r} takes a {self.config.__name__}, got {type(cfg).__name__}")
         self.cfg = cfg
-        if cfg.transcoder and not self.transcodes: raise ParameterError(f"variant {self.variant!r} cannot be a transcoder (d_out={cfg.d_out}): "
-                                                                       f"its encoder reads the decoder's output space; use another variant")
+        if cfg.transcoder and not self.transcodes:
+            raise ParameterError(f"variant {self.variant!r} cannot be a transcoder (d_out={cfg.d_out}): "
+                                 f"its encoder reads the decoder's output space; use another variant")
         E, d, n = cfg.members, cfg.d_in, cfg.d_sae
         g = torch.Generator().manual_seed(cfg.seed)
         W = _unit_rows(E, n, cfg.out_dim, cfg.init, g)
@@ -150,81 +161,110 @@ class SAE(nn.Module):
     def members(self)->int: return self.cfg.members
     def __repr__(self):
         c = self.cfg
-        return f"{type(self).__name__}(E={c.members}, d_in={c.d_in}, d_sae={c.d_sae}" + (f", d_out={c.d_out}, skip={c.skip})" if c.transcoder else ")")
+        sizes = f"{type(self).__name__}(E={c.members}, d_in={c.d_in}, d_sae={c.d_sae}"
+        return sizes + (f", d_out={c.d_out}, skip={c.skip})" if c.transcoder else ")")
 
 _register(SAE)
 
 # %% ../nbs/03_saes.ipynb #0efabbaf
 def _checked_floats(sae:SAE, t:Tensor, what:str, width:int)->Tensor:
-    "`t` in the SAE's dtype once it is a float tensor `width` wide, finite unless this is a training step (see `check_input`)."
+    "`t` in the SAE's dtype once it is a float tensor `width` wide, finite outside a training step (see `check_input`)."
     if not torch.is_tensor(t) or not t.is_floating_point():
-        raise ParameterError(f"{what} must be a floating-point tensor, got {t.dtype if torch.is_tensor(t) else type(t).__name__}")
-    if t.shape[-1] != width: raise ParameterError(f"{what} of width {t.shape[-1]} (shape {list(t.shape)}) given to an SAE with {'d_in' if what == 'activations' else 'out_dim'}={width}")
+        got = t.dtype if torch.is_tensor(t) else type(t).__name__
+        raise ParameterError(f"{what} must be a floating-point tensor, got {got}")
+    if t.shape[-1] != width:
+        size = 'd_in' if what == 'activations' else 'out_dim'
+        raise ParameterError(f"{what} of width {t.shape[-1]} (shape {list(t.shape)}) "
+                             f"given to an SAE with {size}={width}")
     if not (sae.training and torch.is_grad_enabled()) and not bool(torch.isfinite(t).all()):
-        raise ParameterError(f"{what} hold {int((~torch.isfinite(t)).sum())} NaN or infinite value(s), first at index {(~torch.isfinite(t)).nonzero()[0].tolist()}; expected finite values")
+        bad = ~torch.isfinite(t)
+        raise ParameterError(f"{what} hold {int(bad.sum())} NaN or infinite value(s), "
+                             f"first at index {bad.nonzero()[0].tolist()}; expected finite values")
     return t.to(sae.W_dec.dtype)
 
+# %% ../nbs/03_saes.ipynb #620905bb
 @patch
 def check_input(self:SAE, x:Tensor)->Tensor:
     "`x` as the SAE's dtype, once it is a float tensor `d_in` wide and (outside a training step) holds no NaN or inf."
     return _checked_floats(self, x, 'activations', self.cfg.d_in)
 
+# %% ../nbs/03_saes.ipynb #7f9cbeee
 @patch
 def input_shift(self:SAE)->Tensor:
-    "What the encoder subtracts from its input, `[E, d_in]`: `b_dec` for an autoencoder, zeros for a transcoder (whose `b_dec` is an output bias)."
+    "What the encoder subtracts from `x`, `[E, d_in]`: `b_dec`; zeros for a transcoder (its `b_dec` is an output bias)."
     return self.b_dec.new_zeros(self.members, self.cfg.d_in) if self.cfg.transcoder else self.b_dec
 
+# %% ../nbs/03_saes.ipynb #540c1fa0
 @patch
 def pre_acts(self:SAE, x:Tensor)->Tensor:
     "`(x - b_dec) @ W_enc + b_enc` (a transcoder: `x @ W_enc + b_enc`): `[E, batch, d_sae]`."
     x, b = self.check_input(x), self.input_shift()
     shift = b[:, None] @ self.W_enc.detach()               # [E, 1, d_sae], exactly 0 below: it carries b_dec's gradient
-    return torch.baddbmm(self.b_enc[:, None] + (shift.detach() - shift), (x - b.detach()[:, None]).expand(self.members, -1, -1), self.W_enc)
+    bias = self.b_enc[:, None] + (shift.detach() - shift)
+    return torch.baddbmm(bias, (x - b.detach()[:, None]).expand(self.members, -1, -1), self.W_enc)
 
+# %% ../nbs/03_saes.ipynb #55e0bbed
 @patch
 def encode(self:SAE, x:Tensor)->Tensor:
     "Latents `f [E, batch, d_sae]`."
     return torch.relu(self.pre_acts(x))
 
+# %% ../nbs/03_saes.ipynb #393967ca
 @patch
 def decode(self:SAE, f:Tensor|DenseLatents|SparseLatents)->Tensor:
-    "What the latents write, `f @ W_dec + b_dec` (`[E, batch, out_dim]`), from a latents tensor or the latents of a training step."
+    "What latents write, `f @ W_dec + b_dec` (`[E, batch, out_dim]`), from a tensor or the latents of a training step."
     return (f if hasattr(f, 'decode') else DenseLatents(f)).decode(self.W_dec, self.b_dec)
 
+# %% ../nbs/03_saes.ipynb #8101fc9c
 @patch
 def skip_out(self:SAE, x:Tensor)->Tensor|float:
     "A skip transcoder's linear term `x @ W_skip` (`[E, batch, d_out]`), else 0."
-    return x @ self.W_skip if self.cfg.skip else 0.0
+    return self.check_input(x) @ self.W_skip if self.cfg.skip else 0.0
 
+# %% ../nbs/03_saes.ipynb #8981786c
 @patch
 def output(self:SAE, f:Tensor, x:Tensor)->Tensor:
     "The prediction from latents `f` of inputs `x`: `decode(f)`, plus the skip term of a skip transcoder."
     return self.decode(f) + self.skip_out(x)
 
+# %% ../nbs/03_saes.ipynb #23365a5c
 @patch
 def forward(self:SAE, x:Tensor)->Tensor:
     "Reconstruct `x` (a transcoder: predict its target): `[E, batch, out_dim]`."
     return self.output(self.encode(x), x)
 
+# %% ../nbs/03_saes.ipynb #79bb046f
 @patch
 def check_target(self:SAE, x:Tensor, y:Tensor|None)->Tensor:
-    "The training target: `y` for a transcoder (required, `out_dim` wide), `x` for an autoencoder (`y` None or `x`'s width)."
+    "The target: `y` for a transcoder (required, `out_dim` wide), `x` for an autoencoder (`y` None or `x`'s width)."
     if y is None:
-        if self.cfg.transcoder: raise ParameterError(f"a transcoder (d_out={self.cfg.d_out}) needs a target y; got none: use a source yielding (x, y)")
+        if self.cfg.transcoder:
+            raise ParameterError(f"a transcoder (d_out={self.cfg.d_out}) needs a target y; "
+                                 "got none: use a source yielding (x, y)")
         return x
     if torch.is_tensor(y) and (y.shape[-1] != self.cfg.out_dim or y.shape[-2] != x.shape[-2]):
-        raise ParameterError(f"target of shape {list(y.shape)} for inputs {list(x.shape)}; expected {x.shape[-2]} rows of width {self.cfg.out_dim}")
+        raise ParameterError(f"target of shape {list(y.shape)} for inputs {list(x.shape)}; "
+                             f"expected {x.shape[-2]} rows of width {self.cfg.out_dim}")
     return _checked_floats(self, y, 'targets', self.cfg.out_dim)
 
 # %% ../nbs/03_saes.ipynb #34d86180
 @patch
 def decoder_norms(self:SAE)->Tensor: return self.W_dec.norm(dim=-1)
 
+# %% ../nbs/03_saes.ipynb #2257b0e3
 @patch
 def penalty(self:SAE, f:Tensor, x:Tensor)->dict:
-    "Sparsity penalty parts `[E]`: here `l1 = l1_coeff * sum_j |f_j| ||W_dec_j||`, averaged over the batch (`f >= 0` here, so `|f| = f`)."
-    return {'l1': self.l1_coeff * (f.sum(-2) * self.decoder_norms()).sum(-1) / f.shape[-2]}   # batch sum first: same value, less work
+    "Sparsity penalty parts `[E]`: here `l1 = l1_coeff * sum_j |f_j| ||W_dec_j||`, averaged over the batch (`|f| = f`)."
+    # the batch sum first: the same value, less work
+    return {'l1': self.l1_coeff * (f.sum(-2) * self.decoder_norms()).sum(-1) / f.shape[-2]}
 
+# %% ../nbs/03_saes.ipynb #7cb7acbf
+@patch
+def aux_loss(self:SAE, x, y, y_hat, f, dead)->dict:
+    "Auxiliary loss parts `[E]` (none here): `y` is the target, `y_hat` the prediction from `f`."
+    return {}
+
+# %% ../nbs/03_saes.ipynb #c530828a
 @patch
 def loss(self:SAE, x:Tensor, dead:Tensor|None=None, sparsity_scale:float=1.0,
          f:Tensor|None=None, # latents `self.encode(x)` if already computed (the trainer reuses them)
@@ -235,25 +275,23 @@ def loss(self:SAE, x:Tensor, dead:Tensor|None=None, sparsity_scale:float=1.0,
     f = self.encode(x) if f is None else f
     y_hat = self.output(f, x)
     parts = {'mse': mse(y, y_hat)}
-    for name, v in self.penalty(f, x).items(): parts[name] = v * sparsity_scale if name in self.sparsity_parts else v
+    for name, v in self.penalty(f, x).items():
+        parts[name] = v * sparsity_scale if name in self.sparsity_parts else v
     parts.update(self.aux_loss(x, y, y_hat, f, dead))
     return sum(parts.values()).sum(), parts
 
-@patch
-def aux_loss(self:SAE, x, y, y_hat, f, dead)->dict:
-    "Auxiliary loss parts `[E]` (none here): `y` is the target, `y_hat` the prediction from `f`."
-    return {}
-
+# %% ../nbs/03_saes.ipynb #6a383875
 @patch
 def train_loss(self:SAE, x:Tensor, dead:Tensor|None=None, sparsity_scale:float=1.0,
                y:Tensor|None=None,   # the target (a transcoder's output activations; None: `x`)
                sparse:bool=False     # through the variant's own sparse path (`sparse_loss`)
               )->tuple[Tensor, dict, DenseLatents|SparseLatents]:
-    "`(total, parts, latents)` of one training step: the loss, and the latents behind the interface dense and sparse share."
+    "`(total, parts, latents)` of one training step: the loss, and its latents behind the dense/sparse interface."
     if not sparse:
         f = self.encode(x)
         return (*self.loss(x, dead, sparsity_scale, f=f, y=y), DenseLatents(f))
-    if self.sparse_loss is None: raise ParameterError(f"variant {self.variant!r} has no sparse path; train it with sparse_path 'auto' or 'off'")
+    if self.sparse_loss is None:
+        raise ParameterError(f"variant {self.variant!r} has no sparse path; train it with sparse_path 'auto' or 'off'")
     return self.sparse_loss(x, dead, y)
 
 # %% ../nbs/03_saes.ipynb #d2e74302
@@ -265,6 +303,7 @@ def before_step(self:SAE):
     W = self.W_dec / self.W_dec.norm(dim=-1, keepdim=True)
     self.W_dec.grad -= (self.W_dec.grad * W).sum(-1, keepdim=True) * W
 
+# %% ../nbs/03_saes.ipynb #49d662ee
 @patch
 @torch.no_grad()
 def after_step(self:SAE):
@@ -280,11 +319,13 @@ def geometric_median(x:Tensor, iters:int=50, eps:float=1e-8)->Tensor:
         m = (w[:, None] * x).sum(0) / w.sum()
     return m
 
+# %% ../nbs/03_saes.ipynb #90187aa8
 @patch
 @torch.no_grad()
 def init_b_dec(self:SAE, x:Tensor, how:str='geometric_median'):
-    "Set every member's `b_dec` from a sample `x [n, out_dim]` (of the target, for a transcoder): 'geometric_median', 'mean' or 'zeros'."
-    inits = {'geometric_median': geometric_median, 'mean': lambda x: x.mean(0), 'zeros': lambda x: x.new_zeros(x.shape[1])}
+    "Set every member's `b_dec` from a sample `x [n, out_dim]` (of targets): 'geometric_median', 'mean' or 'zeros'."
+    inits = {'geometric_median': geometric_median, 'mean': lambda x: x.mean(0),
+             'zeros': lambda x: x.new_zeros(x.shape[1])}
     if how not in inits: raise ParameterError(f"b_dec init must be one of {list(inits)}, got {how!r}")
     self.b_dec.copy_(inits[how](x).expand_as(self.b_dec))
 
@@ -306,16 +347,19 @@ def save(self:SAE, folder:str|Path)->Path:
     "Write `cfg.json` and `weights.safetensors` into `folder` (read back by `formats.load_sae`)."
     return save_tensors(folder, self.state_dict(), {'sae': asdict(self.cfg)})
 
+# %% ../nbs/03_saes.ipynb #1981b250
 @patch
 def saelens_tensors(self:SAE, e:int)->dict:
     "Member `e`'s tensors under SAELens's names (a skip transcoder's `W_skip` is added by `formats`)."
     return {n: getattr(self, n)[e] for n in ('W_enc', 'W_dec', 'b_enc', 'b_dec')}
 
+# %% ../nbs/03_saes.ipynb #d5e59c8a
 @patch
 def saelens_cfg(self:SAE, e:int)->dict:
     "Fields SAELens's cfg.json holds for member `e` beyond the common ones (none here)."
     return {}
 
+# %% ../nbs/03_saes.ipynb #349b50a2
 @patch
 def saelens_metadata(self:SAE, e:int)->dict:
     "What SAELens keeps in `metadata` for member `e` (nothing here)."
@@ -338,6 +382,7 @@ def _keep_topk(z:Tensor, k:Tensor, kmax:int)->Tensor:
     keep = torch.arange(kmax, device=z.device) < k[:, None, None]
     return torch.zeros_like(z).scatter(-1, idx, vals * keep)
 
+# %% ../nbs/03_saes.ipynb #62c3d76e
 @dataclass
 class TopKConfig(SAEConfig):
     "Config of the TopK family."
@@ -350,7 +395,8 @@ class TopKConfig(SAEConfig):
         if self.k_aux is None: self.k_aux = max(self.d_in // 2, 1)
 
 # %% ../nbs/03_saes.ipynb #10e93cbc
-SPARSE_RATIO, SPARSE_MIN_D_SAE = 8, 512   # measured in benchmarks/: the sparse path wins once d_sae >= 8 k and d_sae >= 512
+# measured in benchmarks/: the sparse path wins once d_sae >= 8 k and d_sae >= 512
+SPARSE_RATIO, SPARSE_MIN_D_SAE = 8, 512
 
 class TopKSAE(SAE):
     "TopK SAE (Gao et al. 2024) with the AuxK loss on dead latents."
@@ -373,14 +419,15 @@ class TopKSAE(SAE):
     def _pattern_loss(self, x, dead, y, pattern_fn)->tuple:
         "The loss through active entries only: `pattern_fn(z, k, kmax)` picks them from the pre-activations."
         x = self.check_input(x); y = self.check_target(x, y)
-        with torch.no_grad(): z = self.pre_acts(x)           # dense forward, no graph: the backward is the sparse engine's
+        with torch.no_grad(): z = self.pre_acts(x)   # dense forward, no graph: the backward is the sparse engine's
         active = lambda p: active_latents(x, self.W_enc, self.b_enc, self.input_shift(), p, z.shape[1])
         f = active(pattern_fn(z, self.k, max(self.cfg.k)))
         y_hat = f.decode(self.W_dec, self.b_dec) + self.skip_out(x)
         parts = {'mse': mse(y, y_hat), 'auxk': x.new_zeros(self.members)}
         if dead is not None:
             k_aux = dead.sum(-1).clamp(max=self.cfg.k_aux)
-            aux = active(topk_pattern(z.masked_fill(~dead[:, None], -torch.inf), k_aux, min(self.cfg.k_aux, self.cfg.d_sae)))
+            z_dead = z.masked_fill(~dead[:, None], -torch.inf)
+            aux = active(topk_pattern(z_dead, k_aux, min(self.cfg.k_aux, self.cfg.d_sae)))
             parts['auxk'] = self.cfg.aux_coeff * mse((y - y_hat).detach(), aux.decode(self.W_dec)) * (k_aux > 0)
         return sum(parts.values()).sum(), parts, f
     def sparse_loss(self, x, dead=None, y=None):
@@ -391,7 +438,8 @@ class TopKSAE(SAE):
 class BatchTopKSAE(TopKSAE):
     "BatchTopK SAE: top `k * batch` activations across the batch in training, a threshold at inference."
     variant = 'batchtopk'
-    saelens_architecture, saelens_transcoder = 'jumprelu', 'jumprelu_transcoder'   # SAELens stores BatchTopK as JumpReLU
+    # SAELens stores BatchTopK as JumpReLU
+    saelens_architecture, saelens_transcoder = 'jumprelu', 'jumprelu_transcoder'
     def init_params(self, W):
         super().init_params(W)
         self.register_buffer('threshold', torch.zeros(self.members))
@@ -410,11 +458,13 @@ class BatchTopKSAE(TopKSAE):
         started = self.threshold_steps > 0          # first batch: take its value; then a running average
         self.threshold.mul_(torch.where(started, 0.99, 0.0)).add_(torch.where(started, 0.01, 1.0) * kept_min)
         self.threshold_steps += 1
-    def saelens_tensors(self, e): return {**super().saelens_tensors(e), 'threshold': self.threshold[e].expand(self.cfg.d_sae)}
+    def saelens_tensors(self, e):
+        return {**super().saelens_tensors(e), 'threshold': self.threshold[e].expand(self.cfg.d_sae)}
     def saelens_cfg(self, e): return {}
-    def saelens_metadata(self, e): return {'training_architecture': 'batchtopk', 'training_architecture_details': {'k': int(self.k[e])}}
+    def saelens_metadata(self, e):
+        return {'training_architecture': 'batchtopk', 'training_architecture_details': {'k': int(self.k[e])}}
     def sparse_loss(self, x, dead=None, y=None):
-        "The sparse path (in training mode; the threshold in eval mode is dense), updating the inference threshold as `encode` does."
+        "The sparse path in training mode (eval mode's threshold is dense), updating the threshold as `encode` does."
         if not self.training: return SAE.train_loss(self, x, dead, y=y)
         total, parts, f = self._pattern_loss(x, dead, y, batch_topk_pattern)
         v, member = f.values.detach(), f.col // self.cfg.d_sae
@@ -433,8 +483,9 @@ class MatryoshkaConfig(TopKConfig):
         if p is not None and (not p or p[-1] != self.d_sae or p[0] < 1 or any(a >= b for a, b in zip(p, p[1:]))):
             raise ParameterError(f"prefixes must increase from >= 1 to d_sae={self.d_sae}, got {short_repr(p)}")
 
+# %% ../nbs/03_saes.ipynb #f0a8779d
 class MatryoshkaSAE(BatchTopKSAE):
-    "Matryoshka BatchTopK SAE: every prefix of the dictionary is trained to reconstruct on its own (no sparse path: its loss is its own)."
+    "Matryoshka BatchTopK SAE: each prefix of the dictionary learns to reconstruct alone (own loss: no sparse path)."
     variant, config = 'matryoshka', MatryoshkaConfig
     loss_parts = ('auxk', 'prefix_mse')
     @property
@@ -452,11 +503,13 @@ class MatryoshkaSAE(BatchTopKSAE):
         parts.update(self.aux_loss(x, y, y_hat, f, dead))
         return sum(parts.values()).sum(), parts
     def saelens_metadata(self, e):
-        return {'training_architecture': 'matryoshka_batchtopk', 'training_architecture_details': {'k': int(self.k[e]), 'matryoshka_widths': self.prefixes}}
+        details = {'k': int(self.k[e]), 'matryoshka_widths': self.prefixes}
+        return {'training_architecture': 'matryoshka_batchtopk', 'training_architecture_details': details}
 
 # %% ../nbs/03_saes.ipynb #98428ffc
 def _rect(u:Tensor)->Tensor: return ((u > -0.5) & (u < 0.5)).to(u.dtype)
 
+# %% ../nbs/03_saes.ipynb #b5117e54
 class _Step(torch.autograd.Function):
     "H(z - theta), with the rectangle-kernel pseudo-derivative for theta."
     @staticmethod
@@ -469,6 +522,7 @@ class _Step(torch.autograd.Function):
         d_theta = -(1 / ctx.eps) * _rect((z - theta) / ctx.eps) * g
         return torch.zeros_like(z), d_theta.sum_to_size(theta.shape), None
 
+# %% ../nbs/03_saes.ipynb #6ec822e4
 class _JumpReLU(torch.autograd.Function):
     "z H(z - theta): exact gradient for z, pseudo-derivative for theta."
     @staticmethod
@@ -481,6 +535,7 @@ class _JumpReLU(torch.autograd.Function):
         d_theta = -(theta / ctx.eps) * _rect((z - theta) / ctx.eps) * g
         return (z > theta) * g, d_theta.sum_to_size(theta.shape), None
 
+# %% ../nbs/03_saes.ipynb #43d90313
 @dataclass
 class JumpReLUConfig(SAEConfig):
     "Config of JumpReLU: the L0 coefficient and the threshold's initial value and pseudo-derivative width."
@@ -489,6 +544,7 @@ class JumpReLUConfig(SAEConfig):
     threshold_init:float=0.001  # initial threshold theta
     def check(self): _nonnegative(self, 'l0_coeff')
 
+# %% ../nbs/03_saes.ipynb #3f3b0464
 class JumpReLUSAE(SAE):
     "JumpReLU SAE (Rajamanoharan et al. 2024b) trained with an L0 penalty through straight-through estimators."
     variant, config, knob = 'jumprelu', JumpReLUConfig, 'l0_coeff'
@@ -497,7 +553,8 @@ class JumpReLUSAE(SAE):
     latent_params = {**SAE.latent_params, 'log_threshold': 1}
     def init_params(self, W):
         super().init_params(W)
-        self.log_threshold = nn.Parameter(torch.full((self.cfg.members, self.cfg.d_sae), math.log(self.cfg.threshold_init)))
+        log_theta = math.log(self.cfg.threshold_init)
+        self.log_threshold = nn.Parameter(torch.full((self.cfg.members, self.cfg.d_sae), log_theta))
     @property
     def threshold(self)->Tensor: return self.log_threshold.exp()
     def encode(self, x): return _JumpReLU.apply(self.pre_acts(x), self.threshold[:, None], self.cfg.bandwidth)
@@ -517,14 +574,16 @@ class GatedSAE(SAE):
         super().init_params(W)
         self.r_mag = nn.Parameter(torch.zeros(self.cfg.members, self.cfg.d_sae))
         self.b_mag = nn.Parameter(torch.zeros(self.cfg.members, self.cfg.d_sae))
-    def mag_pre_acts(self, x): return (x - self.input_shift()[:, None]) @ (self.W_enc * self.r_mag.exp()[:, None]) + self.b_mag[:, None]
+    def mag_pre_acts(self, x):
+        return (x - self.input_shift()[:, None]) @ (self.W_enc * self.r_mag.exp()[:, None]) + self.b_mag[:, None]
     def encode(self, x): return (self.pre_acts(x) > 0) * torch.relu(self.mag_pre_acts(x))
     def penalty(self, f, x):
         gate = torch.relu(self.pre_acts(x))
         return {'l1': self.l1_coeff * (gate * self.decoder_norms()[:, None]).sum(-1).mean(-1)}
     def aux_loss(self, x, y, y_hat, f, dead):
         skip = self.skip_out(x)                          # frozen like the decoder: this part trains the gate path only
-        via_gate = torch.relu(self.pre_acts(x)) @ self.W_dec.detach() + self.b_dec.detach()[:, None] + (skip.detach() if torch.is_tensor(skip) else skip)
+        frozen_skip = skip.detach() if torch.is_tensor(skip) else skip
+        via_gate = torch.relu(self.pre_acts(x)) @ self.W_dec.detach() + self.b_dec.detach()[:, None] + frozen_skip
         return {'gate_mse': mse(y, via_gate)}
     def saelens_tensors(self, e):
         t = super().saelens_tensors(e)
@@ -537,6 +596,7 @@ class GatedSAE(SAE):
         j = JumpReLUSAE(JumpReLUConfig(**{**common, 'variant': 'jumprelu', 'l0_coeff': self.cfg.l1_coeff}))
         j.W_enc.copy_(self.W_enc * self.r_mag.exp()[:, None]); j.b_enc.copy_(self.b_mag)
         j.W_dec.copy_(self.W_dec); j.b_dec.copy_(self.b_dec)
+        if self.cfg.skip: j.W_skip.copy_(self.W_skip)
         j.log_threshold.copy_((self.b_mag - self.r_mag.exp() * self.b_enc).clamp(min=1e-9).log())
         return j
 
@@ -549,12 +609,14 @@ def fista_momentum(n_iter:int)->list[float]:
         out.append((s - 1) / s_next); s = s_next
     return out
 
+# %% ../nbs/03_saes.ipynb #87ee8bd1
 @dataclass
 class ListaConfig(L1Config):
     "Config of LISTA: the L1 coefficient, the unrolled iterations and the momentum schedule."
     n_iter:int=3       # unrolled iterations
     fista:bool=False   # FISTA's fixed momentum schedule instead of learned momentum
 
+# %% ../nbs/03_saes.ipynb #c98f4b9a
 class ListaSAE(SAE):
     "ReLU SAE whose encoder unrolls `n_iter` ISTA iterations with learned (or FISTA) momentum."
     variant, config = 'lista', ListaConfig
@@ -577,12 +639,15 @@ def config_fields(variant:str)->set[str]:
     "The config fields variant `variant` reads."
     return {f.name for f in fields(SAE_VARIANTS[variant].config)} - {'variant'}
 
+# %% ../nbs/03_saes.ipynb #5a5eeee5
 def make_sae(variant:str='relu', **kwargs)->SAE:
     "A new SAE stack of `variant` (one of `SAE_VARIANTS`), configured by the fields of its config class."
-    if variant not in SAE_VARIANTS: raise ParameterError(f"unknown SAE variant {short_repr(variant)}; known: {', '.join(SAE_VARIANTS)}")
+    if variant not in SAE_VARIANTS:
+        raise ParameterError(f"unknown SAE variant {short_repr(variant)}; known: {', '.join(SAE_VARIANTS)}")
     for k in kwargs:
         if k not in config_fields(variant):
             users = [v for v in SAE_VARIANTS if k in config_fields(v)]
-            raise ParameterError(f"variant {variant!r} has no field {k!r}; " + (f"{k} belongs to {', '.join(users)}" if users else
-                                 f"its fields: {', '.join(sorted(config_fields(variant)))}"))
+            hint = (f"{k} belongs to {', '.join(users)}" if users else
+                    f"its fields: {', '.join(sorted(config_fields(variant)))}")
+            raise ParameterError(f"variant {variant!r} has no field {k!r}; " + hint)
     return SAE_VARIANTS[variant](SAE_VARIANTS[variant].config(variant=variant, **kwargs))

@@ -25,18 +25,23 @@ def page_name(nb_path:str|Path)->str:
     "The page of a notebook: `00_core.ipynb` -> `core` (nbdev's naming; the site adds `.html`)."
     return re.sub(r'^\d+[a-z]?_', '', Path(nb_path).stem)
 
+# %% ../nbs/11_site.ipynb #9eedf70f
 def _is_hidden(cell)->bool:
-    "Cells meant for tools only: `#| hide` and `#| default_exp` code cells, and raw cells (an experiment's tiny parameters)."
-    return cell.cell_type == 'raw' or cell.cell_type == 'code' and bool(re.search(r'^#\|\s*(hide|default_exp)\b', cell.source, re.M))
+    "Cells for tools only: `#| hide` and `#| default_exp` code cells, and raw cells (an experiment's tiny parameters)."
+    return cell.cell_type == 'raw' or (cell.cell_type == 'code'
+                                       and bool(re.search(r'^#\|\s*(hide|default_exp)\b', cell.source, re.M)))
 
+# %% ../nbs/11_site.ipynb #747a9b35
 def _link_pages(src:str)->str:
     "Point Markdown links at `NN_name.ipynb` to the page's notebook `name.ipynb`."
-    return re.sub(r'\]\(([^)\s]*?)([^/)\s]+)\.ipynb(#[^)]*)?\)', lambda m: f"]({m[1]}{page_name(m[2])}.ipynb{m[3] or ''})", src)
+    return re.sub(r'\]\(([^)\s]*?)([^/)\s]+)\.ipynb(#[^)]*)?\)',
+                  lambda m: f"]({m[1]}{page_name(m[2])}.ipynb{m[3] or ''})", src)
 
+# %% ../nbs/11_site.ipynb #860543aa
 _WIDGET = 'application/vnd.jupyter.widget-view+json'
 
 def reader_notebook(nb):
-    "A copy of `nb` without hidden cells, directive lines or widget state (it needs a kernel and a CDN), its notebook links pointing at pages."
+    "A copy of `nb` without hidden cells, directive lines or widget state, its notebook links pointing at pages."
     nb = nbformat.from_dict(nb)
     cells = []
     for c in nb.cells:
@@ -60,6 +65,7 @@ def readme_text(index_nb:str|Path)->str:
     body, _ = MarkdownExporter().from_notebook_node(reader_notebook(nbformat.read(index_nb, as_version=4)))
     return README_HEADER + re.sub(r'\n{3,}', '\n\n', body).strip() + '\n'
 
+# %% ../nbs/11_site.ipynb #ef861d82
 def write_readme(index_nb:str|Path, dest:str|Path)->Path:
     "Write `readme_text(index_nb)` to `dest`."
     return atomic_write(dest, readme_text(index_nb))
@@ -77,19 +83,24 @@ PROVENANCE_KEYS = ('seed', 'seconds', 'sparse_nb_version', 'torch_version', 'git
 
 def _value(v, width:int=60)->str:
     "A short rendering of a parameter or summary value as Markdown text (shown literally)."
-    if isinstance(v, (bool, int, float)): return f'{v:.4g}' if isinstance(v, float) else str(v)   # nothing to escape in a number
+    # nothing to escape in a number
+    if isinstance(v, (bool, int, float)): return f'{v:.4g}' if isinstance(v, float) else str(v)
     s = v if isinstance(v, str) else short_repr(v, width)
     return md_escape(s if len(s) <= width else s[:width - 1] + '…')
 
+# %% ../nbs/11_site.ipynb #26d96dd3
 def _key(k)->str:
     "A parameter or summary key as Markdown: code when it is a plain name, else escaped text."
     return f'`{k}`' if isinstance(k, str) and re.fullmatch(r'[A-Za-z_][\w.]{0,60}', k) else _value(k)
 
+# %% ../nbs/11_site.ipynb #a0e6f0ca
 def params_table(params:dict, defaults:dict)->str:
     "Markdown table of a run's parameters; values changed from the defaults in bold."
-    rows = [f"| {_key(k)} | {'**' + _value(v) + '**' if k in defaults and v != defaults[k] else _value(v)} |" for k, v in params.items()]
+    rows = [f"| {_key(k)} | {'**' + _value(v) + '**' if k in defaults and v != defaults[k] else _value(v)} |"
+            for k, v in params.items()]
     return '\n'.join(['| parameter | value |', '|---|---|', *rows])
 
+# %% ../nbs/11_site.ipynb #ba073898
 def summary_table(summary:dict)->str:
     "Markdown table of a summary's single numbers and words (lists and tables stay in summary.json)."
     rows = [f"| {_key(k)} | {_value(v)} |" for k, v in summary.items()
@@ -101,41 +112,50 @@ def _run_line(run:Path, info:dict, summary:dict)->str:
     "The 'Latest run' line: the run's name, seconds, version and commit (each shown as text)."
     secs = info.get('seconds')
     parts = [f"> **Latest run** {md_escape(run.name)}" + (f", {secs:.0f} s" if type(secs) in (int, float) else '')]
-    if isinstance(summary.get('sparse_nb_version'), str): parts.append(f"sparse_nb {md_escape(summary['sparse_nb_version'])}")
+    if isinstance(summary.get('sparse_nb_version'), str):
+        parts.append(f"sparse_nb {md_escape(summary['sparse_nb_version'])}")
     if isinstance(summary.get('git_commit'), str): parts.append(f"commit {md_escape(summary['git_commit'][:7])}")
     return ', '.join(parts) + '.'
 
+# %% ../nbs/11_site.ipynb #84b51c17
 def _run_header(exp:Experiment, run:Path|None, info:dict, params:dict, summary:dict, figures:dict)->str:
     "The first screen of an experiment page: what ran, the headline, the key figure, the parameters."
     defaults = {k: p.default for k, p in exp.user_params.items()}
     if run is None:
-        lines = [f"> **Not run yet.** `sparse_nb run {exp.name}` fills this page; below is the template with its default parameters."]
+        lines = [f"> **Not run yet.** `sparse_nb run {exp.name}` fills this page; "
+                 "below is the template with its default parameters."]
     else:
         lines = [_run_line(run, info, summary)]
-        if isinstance(summary.get('headline'), str) and summary['headline']: lines += ['', f"**Result.** {md_escape(summary['headline'])}"]
+        if isinstance(summary.get('headline'), str) and summary['headline']:
+            lines += ['', f"**Result.** {md_escape(summary['headline'])}"]
         key = summary.get('key_figure')
         if isinstance(key, str) and key in figures:
             cap = md_escape(figures[key])
             lines += ['', f"![{cap or md_escape(key)}]({exp.name}/figures/{key}.png)", '', f"*{cap}*" if cap else '']
     return '\n'.join(lines + ['', params_table(params, defaults)])
 
+# %% ../nbs/11_site.ipynb #974c6c19
 def _keep_output(o)->bool:
     "Outputs a report shows: everything but stderr (progress bars, warnings)."
     return not (o.output_type == 'stream' and o.name == 'stderr')
 
+# %% ../nbs/11_site.ipynb #63c6ebde
 def _split_title(md:str)->tuple[str, str]:
     "A title cell's `# title` and `> summary` lines, and the prose after them."
     m = re.match(r'(\s*#[^\n]*\n+(?:>[^\n]*\n?)*)', md)
     return (m[1].strip(), md[m.end():].strip()) if m else (md, '')
 
+# %% ../nbs/11_site.ipynb #0ab56e56
 def _figure_captions(cell, captions:dict)->list[str]:
     "Caption lines for the figures a cell shows (outputs `RunDir.save_figure` marked with their name), in order."
     names = [o.get('metadata', {}).get('sparse_nb_figure') for o in cell.get('outputs', [])]
-    return [f"*Figure: {md_escape(captions[n])}*" for n in names if isinstance(n, str) and isinstance(captions.get(n), str) and captions[n]]
+    return [f"*Figure: {md_escape(captions[n])}*" for n in names
+            if isinstance(n, str) and isinstance(captions.get(n), str) and captions[n]]
 
 # %% ../nbs/11_site.ipynb #7e11a003
 _IMAGES = {'image/png': PNG_MAGIC, 'image/jpeg': b'\xff\xd8\xff'}
-_KEPT_TAGS = ('parameters', 'injected-parameters', 'hide-input', 'hide-output', 'remove-input', 'remove-output', 'remove-cell')
+_KEPT_TAGS = ('parameters', 'injected-parameters', 'hide-input', 'hide-output', 'remove-input', 'remove-output',
+              'remove-cell')
 
 def _picture(b64:str, magic:bytes)->str|None:
     "`b64` without whitespace if it is base64 of a picture (under 20 MB) starting with `magic`, else None."
@@ -144,6 +164,7 @@ def _picture(b64:str, magic:bytes)->str|None:
     except (binascii.Error, ValueError): ok = False
     return b64 if ok else None
 
+# %% ../nbs/11_site.ipynb #9b817265
 def _safe_data(data:dict)->dict:
     "An output's representations that are safe to render: text, plain Markdown, sanitised HTML, PNG and JPEG."
     out = {}
@@ -156,27 +177,38 @@ def _safe_data(data:dict)->dict:
         elif mime in _IMAGES and (pic := _picture(v, _IMAGES[mime])): out[mime] = pic
     return out
 
-def _text(v)->str: return ''.join(map(str, v)) if isinstance(v, list) else str(v or '')
+# %% ../nbs/11_site.ipynb #244e4e87
+def _text(v)->str:
+    "Notebook text (a string or a list of strings) as one string."
+    return ''.join(map(str, v)) if isinstance(v, list) else str(v or '')
 
+# %% ../nbs/11_site.ipynb #55c83f8a
 def _safe_output(o)->dict|None:
     "A run's output rebuilt from what is safe to render (None to drop it)."
     kind, v4 = o.get('output_type'), nbformat.v4
-    if kind == 'stream': return v4.new_output('stream', name='stderr' if o.get('name') == 'stderr' else 'stdout', text=_text(o.get('text')))
-    if kind == 'error': return v4.new_output('error', ename=_text(o.get('ename'))[:200], evalue=_text(o.get('evalue'))[:2000],
-                                             traceback=[_text(t) for t in (o.get('traceback') or [])][:100])
+    if kind == 'stream':
+        name = 'stderr' if o.get('name') == 'stderr' else 'stdout'
+        return v4.new_output('stream', name=name, text=_text(o.get('text')))
+    if kind == 'error':
+        return v4.new_output('error', ename=_text(o.get('ename'))[:200], evalue=_text(o.get('evalue'))[:2000],
+                             traceback=[_text(t) for t in (o.get('traceback') or [])][:100])
     if kind not in ('execute_result', 'display_data') or not (data := _safe_data(o.get('data'))): return None
     figure = (o.get('metadata') or {}).get('sparse_nb_figure')
     meta = {'sparse_nb_figure': figure} if isinstance(figure, str) and re.fullmatch(r'[\w][\w.-]*', figure) else {}
-    return v4.new_output(kind, data=data, metadata=meta, **({'execution_count': None} if kind == 'execute_result' else {}))
+    return v4.new_output(kind, data=data, metadata=meta,
+                         **({'execution_count': None} if kind == 'execute_result' else {}))
 
+# %% ../nbs/11_site.ipynb #6a610942
 def untrusted_notebook(nb)->nbformat.NotebookNode:
     "A notebook from a run reduced to what is safe to render (see above); no metadata, attachments or raw cells."
     v4 = nbformat.v4
-    out = v4.new_notebook(metadata={'kernelspec': {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'}, 'language_info': {'name': 'python'}})
+    out = v4.new_notebook(metadata={'kernelspec': {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'},
+                                    'language_info': {'name': 'python'}})
     for c in nb.get('cells', []):
         tags = c.get('metadata', {}).get('tags')
         meta = {'tags': [t for t in tags if t in _KEPT_TAGS] if isinstance(tags, list) else []}
-        if c.get('cell_type') == 'markdown': out.cells.append(v4.new_markdown_cell(safe_markdown(_text(c.get('source'))), metadata=meta))
+        if c.get('cell_type') == 'markdown':
+            out.cells.append(v4.new_markdown_cell(safe_markdown(_text(c.get('source'))), metadata=meta))
         elif c.get('cell_type') == 'code':
             outs = [s for s in map(_safe_output, c.get('outputs') or []) if s and isinstance(c.get('outputs'), list)]
             out.cells.append(v4.new_code_cell(_text(c.get('source')), metadata=meta, outputs=outs))
@@ -188,32 +220,36 @@ def run_file(run:Path, name:str)->Path|None:
     files, _ = regular_files(run, run, name)
     return files[0] if files else None
 
+# %% ../nbs/11_site.ipynb #4796b3dd
 def _run_json(run:Path, name:str, required:bool=True)->dict:
     "A JSON object the run holds (`{}` if absent and not `required`)."
     p = run_file(run, name)
     if p is None and required: raise SourceUnavailableError(f"{run/name}: not a regular file of the run")
     return read_json_object(p) if p else {}
 
+# %% ../nbs/11_site.ipynb #232dd707
 def run_figures(run:Path, captions:dict)->tuple[dict, list]:
     "`({name: caption}, skipped)` of the run's figures that are PNG files of its own."
     files, skipped = regular_files(run/'figures', run, '*.png', PNG_MAGIC)
     return {p.stem: captions.get(p.stem) if isinstance(captions.get(p.stem), str) else '' for p in files}, skipped
 
+# %% ../nbs/11_site.ipynb #02a94403
 def _read_run(exp:Experiment, run:Path)->dict:
-    "Everything a report takes from `run`, read as data: run.json, params, summary, captions and the notebook (made safe)."
+    "Everything a report takes from `run`, read as data: run.json, params, summary, captions, the notebook (made safe)."
     nb_path = run_file(run, f'{exp.name}.ipynb')
     if nb_path is None: raise SourceUnavailableError(f"{run}: no executed notebook {exp.name}.ipynb of its own")
     try: nb = untrusted_notebook(nbformat.read(nb_path, as_version=4))
     except Exception as e: raise ParameterError(f"{nb_path} is not a readable notebook ({type(e).__name__})") from None
-    captions = _run_json(run/'figures', 'captions.json', False) if (run/'figures').is_dir() and not (run/'figures').is_symlink() else {}
-    return {'info': _run_json(run, 'run.json'), 'params': _run_json(run, 'params.json'), 'summary': _run_json(run, 'summary.json', False),
-            'captions': captions, 'nb': nb}
+    captions = (_run_json(run/'figures', 'captions.json', False)
+                if (run/'figures').is_dir() and not (run/'figures').is_symlink() else {})
+    return {'info': _run_json(run, 'run.json'), 'params': _run_json(run, 'params.json'),
+            'summary': _run_json(run, 'summary.json', False), 'captions': captions, 'nb': nb}
 
 # %% ../nbs/11_site.ipynb #bdd36e00
 def report_notebook(exp:Experiment, run:Path|None=None)->nbformat.NotebookNode:
     "The page of experiment `exp`: its run `run` (or the template when None) rewritten as a report."
-    r = _read_run(exp, run) if run else {'info': {}, 'params': {k: p.default for k, p in exp.user_params.items()}, 'summary': {}, 'captions': {},
-                                         'nb': nbformat.read(exp.path, as_version=4)}
+    r = _read_run(exp, run) if run else {'info': {}, 'params': {k: p.default for k, p in exp.user_params.items()},
+                                         'summary': {}, 'captions': {}, 'nb': nbformat.read(exp.path, as_version=4)}
     nb, summary, captions = reader_notebook(r['nb']), r['summary'], r['captions']
     figures = run_figures(run, captions)[0] if run else {}
     cells = []
@@ -230,33 +266,43 @@ def report_notebook(exp:Experiment, run:Path|None=None)->nbformat.NotebookNode:
     if first_md >= 0: cells[first_md].source = title
     head = _run_header(exp, run, r['info'], r['params'], summary, figures)
     cells[first_md + 1:first_md + 1] = [nbformat.v4.new_markdown_cell(t) for t in (head, rest) if t]
-    if summary: cells.append(nbformat.v4.new_markdown_cell('## Summary\n\n' + summary_table(summary) + '\n\nEverything else is in the run\'s `summary.json`.'))
+    if summary: cells.append(nbformat.v4.new_markdown_cell('## Summary\n\n' + summary_table(summary)
+                                                           + '\n\nEverything else is in the run\'s `summary.json`.'))
     nb.cells = cells
     return nb
 
 # %% ../nbs/11_site.ipynb #acb21d5f
-def _write_nb(nb, path:Path)->Path: return atomic_write(path, nbformat.writes(nb))
+def _write_nb(nb, path:Path)->Path:
+    "Write notebook `nb` to `path` atomically."
+    return atomic_write(path, nbformat.writes(nb))
 
+# %% ../nbs/11_site.ipynb #2b1b5f57
 def experiments_table(rows:list[tuple[str, str, str, str]])->str:
     "Markdown table linking each experiment page `(page, title, description, headline)`; the headline is shown as text."
     lines = ['| experiment | what it asks | latest result |', '|---|---|---|']
     return '\n'.join(lines + [f"| [{t}]({p}.ipynb) | {d.replace('|', '/')} | {md_escape(h)} |" for p, t, d, h in rows])
 
-STATIC_PAGES = {'slider': ('GR-VAE decoder sliders', write_slider_page), 'atlas': ('Feature atlas', write_atlas)}   # kind -> (title, writer)
+# %% ../nbs/11_site.ipynb #cb22e55e
+STATIC_PAGES = {'slider': ('GR-VAE decoder sliders', write_slider_page),   # kind -> (title, writer)
+                'atlas': ('Feature atlas', write_atlas)}
 
 def _static_page(exp_name:str, kind:str)->str:
     "A book page embedding the static page `kind` of experiment `exp_name` (written beside the experiment's page)."
     title, src = STATIC_PAGES[kind][0], f"{exp_name}/{kind}.html"
     return (f"# {title}\n\nA page the `{exp_name}` run's data drive; it runs in the browser without a kernel. "
-            f'<a href="{src}">Open it on its own</a>.\n\n<iframe src="{src}" title="{title}" sandbox="allow-scripts allow-top-navigation-by-user-activation" '
+            f'<a href="{src}">Open it on its own</a>.\n\n'
+            f'<iframe src="{src}" title="{title}" sandbox="allow-scripts allow-top-navigation-by-user-activation" '
             'style="width:100%;height:780px;border:1px solid #ccc"></iframe>\n')
 
+# %% ../nbs/11_site.ipynb #bbb103ff
 def _stage_static_pages(exp_name:str, run:Path, assets:Path)->list[str]:
     "Write the static pages whose data `run` left in `site/` into `assets/<exp_name>/`; their kinds."
     kinds = []
     for kind, (_, write) in STATIC_PAGES.items():
         if not (run/'site'/f'{kind}.json').exists(): continue
-        try: write(_run_json(run/'site', f'{kind}.json'), assets/exp_name, back=f'../{exp_name}.html'); kinds.append(kind)
+        try:
+            write(_run_json(run/'site', f'{kind}.json'), assets/exp_name, back=f'../{exp_name}.html')
+            kinds.append(kind)
         except (ParameterError, SourceUnavailableError) as e: warn(f"skipped the {kind} page of run {run}: {e}")
     return kinds
 
@@ -268,6 +314,7 @@ def _report(exp:Experiment, runs_root:Path)->tuple[nbformat.NotebookNode, Path|N
         except (ParameterError, SourceUnavailableError) as e: warn(f"skipped run {run}: {e}")
     return report_notebook(exp), None
 
+# %% ../nbs/11_site.ipynb #01142f91
 def stage_book(stage:Path, nbs:Path, runs_root:Path, experiments:Path)->list:
     "Write the book's notebooks into `stage` and the static pages into `stage/_assets/`; return its toc parts."
     library = [p for p in sorted(nbs.glob('[0-9]*.ipynb'))]
@@ -278,8 +325,8 @@ def stage_book(stage:Path, nbs:Path, runs_root:Path, experiments:Path)->list:
         _write_nb(report, stage/'experiments'/f'{exp.name}.ipynb')
         exp_pages.append(f'experiments/{exp.name}')
         headline = _run_json(run, 'summary.json', False).get('headline') if run else 'not run yet'
-        rows.append((f'experiments/{exp.name}', nb_title(nbformat.read(exp.path, as_version=4), exp.name), exp.description,
-                     headline if isinstance(headline, str) else ''))
+        title = nb_title(nbformat.read(exp.path, as_version=4), exp.name)
+        rows.append((f'experiments/{exp.name}', title, exp.description, headline if isinstance(headline, str) else ''))
         if run is None: continue
         figures, skipped = regular_files(run/'figures', run, '*.png', PNG_MAGIC)
         for s in skipped: warn(f"run {run}: not copied to the site: {s}")
@@ -296,17 +343,22 @@ def stage_book(stage:Path, nbs:Path, runs_root:Path, experiments:Path)->list:
 # %% ../nbs/11_site.ipynb #7e11a006
 def book_config(title:str='sparse_nb')->dict:
     "Jupyter Book's `_config.yml` for the site."
-    return {'title': '', 'author': 'sparse_nb developers', 'only_build_toc_files': True, 'exclude_patterns': ['_build', '_assets'],
+    return {'title': '', 'author': 'sparse_nb developers', 'only_build_toc_files': True,
+            'exclude_patterns': ['_build', '_assets'],
             'execute': {'execute_notebooks': 'off'},
             'parse': {'myst_enable_extensions': list(MYST_EXTENSIONS), 'myst_heading_anchors': 3},
-            'html': {'use_repository_button': False, 'use_issues_button': False, 'use_edit_page_button': False, 'home_page_in_navbar': True},
+            'html': {'use_repository_button': False, 'use_issues_button': False, 'use_edit_page_button': False,
+                     'home_page_in_navbar': True},
             'launch_buttons': {'binderhub_url': '', 'jupyterhub_url': '', 'thebe': False, 'colab_url': ''},
             'sphinx': {'extra_extensions': ['sphinx-mathjax-offline'],
-                       'config': {'nb_output_stderr': 'remove', 'html_title': '', 'html_show_copyright': False, 'smartquotes': False,
+                       'config': {'nb_output_stderr': 'remove', 'html_title': '', 'html_show_copyright': False,
+                                  'smartquotes': False,
                                   'html_theme_options': {'logo': {'text': title}, 'show_toc_level': 2},
-                                  'myst_mathjax_classes': 'tex2jax_process|mathjax_process|math', 'mathjax3_config': {'loader': {'load': ['ui/safe']}},
+                                  'myst_mathjax_classes': 'tex2jax_process|mathjax_process|math',
+                                  'mathjax3_config': {'loader': {'load': ['ui/safe']}},
                                   'suppress_warnings': ['myst.header', 'mystnb.unknown_mime_type']}}}
 
+# %% ../nbs/11_site.ipynb #589dead9
 def book_toc(parts:list)->dict:
     "Jupyter Book's `_toc.yml`: the index, then the parts in reading order."
     return {'format': 'jb-book', 'root': 'index', 'parts': parts}
@@ -326,13 +378,14 @@ def build_book(stage:Path, parts:list)->Path:
     from sparse_nb.interp import CARD_CSS
     atomic_write(stage/'_config.yml', yaml.safe_dump(book_config(), sort_keys=False))
     atomic_write(stage/'_toc.yml', yaml.safe_dump(book_toc(parts), sort_keys=False))
-    atomic_write(stage/'_static'/'sparse_nb.css', re.sub(r'</?style>', '', CARD_CSS))   # feature cards in reports keep their look
+    atomic_write(stage/'_static'/'sparse_nb.css', re.sub(r'</?style>', '', CARD_CSS))   # feature cards keep their look
     cmd = [sys.executable, '-c', 'from jupyter_book.cli.main import main; main()', 'build', str(stage), '--quiet']
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0: raise SparseNBError(f"jupyter-book build failed:\n{(r.stdout + r.stderr)[-3000:]}")
     html = stage/'_build'/'html'
     for page in html.rglob('*.html'): atomic_write(page, _drop_repeated_scripts(page.read_text()))
-    if (stage/'_assets').is_dir(): shutil.copytree(stage/'_assets', html/'experiments', dirs_exist_ok=True)   # static pages written at staging
+    if (stage/'_assets').is_dir():   # static pages written at staging
+        shutil.copytree(stage/'_assets', html/'experiments', dirs_exist_ok=True)
     return html
 
 # %% ../nbs/11_site.ipynb #2c8d10a2
@@ -342,19 +395,25 @@ def _check_site_folder(out:Path, force:bool, protected:list[Path]):
     "Raise a `ParameterError` unless the site may be written to `out` (see above)."
     where = out.resolve()
     for p in filter(None, protected):
-        if p.resolve() == where or p.resolve().is_relative_to(where): raise ParameterError(f"--out {out} would replace {p}; give the site a folder of its own")
-    if out.is_symlink() or (out.exists() and not out.is_dir()): raise ParameterError(f"--out {out} is a file or a link; expected a folder")
+        if p.resolve() == where or p.resolve().is_relative_to(where):
+            raise ParameterError(f"--out {out} would replace {p}; give the site a folder of its own")
+    if out.is_symlink() or (out.exists() and not out.is_dir()):
+        raise ParameterError(f"--out {out} is a file or a link; expected a folder")
     if out.is_dir() and any(out.iterdir()) and not (out/SITE_MARKER).is_file() and not force:
-        raise ParameterError(f"--out {out} holds files and is not a site sparse_nb built (no {SITE_MARKER} in it); choose an empty or new folder, "
-                             f"or pass --force to replace it (its contents are then moved to a sibling folder, not deleted)")
-    if not os.access(out.parent if not out.exists() else out, os.W_OK): raise ParameterError(f"--out {out}: no permission to write there")
+        raise ParameterError(f"--out {out} holds files and is not a site sparse_nb built (no {SITE_MARKER} in it); "
+                             "choose an empty or new folder, or pass --force to replace it "
+                             "(its contents are then moved to a sibling folder, not deleted)")
+    if not os.access(out.parent if not out.exists() else out, os.W_OK):
+        raise ParameterError(f"--out {out}: no permission to write there")
 
+# %% ../nbs/11_site.ipynb #5cf3e776
 def _swap_in(new:Path, out:Path)->Path|None:
-    "Put the built site `new` at `out`: an earlier site there is deleted, anything else moved aside (where to is returned)."
+    "Put the built site `new` at `out`: an earlier site is deleted, anything else moved aside (where to is returned)."
     (new/SITE_MARKER).write_text('Built by `sparse_nb docs`, which replaces this folder on every build.\n')
     if not out.exists(): os.rename(new, out); return None
     ours = (out/SITE_MARKER).is_file() or not any(out.iterdir())
-    aside = staging_dir(out) if ours else out.with_name(f"{out.name}.replaced-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}")
+    aside = (staging_dir(out) if ours
+             else out.with_name(f"{out.name}.replaced-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"))
     os.replace(out, aside/'old' if ours else aside); os.rename(new, out)
     if ours: remove_tree(aside, out.parent); return None
     return aside
@@ -388,7 +447,9 @@ def build_docs(out:str|Path|None=None, runs_root:str|Path|None=None, experiments
     "Build the site with `builder`, then rewrite README.md."
     root = find_repo_root()
     if builder == 'quarto':
-        if not shutil.which('quarto'): raise SourceUnavailableError("quarto is not on PATH: install it from quarto.org, or use the default builder 'book'")
+        if not shutil.which('quarto'):
+            raise SourceUnavailableError("quarto is not on PATH: "
+                                         "install it from quarto.org, or use the default builder 'book'")
         subprocess.run(['nbdev_docs'], cwd=root, check=True)
         index = root/'_docs'/'index.html'
     elif builder == 'book': index = build_site(out, runs_root, experiments=experiments, force=force)

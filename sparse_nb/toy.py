@@ -16,12 +16,15 @@ from .core import *
 __all__ = ['random_features', 'firing_probs', 'random_correlation', 'feature_trees', 'ToyConfig', 'ToySource', 'ToyPairs',
            'TMSModel', 'tms_batch', 'tms_loss', 'train_tms']
 
-# %% ../nbs/01_toy.ipynb #7939af97
+# %% ../nbs/01_toy.ipynb #87d90d87
 def _gen(seed:int|None)->torch.Generator:
+    "A torch generator seeded with `seed` (with a fresh random seed if None)."
     g = torch.Generator()
-    g.manual_seed(seed if seed is not None else torch.seed())
+    if seed is None: g.seed()                  # its own fresh seed: the global generator is left as it was
+    else: g.manual_seed(seed)
     return g
 
+# %% ../nbs/01_toy.ipynb #ea4124a3
 def random_features(n_features:int, # rows
                     d_in:int,        # dimensions
                     kind:str='gaussian', # 'gaussian' or 'orthogonal' (orthonormal blocks of d_in)
@@ -32,7 +35,8 @@ def random_features(n_features:int, # rows
     g = _gen(seed)
     if kind == 'gaussian': w = torch.randn(n_features, d_in, generator=g)
     elif kind == 'orthogonal':
-        blocks = [torch.linalg.qr(torch.randn(d_in, d_in, generator=g))[0].T for _ in range(math.ceil(n_features / d_in))]
+        n_blocks = math.ceil(n_features / d_in)
+        blocks = [torch.linalg.qr(torch.randn(d_in, d_in, generator=g))[0].T for _ in range(n_blocks)]
         w = torch.cat(blocks)[:n_features]
     else: raise ParameterError(f"kind must be 'gaussian' or 'orthogonal', got {kind!r}")
     return w / w.norm(dim=1, keepdim=True)
@@ -40,7 +44,8 @@ def random_features(n_features:int, # rows
 # %% ../nbs/01_toy.ipynb #c598dded
 def firing_probs(n_features:int, mean_active:float, decay:float=0.99)->Tensor:
     "Per-feature firing probabilities `min(1, c decay^i)` summing to `mean_active`."
-    if not 0 < mean_active <= n_features: raise ParameterError(f"mean_active must be in (0, n_features={n_features}], got {mean_active}")
+    if not 0 < mean_active <= n_features:
+        raise ParameterError(f"mean_active must be in (0, n_features={n_features}], got {mean_active}")
     if not 0 < decay <= 1: raise ParameterError(f"decay must be in (0, 1], got {decay}")
     w = decay ** torch.arange(n_features, dtype=torch.float64)
     lo, hi = 0.0, mean_active / w[-1].item()
@@ -59,13 +64,16 @@ def random_correlation(n:int, seed:int|None=None)->Tensor:
     d = a.diagonal().sqrt()
     return (a / d[:, None] / d[None, :]).float()
 
-# %% ../nbs/01_toy.ipynb #7ee50002
+# %% ../nbs/01_toy.ipynb #406a5138
 def feature_trees(n_features:int, trees:int, branching:int=2, depth:int=2)->tuple[Tensor, list]:
-    "`(parents [n_features], levels)`: the first features as `trees` trees, breadth-first; levels[d] lists the features at depth d."
+    "`(parents [n_features], levels)`: the first features as `trees` trees, breadth-first; levels[d]: those at depth d."
     if trees == 0: return torch.full((n_features,), -1, dtype=torch.long), []
-    if not (1 <= branching and 2 <= depth <= 3): raise ParameterError(f"branching must be >= 1 and depth 2 or 3, got {branching}, {depth}")
+    if not (1 <= branching and 2 <= depth <= 3):
+        raise ParameterError(f"branching must be >= 1 and depth 2 or 3, got {branching}, {depth}")
     size = sum(branching ** d for d in range(depth)) * trees
-    if size > n_features: raise ParameterError(f"{trees} trees of depth {depth} and branching {branching} need {size} features, more than n_features={n_features}")
+    if size > n_features:
+        raise ParameterError(f"{trees} trees of depth {depth} and branching {branching} need {size} features, "
+                             f"more than n_features={n_features}")
     parents, levels = torch.full((n_features,), -1, dtype=torch.long), [list(range(trees))]
     nxt = trees
     for d in range(1, depth):
@@ -75,6 +83,7 @@ def feature_trees(n_features:int, trees:int, branching:int=2, depth:int=2)->tupl
         levels.append(level)
     return parents, levels
 
+# %% ../nbs/01_toy.ipynb #2a925092
 def _bend_children(w:Tensor, parents:Tensor, levels:list, cos:float)->Tensor:
     "Directions where every child has cosine `cos` with its parent (parents bent first, level by level)."
     if not -1 < cos < 1: raise ParameterError(f"child_cos must be in (-1, 1), got {cos}")
@@ -85,7 +94,7 @@ def _bend_children(w:Tensor, parents:Tensor, levels:list, cos:float)->Tensor:
         w[idx] = cos * par + math.sqrt(1 - cos ** 2) * u / u.norm(dim=-1, keepdim=True)
     return w
 
-# %% ../nbs/01_toy.ipynb #ce574511
+# %% ../nbs/01_toy.ipynb #9d66bd86
 @dataclass
 class ToyConfig:
     "Everything that defines a toy data set."
@@ -99,15 +108,18 @@ class ToyConfig:
     child_prob:float=0.5   # probability that a child fires when its parent fires (it never fires otherwise)
     child_cos:float=0.0    # cosine between a child's direction and its parent's (0: independent random directions)
 
+# %% ../nbs/01_toy.ipynb #0ee0b150
 class ToySource:
     "Batches `[batch, d_in]` of sparse combinations of known features; `true_features` is `[n_features, d_in]`."
     def __init__(self, cfg:ToyConfig|None=None, **kwargs):
         self.cfg = cfg or ToyConfig(**kwargs)
         c = self.cfg
-        if c.corr_per not in ('sample', 'batch'): raise ParameterError(f"corr_per must be 'sample' or 'batch', got {c.corr_per!r}")
+        if c.corr_per not in ('sample', 'batch'):
+            raise ParameterError(f"corr_per must be 'sample' or 'batch', got {c.corr_per!r}")
         self.true_features = random_features(c.n_features, c.d_in, c.feature_kind, seed=c.seed)
         self.probs = firing_probs(c.n_features, c.mean_active, c.decay)
-        self.corr_chol = torch.linalg.cholesky(random_correlation(c.n_features, seed=c.seed + 1).double()).float() if c.correlated else None
+        self.corr_chol = (torch.linalg.cholesky(random_correlation(c.n_features, seed=c.seed + 1).double()).float()
+                          if c.correlated else None)
         self.parents, self.levels = feature_trees(c.n_features, c.trees, c.branching, c.depth)
         if c.trees: self.true_features = _bend_children(self.true_features, self.parents, self.levels, c.child_cos)
         self.gen = _gen(c.seed + 2)
@@ -115,7 +127,7 @@ class ToySource:
     def d_in(self)->int: return self.cfg.d_in
     def __repr__(self): return f"ToySource({self.cfg})"
 
-# %% ../nbs/01_toy.ipynb #34033c81
+# %% ../nbs/01_toy.ipynb #4b0bdb91
 @patch
 def fire_probs(self:ToySource, batch:int)->Tensor:
     "Per-sample firing probabilities `[batch, n_features]` (constant rows unless correlated)."
@@ -125,6 +137,7 @@ def fire_probs(self:ToySource, batch:int)->Tensor:
     phi = 0.5 * (1 + torch.erf(z / math.sqrt(2)))
     return (2 * phi * self.probs).clamp(max=1).expand(batch, -1)
 
+# %% ../nbs/01_toy.ipynb #ac778dcd
 @patch
 def sample_coefficients(self:ToySource, batch:int)->Tensor:
     "Sparse non-negative coefficients `[batch, n_features]`."
@@ -135,11 +148,13 @@ def sample_coefficients(self:ToySource, batch:int)->Tensor:
         fires[:, idx] = fires[:, self.parents[idx]] & (torch.rand(batch, len(idx), generator=self.gen) < c.child_prob)
     empty = ~fires.any(dim=1)
     if empty.any():
-        pick = torch.multinomial(self.probs * (self.parents < 0), int(empty.sum()), replacement=True, generator=self.gen)   # never a child alone
+        roots = self.probs * (self.parents < 0)                                   # never a child alone
+        pick = torch.multinomial(roots, int(empty.sum()), replacement=True, generator=self.gen)
         fires[empty.nonzero()[:, 0], pick] = True
     mags = c.magnitude_low + (c.magnitude_high - c.magnitude_low) * torch.rand(batch, c.n_features, generator=self.gen)
     return torch.where(fires, mags, 0.0)
 
+# %% ../nbs/01_toy.ipynb #c548a9db
 @patch
 def sample(self:ToySource, batch:int)->tuple[Tensor, Tensor]:
     "`(x [batch, d_in], coefficients [batch, n_features])`, with noise added to `x` if configured."
@@ -148,20 +163,23 @@ def sample(self:ToySource, batch:int)->tuple[Tensor, Tensor]:
     if self.cfg.noise_std: x = x + self.cfg.noise_std * torch.randn(x.shape, generator=self.gen)
     return x, coef
 
+# %% ../nbs/01_toy.ipynb #6d98aada
 @patch
 def __call__(self:ToySource, batch:int)->Tensor:
     "A batch of activations `[batch, d_in]`: what every activation source provides."
     return self.sample(batch)[0]
 
-# %% ../nbs/01_toy.ipynb #ff2bf920
+# %% ../nbs/01_toy.ipynb #19e2f55c
 @patch
 def state_dict(self:ToySource)->dict: return {'gen': self.gen.get_state()}
+
+# %% ../nbs/01_toy.ipynb #9af2474a
 @patch
 def load_state_dict(self:ToySource, state:dict): self.gen.set_state(state['gen'])
 
 # %% ../nbs/01_toy.ipynb #7c0d0502
 class ToyPairs:
-    "`(x, y)` batches: toy activations and a fixed random ReLU layer of them (`y = gain * relu(x A)`), a stand-in for an MLP."
+    "`(x, y)` batches: toy activations and a fixed random ReLU layer of them (`y = gain * relu(x A)`), an MLP stand-in."
     def __init__(self, d_out:int=24, gain:float=1.0, seed:int=0, **toy): # `toy`: more `ToyConfig` fields
         self.src = ToySource(seed=seed, **toy)
         self.A = torch.randn(self.src.d_in, d_out, generator=_gen(seed)) / math.sqrt(self.src.d_in)
@@ -176,24 +194,27 @@ class ToyPairs:
     def state_dict(self)->dict: return self.src.state_dict()
     def load_state_dict(self, state:dict): self.src.load_state_dict(state)
 
-# %% ../nbs/01_toy.ipynb #d3aed693
+# %% ../nbs/01_toy.ipynb #57506ae6
 class TMSModel(nn.Module):
     "E independent ReLU-output toy models: W `[E, m, n]`, b `[E, n]`."
     def __init__(self, n_features:int, d_hidden:int, members:int=1, seed:int=0):
         super().__init__()
         g = _gen(seed)
-        self.W = nn.Parameter(torch.randn(members, d_hidden, n_features, generator=g) * math.sqrt(2 / (d_hidden + n_features)))
+        scale = math.sqrt(2 / (d_hidden + n_features))
+        self.W = nn.Parameter(torch.randn(members, d_hidden, n_features, generator=g) * scale)
         self.b = nn.Parameter(torch.zeros(members, n_features))
     def forward(self, x:Tensor)->Tensor:  # x [E, batch, n]
         h = torch.einsum('emn,ebn->ebm', self.W, x)
         return torch.relu(torch.einsum('emn,ebm->ebn', self.W, h) + self.b[:, None])
 
+# %% ../nbs/01_toy.ipynb #b822c5c7
 def tms_batch(probs:Tensor, batch_size:int, n_features:int, gen:torch.Generator|None=None)->Tensor:
-    "`[E, batch, n]` features: Uniform(0,1) with probability `probs[e]`, else 0 (one uniform draw: `u/p` given `u < p`)."
+    "`[E, batch, n]` features: Uniform(0,1) with probability `probs[e]`, else 0 (one uniform draw: `u/p` if `u < p`)."
     p = probs[:, None, None]
     u = torch.rand(len(probs), batch_size, n_features, generator=gen)
     return torch.where(u < p, u / p, 0.0)
 
+# %% ../nbs/01_toy.ipynb #932bdff5
 def tms_loss(x:Tensor, x_hat:Tensor, importance:Tensor|None=None)->Tensor:
     "Per-member importance-weighted squared error `[E]`: mean over the batch of `sum_i I_i (x_i - x'_i)^2`."
     err = (x - x_hat) ** 2

@@ -12,11 +12,13 @@ HARVEST = textwrap.dedent('''
     def on_chunk(i):
         print('chunk', i, flush=True)
         if i == kill_after: os.kill(os.getpid(), signal.SIGKILL)
-    harvest(lm, ['blocks.0.hook_resid_post', 'blocks.1.mlp.hook_post'], texts, 4000, out, seq_len=64, chunk_rows=8, progress=False, on_chunk=on_chunk)
+    harvest(lm, ['blocks.0.hook_resid_post', 'blocks.1.mlp.hook_post'], texts, 4000, out, seq_len=64, chunk_rows=8,
+            progress=False, on_chunk=on_chunk)
 ''')
 
 def run(out, kill_after, root):
-    return subprocess.run([sys.executable, '-c', HARVEST, str(out), str(kill_after), str(root)], capture_output=True, text=True, timeout=600)
+    return subprocess.run([sys.executable, '-c', HARVEST, str(out), str(kill_after), str(root)],
+                          capture_output=True, text=True, timeout=600)
 
 def test_killed_harvest_resumes_without_duplicates_or_losses(tmp_path):
     root = tmp_path/'models'
@@ -30,7 +32,8 @@ def test_killed_harvest_resumes_without_duplicates_or_losses(tmp_path):
     files = lambda d: sorted(p.relative_to(d) for p in Path(d).rglob('*') if p.is_file())
     assert files(tmp_path/'part') == files(tmp_path/'whole')                             # no temp or extra files
     for f in files(tmp_path/'whole'):
-        if f.suffix == '.arrow': assert (tmp_path/'part'/f).read_bytes() == (tmp_path/'whole'/f).read_bytes(), f
+        if f.suffix == '.arrow':
+            assert (tmp_path/'part'/f).read_bytes() == (tmp_path/'whole'/f).read_bytes(), f
 
 MEMORY = textwrap.dedent('''
     import resource, sys
@@ -40,18 +43,22 @@ MEMORY = textwrap.dedent('''
     lm = load_model('micro-pythia', root=sys.argv[3], progress=False)
     texts = load_corpus(progress=False)['text']
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    harvest(lm, ['blocks.1.hook_resid_post', 'blocks.1.mlp.hook_post'], texts, int(sys.argv[1]), sys.argv[2], seq_len=64, progress=False)
+    harvest(lm, ['blocks.1.hook_resid_post', 'blocks.1.mlp.hook_post'], texts, int(sys.argv[1]), sys.argv[2],
+            seq_len=64, progress=False)
     size = sum(p.stat().st_size for p in Path(sys.argv[2]).rglob('*.arrow'))
     print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024, size)
 ''')
 
 def test_harvest_memory_does_not_grow_with_the_store(tmp_path):
     "Peak memory added by a harvest 8x larger grows by far less than the store does (chunks go to disk)."
-    build = [sys.executable, '-c', f"from sparse_nb.lm import load_model; load_model('micro-pythia', root={str(tmp_path/'models')!r}, progress=False)"]
-    assert subprocess.run(build, timeout=600).returncode == 0   # train the model first: its training peak must not hide the harvest's
+    build = [sys.executable, '-c', "from sparse_nb.lm import load_model; "
+             f"load_model('micro-pythia', root={str(tmp_path/'models')!r}, progress=False)"]
+    # train the model first: its training peak must not hide the harvest's
+    assert subprocess.run(build, timeout=600).returncode == 0
     grow = {}
     for n in (25_000, 200_000):
-        r = subprocess.run([sys.executable, '-c', MEMORY, str(n), str(tmp_path/f's{n}'), str(tmp_path/'models')], capture_output=True, text=True, timeout=600)
+        r = subprocess.run([sys.executable, '-c', MEMORY, str(n), str(tmp_path/f's{n}'), str(tmp_path/'models')],
+                           capture_output=True, text=True, timeout=600)
         assert r.returncode == 0, r.stderr[-2000:]
         grow[n] = [int(x) for x in r.stdout.split()]
     (small, small_size), (big, big_size) = grow[25_000], grow[200_000]

@@ -15,7 +15,8 @@ def test_list_shows_parameters_and_defaults():
     assert 'run_dir' not in r.stdout  # reserved, set by the runner
 
 def test_run_writes_run_folder(runs):
-    r = sparse_nb('run', 'fixture', '-p', 'steps', '4', '-p', 'scale', '3e-1', '-p', 'members', '[1, 2, 3]', '--out', runs, '--no-progress')
+    r = sparse_nb('run', 'fixture', '-p', 'steps', '4', '-p', 'scale', '3e-1', '-p', 'members', '[1, 2, 3]',
+                  '--out', runs, '--no-progress')
     assert r.returncode == 0, r.stderr
     run = Path(last_line(r.stdout))
     assert run.parent == runs/'fixture' and run.is_dir()

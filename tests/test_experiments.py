@@ -8,7 +8,7 @@ from sparse_nb.experiments import list_experiments, check_params
 
 EXPERIMENTS = REPO/'nbs'/'experiments'
 NAMES = sorted(p.stem for p in EXPERIMENTS.glob('*.ipynb'))
-SWEEP_COLUMNS = {'variant', 'dict_ratio', 'knob', 'knob_value', 'l0', 'fvu', 'dead_frac', 'gamma'}   # every sweep row
+SWEEP_COLUMNS = {'variant', 'dict_ratio', 'knob', 'knob_value', 'l0', 'fvu', 'dead_frac', 'gamma'}  # every sweep row
 PROVENANCE = {'seed', 'seconds', 'sparse_nb_version', 'torch_version', 'git_commit'}
 
 def test_every_experiment_declares_tiny_parameters():
@@ -20,7 +20,8 @@ def test_every_experiment_declares_tiny_parameters():
 
 def run_tiny(name:str, runs:Path, *params)->Path:
     "Run experiment `name` at its tiny parameters (and `params`) into `runs`; its run folder."
-    r = sparse_nb('run', name, '--tiny', *params, '--out', runs, '--no-progress', experiments=EXPERIMENTS, timeout=900)
+    r = sparse_nb('run', name, '--tiny', *params, '--out', runs, '--no-progress', experiments=EXPERIMENTS,
+                  timeout=900)
     assert r.returncode == 0, r.stderr[-3000:]
     return Path(last_line(r.stdout))
 
@@ -36,11 +37,11 @@ def tiny_runs(tmp_path_factory):
 def marked_figures(run:Path, name:str)->list[str]:
     "The figure names the executed notebook's outputs carry (what the site puts captions under)."
     nb = json.loads((run/f'{name}.ipynb').read_text())
-    return [o['metadata']['sparse_nb_figure'] for c in nb['cells'] for o in c.get('outputs', []) if 'sparse_nb_figure' in o.get('metadata', {})]
+    return [o['metadata']['sparse_nb_figure'] for c in nb['cells'] for o in c.get('outputs', [])
+            if 'sparse_nb_figure' in o.get('metadata', {})]
 
-@pytest.mark.parametrize('name', NAMES)
-def test_experiment_runs_at_tiny_scale(name, tiny_runs):
-    run = tiny_runs(name)
+def check_tiny_run(run:Path, name:str, experiments:Path=EXPERIMENTS):
+    "Assert a tiny run of experiment `name` left what the site reads: provenance, headline, figures and captions."
     summary = json.loads((run/'summary.json').read_text())
     assert PROVENANCE <= set(summary) and summary['seed'] == 0 and summary['git_commit'] and summary['seconds'] > 0
     assert isinstance(summary.get('headline'), str) and summary['headline'], 'every experiment states its result'
@@ -51,8 +52,13 @@ def test_experiment_runs_at_tiny_scale(name, tiny_runs):
     for p in figures: assert (run/'figures'/f'{p}.png').stat().st_size > 1000, p
     for row in summary.get('results', []):
         if 'knob' in row and 'variant' in row: assert SWEEP_COLUMNS <= set(row), row
-    exp = next(e for e in list_experiments(EXPERIMENTS) if e.name == name)
-    assert json.loads((run/'params.json').read_text()) == {**{k: p.default for k, p in exp.user_params.items()}, **check_params(exp, exp.tiny)}
+    exp = next(e for e in list_experiments(experiments) if e.name == name)
+    assert json.loads((run/'params.json').read_text()) == {**{k: p.default for k, p in exp.user_params.items()},
+                                                          **check_params(exp, exp.tiny)}
+
+@pytest.mark.parametrize('name', NAMES)
+def test_experiment_runs_at_tiny_scale(name, tiny_runs):
+    check_tiny_run(tiny_runs(name), name)
 
 TIMING = {'seconds', 'sparse_nb_version', 'torch_version', 'git_commit'}
 
@@ -63,38 +69,45 @@ def test_same_parameters_and_seed_give_the_same_summary(name, tiny_runs, runs):
     assert first != again and read(first) == read(again)
 
 def test_tms_summary_is_consistent(runs):
-    r = sparse_nb('run', 'tms_dimensionality', '-p', 'steps', '30', '-p', 'n_levels', '3', '-p', 'n_features', '12', '-p', 'd_hidden', '4',
-                  '--out', runs, '--no-progress', experiments=EXPERIMENTS)
+    r = sparse_nb('run', 'tms_dimensionality', '-p', 'steps', '30', '-p', 'n_levels', '3', '-p', 'n_features', '12',
+                  '-p', 'd_hidden', '4', '--out', runs, '--no-progress', experiments=EXPERIMENTS)
     assert r.returncode == 0, r.stderr[-3000:]
     s = json.loads((Path(last_line(r.stdout))/'summary.json').read_text())
     assert len(s['dims_per_feature']) == 3 and sum(s['dimensionality_hist'].values()) == 3 * 12
-    assert s['frac_levels_near_half'] == pytest.approx(sum(abs(v - 0.5) <= 0.05 for v in s['dims_per_feature']) / 3)
+    assert s['frac_levels_near_half'] == pytest.approx(
+        sum(abs(v - 0.5) <= 0.05 for v in s['dims_per_feature']) / 3)
 
 def test_toy_recovery_grid_and_variants_cover_every_member(runs):
-    res = json.loads((run_tiny('sae_variants', runs, '-p', 'variants', '["relu", "topk"]')/'summary.json').read_text())['results']
-    assert [(x['variant'], x['knob'], x['knob_value']) for x in res] == [('relu', 'l1_coeff', 0.03), ('relu', 'l1_coeff', 0.3), ('topk', 'k', 2), ('topk', 'k', 4)]
+    run = run_tiny('sae_variants', runs, '-p', 'variants', '["relu", "topk"]')
+    res = json.loads((run/'summary.json').read_text())['results']
+    assert [(x['variant'], x['knob'], x['knob_value']) for x in res] == [
+        ('relu', 'l1_coeff', 0.03), ('relu', 'l1_coeff', 0.3), ('topk', 'k', 2), ('topk', 'k', 4)]
     assert [round(x['l0']) for x in res if x['variant'] == 'topk'] == [2, 4]   # TopK keeps exactly k
 
 def test_absorption_rows_cover_every_member_and_the_matched_pairs(tiny_runs):
     s = json.loads((tiny_runs('absorption')/'summary.json').read_text())
-    assert [(x['variant'], x['knob_value']) for x in s['results']] == [(v, c) for v, cs in (('relu', [0.1, 0.3, 1.0]), ('topk', [3, 5, 8]),
-                                                                     ('batchtopk', [3, 5, 8]), ('matryoshka', [3, 5, 8])) for c in cs]
+    assert [(x['variant'], x['knob_value']) for x in s['results']] == [
+        (v, c) for v, cs in (('relu', [0.1, 0.3, 1.0]), ('topk', [3, 5, 8]),
+                             ('batchtopk', [3, 5, 8]), ('matryoshka', [3, 5, 8])) for c in cs]
     assert all(0 <= x['absorption_rate'] <= x['parent_silent_rate'] <= 1 for x in s['results'])
     m = s['matryoshka_vs_batchtopk']
     assert m['pairs'] == 3 and m['reduced'] == (m['absorption_matryoshka'] < m['absorption_batchtopk'])
 
 def test_transcoders_rows_are_three_methods_at_matched_k(tiny_runs):
     s = json.loads((tiny_runs('transcoders')/'summary.json').read_text())
-    assert [(x['method'], x['knob_value']) for x in s['results']] == [(m, k) for m in ('sae', 'transcoder', 'skip_transcoder') for k in (4, 8)]
-    assert [round(x['l0']) for x in s['results']] == [4, 8] * 3                 # TopK: l0 = k exactly, so the methods are matched
+    assert [(x['method'], x['knob_value']) for x in s['results']] == [
+        (m, k) for m in ('sae', 'transcoder', 'skip_transcoder') for k in (4, 8)]
+    assert [round(x['l0']) for x in s['results']] == [4, 8] * 3     # TopK: l0 = k exactly, so the methods are matched
     assert s['ce_zero'] > s['ce_clean'] and all(0 < x['alive_frac'] <= 1 for x in s['results'])
 
 def test_unknown_variant_fails_with_the_known_ones(runs):
-    r = sparse_nb('run', 'sae_variants', '-p', 'variants', '["relu", "sparse"]', '-p', 'steps', '5', '--out', runs, '--no-progress', experiments=EXPERIMENTS)
+    r = sparse_nb('run', 'sae_variants', '-p', 'variants', '["relu", "sparse"]', '-p', 'steps', '5', '--out', runs,
+                  '--no-progress', experiments=EXPERIMENTS)
     assert r.returncode == 1 and "unknown variants ['sparse']" in (Path(last_line(r.stdout))/'run.json').read_text()
 
 def test_grvae_held_out_split_and_slider_page(runs):
-    r = sparse_nb('run', 'grvae_mnist', '-p', 'epochs', '1', '-p', 'test_fraction', '0.1', '--out', runs, '--no-progress', experiments=EXPERIMENTS)
+    r = sparse_nb('run', 'grvae_mnist', '-p', 'epochs', '1', '-p', 'test_fraction', '0.1', '--out', runs,
+                  '--no-progress', experiments=EXPERIMENTS)
     assert r.returncode == 0, r.stderr[-3000:]
     run = Path(last_line(r.stdout))
     s = json.loads((run/'summary.json').read_text())
@@ -104,7 +117,8 @@ def test_grvae_held_out_split_and_slider_page(runs):
     assert (run/'model'/'weights.safetensors').exists()
 
 def test_grvae_bad_source_names_the_options(runs):
-    r = sparse_nb('run', 'grvae_mnist', '-p', 'source', '/no/mnist/here', '-p', 'epochs', '1', '--out', runs, '--no-progress', experiments=EXPERIMENTS)
+    r = sparse_nb('run', 'grvae_mnist', '-p', 'source', '/no/mnist/here', '-p', 'epochs', '1', '--out', runs,
+                  '--no-progress', experiments=EXPERIMENTS)
     assert r.returncode == 1
     assert "not 'bundled', 'hub' or an existing folder" in (Path(last_line(r.stdout))/'run.json').read_text()
 
@@ -112,7 +126,8 @@ def test_lm_sweep_rows_cover_saes_and_pca(tiny_runs):
     s = json.loads((tiny_runs('lm_sweep')/'summary.json').read_text())
     sae = [x for x in s['results'] if x['method'] == 'sae']
     assert [(x['dict_ratio'], x['knob'], x['knob_value']) for x in sae] == [(2, 'l1_coeff', 0.3), (2, 'l1_coeff', 3.0)]
-    assert {round(x['l0']) for x in sae} <= {round(x['l0']) for x in s['results'] if x['method'] == 'pca'}   # PCA at each SAE's l0
+    # PCA at each SAE's l0
+    assert {round(x['l0']) for x in sae} <= {round(x['l0']) for x in s['results'] if x['method'] == 'pca'}
     assert sae[0]['l0'] > sae[1]['l0'] and s['ce_zero'] > s['ce_clean'] and s['n_tokens'] == 6000
 
 def test_lm_sweep_unavailable_model_names_the_options(runs):
@@ -126,15 +141,19 @@ def test_feature_atlas_cards_and_table(tiny_runs, runs):
     s = json.loads((run/'summary.json').read_text())
     assert s['cards'] == 15 and s['n_alive'] + s['n_dead'] == s['n_latents'] == 128
     assert all(t['top_tokens'] for t in s['top_latents'])
-    assert len((run/'latents.csv').read_text().splitlines()) == 129                      # header + one row per latent
+    assert len((run/'latents.csv').read_text().splitlines()) == 129            # header + one row per latent
     data = (run/'site'/'atlas_data.js').read_text()
     assert data.startswith('window.ATLAS = ') and data.count('"html"') == 15
-    again = sparse_nb('run', 'feature_atlas', '--tiny', '-p', 'sae', str(run.parent.parent/'x'), '--out', runs, '--no-progress', experiments=EXPERIMENTS)
-    assert again.returncode == 1 and 'expected an SAE folder or a run folder' in (Path(last_line(again.stdout))/'run.json').read_text()
+    again = sparse_nb('run', 'feature_atlas', '--tiny', '-p', 'sae', str(run.parent.parent/'x'), '--out', runs,
+                      '--no-progress', experiments=EXPERIMENTS)
+    assert (again.returncode == 1
+            and 'expected an SAE folder or a run folder' in (Path(last_line(again.stdout))/'run.json').read_text())
 
 def test_dict_consistency_pairs(runs):
-    s = json.loads((run_tiny('dict_consistency', runs, '-p', 'seeds', '[0, 1]', '-p', 'lm', 'false')/'summary.json').read_text())
-    assert [(x['l1_coeff'], x['seed_a'], x['seed_b']) for x in s['results']] == [(0.03, 0, 1), (0.1, 0, 1), (0.3, 0, 1)]   # toy pairs only
+    run = run_tiny('dict_consistency', runs, '-p', 'seeds', '[0, 1]', '-p', 'lm', 'false')
+    s = json.loads((run/'summary.json').read_text())
+    assert [(x['l1_coeff'], x['seed_a'], x['seed_b']) for x in s['results']] == [
+        (0.03, 0, 1), (0.1, 0, 1), (0.3, 0, 1)]                                # toy pairs only
     assert 0 <= s['auc_consistency_predicts_truth'] <= 1 and s['lm_found_again'] == {}
 
 def test_sparse_probing_rows(tiny_runs):
@@ -147,13 +166,15 @@ def test_sparse_probing_rows(tiny_runs):
 
 def test_interp_baselines_methods(tiny_runs):
     res = json.loads((tiny_runs('interp_baselines')/'summary.json').read_text())['results']
-    assert [x['method'] for x in res] == ['sae', 'neurons', 'pca', 'ica', 'random'] and all(x['n_directions'] == 8 for x in res)
+    assert ([x['method'] for x in res] == ['sae', 'neurons', 'pca', 'ica', 'random']
+            and all(x['n_directions'] == 8 for x in res))
     assert all(x['ci_low'] <= x['median_score'] <= x['ci_high'] for x in res)
 
 def test_feature_graph_edges(tiny_runs):
     s = json.loads((tiny_runs('feature_graph')/'summary.json').read_text())
     assert s['edges'] and {e['dst'] for e in s['edges']} <= set(s['later_latents'])
-    assert all(set(e) == {'src', 'dst', 'effect', 'cosine'} and e['effect'] <= 1 + 1e-6 and -1 <= e['cosine'] <= 1 for e in s['edges'])
+    assert all(set(e) == {'src', 'dst', 'effect', 'cosine'} and e['effect'] <= 1 + 1e-6 and -1 <= e['cosine'] <= 1
+               for e in s['edges'])
     per_dst = {}
     for e in s['edges']: per_dst[e['dst']] = per_dst.get(e['dst'], 0) + 1
     assert max(per_dst.values()) <= 3                                       # top_edges per later latent

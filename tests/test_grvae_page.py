@@ -1,4 +1,5 @@
-"The static GR-VAE slider page in headless Chromium: moving a slider redraws the digit, and the browser's decoder matches Python's."
+("The static GR-VAE slider page in headless Chromium: moving a slider redraws the digit, "
+ "and the browser's decoder matches Python's.")
 import torch
 from selenium.webdriver.common.keys import Keys
 import pytest

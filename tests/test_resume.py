@@ -36,9 +36,11 @@ def comparable(run:Path)->dict:
 
 def test_sigkill_mid_training_then_resume_matches_an_uninterrupted_run(tmp_path):
     env = {**os.environ, 'SPARSE_NB_EXPERIMENTS': str(EXPERIMENTS)}
-    proc = subprocess.Popen([str(SPARSE_NB), 'run', 'toy_recovery', *PARAMS, '--out', str(tmp_path/'killed'), '--no-progress'],
+    proc = subprocess.Popen([str(SPARSE_NB), 'run', 'toy_recovery', *PARAMS, '--out', str(tmp_path/'killed'),
+                             '--no-progress'],
                             cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    ck = wait_for('toy_recovery/*/checkpoints/relu_r2/LATEST', tmp_path/'killed', proc)   # the first stack is done, the second under way
+    # the first stack is done, the second under way
+    ck = wait_for('toy_recovery/*/checkpoints/relu_r2/LATEST', tmp_path/'killed', proc)
     kill_tree(proc.pid)
     run = ck.parents[2]
     latest = ck.read_text()
@@ -49,12 +51,15 @@ def test_sigkill_mid_training_then_resume_matches_an_uninterrupted_run(tmp_path)
     r = sparse_nb('run', '--resume', run, '--no-progress', experiments=EXPERIMENTS, timeout=900)
     assert r.returncode == 0, r.stderr[-3000:]
     info = json.loads((run/'run.json').read_text())
-    assert Path(last_line(r.stdout)) == run and info['status'] == 'ok' and info['resumed_unix'] > info['started_unix']
+    assert (Path(last_line(r.stdout)) == run and info['status'] == 'ok'
+            and info['resumed_unix'] > info['started_unix'])
 
-    whole = sparse_nb('run', 'toy_recovery', *PARAMS, '--out', tmp_path/'whole', '--no-progress', experiments=EXPERIMENTS, timeout=900)
+    whole = sparse_nb('run', 'toy_recovery', *PARAMS, '--out', tmp_path/'whole', '--no-progress',
+                      experiments=EXPERIMENTS, timeout=900)
     assert whole.returncode == 0, whole.stderr[-3000:]
     a, b = comparable(run), comparable(Path(last_line(whole.stdout)))
-    assert a['weights'].keys() == b['weights'].keys() == {'sae/relu_r1/weights.safetensors', 'sae/relu_r2/weights.safetensors'}
+    assert a['weights'].keys() == b['weights'].keys() == {
+        'sae/relu_r1/weights.safetensors', 'sae/relu_r2/weights.safetensors'}
     assert a['weights'] == b['weights']
     assert a['metrics'] == b['metrics']
     assert a['summary'] == b['summary']

@@ -8,11 +8,12 @@ from sparse_nb.site import nb_title, page_name
 
 ARTIFACTS = REPO/'tests'/'artifacts'
 EXPERIMENTS = REPO/'nbs'/'experiments'
-SITE_RUNS = ['toy_recovery', 'grvae_mnist', 'absorption', 'transcoders', 'feature_atlas']   # run at their tiny parameters
+SITE_RUNS = ['toy_recovery', 'grvae_mnist', 'absorption', 'transcoders', 'feature_atlas']  # run at tiny parameters
 
 @pytest.fixture(scope='module')
 def site(tmp_path_factory):
-    "Tiny runs of a few experiments (the others show their templates), then the site built from them by `sparse_nb docs`."
+    ("Tiny runs of a few experiments (the others show their templates), "
+     "then the site built from them by `sparse_nb docs`.")
     tmp = tmp_path_factory.mktemp('site')
     for name in SITE_RUNS:
         r = sparse_nb('run', name, '--tiny', '--out', tmp/'runs', '--no-progress', experiments=EXPERIMENTS, timeout=600)
@@ -32,8 +33,10 @@ def browser():
 def content_pages(site)->dict[str, str]:
     "Page (relative to the site) -> the title of the notebook it comes from."
     pages = {'index.html': nb_title(nbformat.read(REPO/'nbs'/'index.ipynb', as_version=4), '')}
-    for p in sorted((REPO/'nbs').glob('[0-9]*.ipynb')): pages[f'{page_name(p)}.html'] = nb_title(nbformat.read(p, as_version=4), '')
-    for p in sorted(EXPERIMENTS.glob('*.ipynb')): pages[f'experiments/{p.stem}.html'] = nb_title(nbformat.read(p, as_version=4), '')
+    for p in sorted((REPO/'nbs').glob('[0-9]*.ipynb')):
+        pages[f'{page_name(p)}.html'] = nb_title(nbformat.read(p, as_version=4), '')
+    for p in sorted(EXPERIMENTS.glob('*.ipynb')):
+        pages[f'experiments/{p.stem}.html'] = nb_title(nbformat.read(p, as_version=4), '')
     return pages
 
 def visit(browser, url:str):
@@ -58,7 +61,8 @@ def test_pages_load_offline_with_their_titles_and_no_errors(site, browser):
         assert browser.title == title, (page, browser.title, title)
         errors = [e for e in browser.get_log('browser') if e['level'] == 'SEVERE']
         assert not errors, (page, errors)
-        outside = browser.execute_script("return performance.getEntriesByType('resource').map(e => e.name).filter(n => !n.startsWith('file://') && !n.startsWith('data:'))")
+        outside = browser.execute_script("return performance.getEntriesByType('resource').map(e => e.name)"
+                                         ".filter(n => !n.startsWith('file://') && !n.startsWith('data:'))")
         assert outside == [], (page, outside)
         text = browser.execute_script("return document.body.innerText")
         assert 'WARNING' not in text and 'Traceback' not in text, page
@@ -68,7 +72,7 @@ def test_maths_renders_offline(site, browser):
     for _ in range(50):
         if browser.find_elements('css selector', 'mjx-container'): break
         time.sleep(0.2)
-    assert len(browser.find_elements('css selector', 'mjx-container')) > 5       # typeset by the MathJax copy in _static/
+    assert len(browser.find_elements('css selector', 'mjx-container')) > 5   # typeset by the MathJax copy in _static/
 
 def test_search_finds_mmcs(site, browser):
     visit(browser, (site/'search.html').as_uri() + '?q=mmcs')
@@ -88,7 +92,8 @@ def test_experiment_page_reads_as_a_report(site, browser):
     text = browser.execute_script("return document.body.innerText")
     assert 'open_run(' not in text and str(run) not in text            # code folded, no machine path
     captions = json.loads((run/'figures'/'captions.json').read_text())
-    assert text.count('Figure:') == len(list((run/'figures').glob('*.png'))) == len(captions) >= 4 and '| ' not in text   # every figure captioned; tables, not raw text
+    # every figure captioned; tables, not raw text
+    assert text.count('Figure:') == len(list((run/'figures').glob('*.png'))) == len(captions) >= 4 and '| ' not in text
     bold = [b.text for b in browser.find_elements('css selector', 'table strong')]
     assert '30' in bold                                                 # steps changed from its default
     assert browser.find_elements('css selector', 'details.hide')         # folded code cells
@@ -116,12 +121,15 @@ def test_narrow_window_keeps_a_readable_column(site, browser, page):
 @pytest.mark.parametrize('name', ['toy_recovery', 'absorption', 'transcoders'])
 def test_figures_have_pixels(site, browser, name):
     visit(browser, (site/'experiments'/f'{name}.html').as_uri())
-    sizes = browser.execute_script("return Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.naturalHeight])")
+    sizes = browser.execute_script(
+        "return Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.naturalHeight])")
     run = next((site.parent/'runs'/name).iterdir())
-    assert len(sizes) >= len(list((run/'figures').glob('*.png'))) >= 1 and all(c and w > 0 and h > 0 for c, w, h in sizes), sizes
+    assert (len(sizes) >= len(list((run/'figures').glob('*.png'))) >= 1
+            and all(c and w > 0 and h > 0 for c, w, h in sizes)), sizes
 
 def canvas_sum(browser)->int:
-    return browser.execute_script("return Array.from(document.getElementById('out').getContext('2d').getImageData(0, 0, 280, 280).data).reduce((a, b) => a + b, 0)")
+    return browser.execute_script("return Array.from(document.getElementById('out').getContext('2d')"
+                                  ".getImageData(0, 0, 280, 280).data).reduce((a, b) => a + b, 0)")
 
 def test_slider_page_on_the_site(site, browser):
     from selenium.webdriver.common.keys import Keys
@@ -132,7 +140,7 @@ def test_slider_page_on_the_site(site, browser):
     assert browser.find_element('css selector', 'meta[name=viewport]')
     before, box = canvas_sum(browser), browser.find_element('id', 'out').rect
     slider = browser.find_element('id', 'z7'); slider.click(); slider.send_keys(Keys.RIGHT * 20)
-    assert canvas_sum(browser) != before and browser.find_element('id', 'out').rect == box   # redrawn, not moved
+    assert canvas_sum(browser) != before and browser.find_element('id', 'out').rect == box  # redrawn, not moved
     back = browser.find_element('link text', '← back to the GR-VAE experiment').get_attribute('href')
     assert back == (site/'experiments'/'grvae_mnist.html').as_uri()
 

@@ -3,7 +3,7 @@ names, notebook cells and outputs, the static pages' data) is built into a site 
 with its escaping switched off (the stand-in, which must fire dialogs and inject elements, so the detector is
 shown to work), and once by `sparse_nb docs`, which must show all of it as text. Pages are opened from disk in
 headless Chromium with every dialog recorded."""
-import base64, json, shutil, time
+import json, shutil, time
 from pathlib import Path
 from types import SimpleNamespace
 from unittest import mock
@@ -19,11 +19,15 @@ RUN_NAME = '<img class=pwn src=x onerror=alert(20)>'          # a run folder's n
 def poison_notebook(path:Path):
     "Append Markdown and outputs that would run script if rendered as they are."
     nb = nbformat.read(path, as_version=4); v4 = nbformat.v4
-    nb.cells.append(v4.new_markdown_cell('## Notes\n\n<img src=x onerror=alert(8) class=pwn>\n\n```{raw} html\n<script>window.pwned=9</script>\n```'))
-    outs = [v4.new_output('display_data', {'text/html': '<img src=x onerror=alert(10) class=pwn><b>table</b>', 'text/plain': 'x'}),
-            v4.new_output('display_data', {'text/markdown': 'Result <script>window.pwned=11</script> and $\\href{javascript:alert(15)}{x}$'}),
+    nb.cells.append(v4.new_markdown_cell('## Notes\n\n<img src=x onerror=alert(8) class=pwn>\n\n'
+                                         '```{raw} html\n<script>window.pwned=9</script>\n```'))
+    outs = [v4.new_output('display_data', {'text/html': '<img src=x onerror=alert(10) class=pwn><b>table</b>',
+                                           'text/plain': 'x'}),
+            v4.new_output('display_data', {'text/markdown': 'Result <script>window.pwned=11</script> and '
+                                                            '$\\href{javascript:alert(15)}{x}$'}),
             v4.new_output('display_data', {'application/javascript': 'window.pwned=12', 'text/plain': 'js'}),
-            v4.new_output('display_data', {'image/svg+xml': '<svg xmlns="http://www.w3.org/2000/svg" class="pwn" onload="alert(13)"></svg>'}),
+            v4.new_output('display_data', {'image/svg+xml': '<svg xmlns="http://www.w3.org/2000/svg" class="pwn" '
+                                                            'onload="alert(13)"></svg>'}),
             v4.new_output('stream', name='stdout', text='\\(\\href{javascript:alert(14)}{click me}\\)')]
     nb.cells.append(v4.new_code_cell('print(1)', outputs=outs))
     nbformat.write(nb, path)
@@ -31,7 +35,8 @@ def poison_notebook(path:Path):
 def hostile_run(runs:Path)->Path:
     "A fixture run, then every channel from a run to a page filled with markup."
     from sparse_nb.grvae import GRVAE, slider_data
-    r = sparse_nb('run', 'fixture', '-p', 'title', '<img src=x onerror=alert(1) class=pwn>', '--out', runs, '--no-progress')
+    r = sparse_nb('run', 'fixture', '-p', 'title', '<img src=x onerror=alert(1) class=pwn>', '--out', runs,
+                  '--no-progress')
     assert r.returncode == 0, r.stderr[-2000:]
     run = Path(last_line(r.stdout))
     s = load_json(run/'summary.json')
@@ -43,7 +48,8 @@ def hostile_run(runs:Path)->Path:
     poison_notebook(run/'fixture.ipynb')
     card = '<div class="snb-card" data-latent="3"><img src=x onerror=alert(18) class=pwn>card text</div>'
     save_json(run/'site'/'atlas.json', {'about': '</script><script>window.pwned=16</script>',
-                                        'latents': [{'latent': 3, 'density': 0.1, 'max_act': 1.0, 'top_tokens': ['<img src=x onerror=alert(17)>'], 'html': card}]})
+                                        'latents': [{'latent': 3, 'density': 0.1, 'max_act': 1.0,
+                                                     'top_tokens': ['<img src=x onerror=alert(17)>'], 'html': card}]})
     torch.manual_seed(0)
     save_json(run/'site'/'slider.json', slider_data(GRVAE(), run='</code><img class=pwn src=x onerror=alert(19)>'))
     return run.rename(run.parent/RUN_NAME)
@@ -79,10 +85,12 @@ const found = [...window.__dialogs.map(d => 'dialog ' + d)];
 if (window.pwned !== undefined) found.push('script ran: pwned=' + window.pwned);
 for (const e of document.querySelectorAll('.pwn')) found.push('element ' + e.outerHTML.slice(0, 80));
 for (const e of document.querySelectorAll('[href], [src]'))
-  if (/^\\s*javascript:/i.test(e.getAttribute('href') || e.getAttribute('src') || '')) found.push('javascript: URL on ' + e.tagName);
+  if (/^\\s*javascript:/i.test(e.getAttribute('href') || e.getAttribute('src') || ''))
+    found.push('javascript: URL on ' + e.tagName);
 const theme = ['toggleFullScreen()', 'window.print()'];             // the book theme's own two buttons
 for (const e of document.querySelectorAll('*')) for (const a of e.attributes)
-  if (a.name.startsWith('on') && !(e.tagName === 'BUTTON' && a.name === 'onclick' && theme.includes(a.value))) found.push('handler ' + e.tagName + ' ' + a.name);
+  if (a.name.startsWith('on') && !(e.tagName === 'BUTTON' && a.name === 'onclick' && theme.includes(a.value)))
+    found.push('handler ' + e.tagName + ' ' + a.name);
 return found;"""
 
 def injections(browser, page:Path)->list[str]:
@@ -96,7 +104,7 @@ def injections(browser, page:Path)->list[str]:
 
 def test_the_stand_in_is_injected(sites, browser):
     found = {p: injections(browser, sites['stand-in']/p) for p in PAGES if (sites['stand-in']/p).exists()}
-    assert sum(map(len, found.values())) >= 8, found                         # the detector sees the attack when nothing escapes it
+    assert sum(map(len, found.values())) >= 8, found           # the detector sees the attack when nothing escapes it
     assert any('dialog alert' in f for fs in found.values() for f in fs), found
 
 @pytest.mark.parametrize('page', PAGES)
@@ -109,7 +117,7 @@ def test_sparse_nb_shows_hostile_values_as_text(sites, browser, page):
 def test_hostile_values_are_visible_as_text(sites, browser):
     browser.get((sites['sparse_nb']/'experiments'/'fixture.html').as_uri())
     text = browser.execute_script("return document.body.innerText")
-    for shown in ['<img src=x onerror=alert(1) class=pwn>', 'fvu <img class=pwn src=x onerror=alert(2)>', '<script>window.pwned=5</script> the curve',
-                  RUN_NAME, '<img src=x onerror=alert(8) class=pwn>']:
+    for shown in ['<img src=x onerror=alert(1) class=pwn>', 'fvu <img class=pwn src=x onerror=alert(2)>',
+                  '<script>window.pwned=5</script> the curve', RUN_NAME, '<img src=x onerror=alert(8) class=pwn>']:
         assert shown in text, shown
-    assert 'x" onerror="alert(6)' not in text                                 # a figure whose name a page cannot link to is not copied
+    assert 'x" onerror="alert(6)' not in text          # a figure whose name a page cannot link to is not copied

@@ -9,5 +9,6 @@ from sparse_nb.activations import harvest
 
 rank, world = init_distributed()
 lm = load_model('micro-pythia', progress=False)      # built and cached by the test before it launches this
-harvest(lm, ['blocks.0.hook_resid_post', 'blocks.1.hook_mlp_out'], load_corpus(progress=False)['text'], 3000, sys.argv[1], seq_len=64, chunk_rows=8, progress=False)
+harvest(lm, ['blocks.0.hook_resid_post', 'blocks.1.hook_mlp_out'], load_corpus(progress=False)['text'], 3000,
+        sys.argv[1], seq_len=64, chunk_rows=8, progress=False)
 print(f"rank {rank} of {world} done")

@@ -11,13 +11,15 @@ from sparse_nb.toy import ToySource
 from sparse_nb.train import train, TrainConfig
 
 p = argparse.ArgumentParser()
-p.add_argument('out'); p.add_argument('--resume', action='store_true'); p.add_argument('--crash-at', type=int, default=-1)
+p.add_argument('out'); p.add_argument('--resume', action='store_true')
+p.add_argument('--crash-at', type=int, default=-1)
 p.add_argument('--variant', default='topk')
 a = p.parse_args()
 rank, world = init_distributed()
 torch.manual_seed(0)
 src = ToySource(n_features=64, d_in=32, mean_active=3, seed=1)
-sae = make_sae(a.variant, d_in=32, d_sae=128, members=2, **({'k': [4, 8]} if a.variant == 'topk' else {'l1_coeff': [0.01, 0.03]}), seed=0)
+sae = make_sae(a.variant, d_in=32, d_sae=128, members=2,
+               **({'k': [4, 8]} if a.variant == 'topk' else {'l1_coeff': [0.01, 0.03]}), seed=0)
 sae.init_b_dec(src(1024))
 def crash(step, sae):
     if step == a.crash_at: raise SystemExit(f"crash on purpose at step {step}")
