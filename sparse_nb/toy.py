@@ -182,7 +182,8 @@ class ToyPairs:
     "`(x, y)` batches: toy activations and a fixed random ReLU layer of them (`y = gain * relu(x A)`), an MLP stand-in."
     def __init__(self, d_out:int=24, gain:float=1.0, seed:int=0, **toy): # `toy`: more `ToyConfig` fields
         self.src = ToySource(seed=seed, **toy)
-        self.A = torch.randn(self.src.d_in, d_out, generator=_gen(seed)) / math.sqrt(self.src.d_in)
+        a_gen = _gen(seed + 3)                   # a stream of its own: seed, +1, +2 draw the features and batches
+        self.A = torch.randn(self.src.d_in, d_out, generator=a_gen) / math.sqrt(self.src.d_in)
         self.gain = gain
     @property
     def d_in(self)->int: return self.src.d_in
