@@ -14,12 +14,12 @@ from safetensors.torch import save_file, load_file
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['FORMAT_VERSION', 'SparseNBError', 'ParameterError', 'SourceUnavailableError', 'NonFiniteError', 'SparseNBWarning',
-           'warn', 'short_repr', 'seed_everything', 'default_device', 'rank_and_world', 'init_distributed', 'barrier',
-           'progress_bar', 'atomic_write', 'to_jsonable', 'save_json', 'load_json', 'read_json_object', 'save_tensors',
-           'safetensors_shapes', 'read_safetensors', 'load_tensors', 'cache_root', 'remove_tree', 'staging_dir',
-           'publish_dir', 'find_repo_root', 'default_runs_root', 'new_run_id', 'RunDir', 'git_commit', 'provenance',
-           'params_hash', 'asset', 'num', 'pct']
+__all__ = ['FORMAT_VERSION', 'TEXT_PX_KEY', 'SparseNBError', 'ParameterError', 'SourceUnavailableError', 'NonFiniteError',
+           'SparseNBWarning', 'warn', 'short_repr', 'seed_everything', 'default_device', 'rank_and_world',
+           'init_distributed', 'barrier', 'progress_bar', 'atomic_write', 'to_jsonable', 'save_json', 'load_json',
+           'read_json_object', 'save_tensors', 'safetensors_shapes', 'read_safetensors', 'load_tensors', 'cache_root',
+           'remove_tree', 'staging_dir', 'publish_dir', 'find_repo_root', 'default_runs_root', 'new_run_id', 'RunDir',
+           'git_commit', 'provenance', 'params_hash', 'smallest_text_px', 'asset', 'num', 'pct']
 
 # %% ../nbs/00_core.ipynb #e24c5b4a
 class SparseNBError(Exception):
@@ -395,11 +395,20 @@ def _in_kernel()->bool:
     return getattr(get_ipython(), 'kernel', None) is not None
 
 # %% ../nbs/00_core.ipynb #24f78527
-def _show_marked(fig, name:str):
-    "Display `fig` with its name in the output's metadata, then close it (a later `plt.show()` does not show it again)."
-    import matplotlib.pyplot as plt
-    from IPython.display import display
-    display(fig, metadata={'sparse_nb_figure': name}); plt.close(fig)
+def _show_marked(png:bytes, name:str):
+    "Display the saved `png` itself, its output marked with the figure's `name`: the page shows the file's pixels."
+    from IPython.display import display, Image
+    display(Image(data=png), metadata={'sparse_nb_figure': name})
+
+# %% ../nbs/00_core.ipynb #080baa88
+TEXT_PX_KEY = 'sparse_nb:text_px'   # PNG text chunk: the smallest text's height in pixels at the saved size
+
+def smallest_text_px(fig, dpi:int=100)->float:
+    "Pixel height, at `dpi`, of the smallest visible text `fig` draws (titles, labels, ticks, legends, notes)."
+    import matplotlib.text
+    fig.canvas.draw()                                      # tick labels exist once drawn
+    sizes = [t.get_fontsize() for t in fig.findobj(matplotlib.text.Text) if t.get_visible() and t.get_text().strip()]
+    return min(sizes, default=0.0) * dpi / 72
 
 # %% ../nbs/00_core.ipynb #a3f21ec6
 @patch
@@ -409,15 +418,17 @@ def save_figure(self:RunDir, fig, name:str,
                 show:bool=True  # in a notebook, show the figure (its output marked with `name`) and close it
                )->Path:
     "Save a matplotlib figure as `figures/<name>.png`, atomically, and its caption in `figures/captions.json`."
-    import io
+    import io, matplotlib.pyplot as plt
     if not re.fullmatch(r'[A-Za-z0-9_][\w.-]*', name):
         raise ParameterError(f"figure name {short_repr(name)}: expected letters, digits, _ . -")
-    buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=dpi, bbox_inches='tight')
+    meta = {TEXT_PX_KEY: f'{smallest_text_px(fig, dpi):.2f}'}
+    buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=dpi, bbox_inches='tight', metadata=meta)
     if caption:
         p = self.figures/'captions.json'
         save_json(p, {**(load_json(p) if p.exists() else {}), name: caption})
     path = atomic_write(self.figures/f'{name}.png', buf.getvalue())
-    if show and _in_kernel(): _show_marked(fig, name)
+    if show and _in_kernel():                               # shown once: a later `plt.show()` does not repeat it
+        _show_marked(buf.getvalue(), name); plt.close(fig)
     return path
 
 # %% ../nbs/00_core.ipynb #5662806a
@@ -436,6 +447,6 @@ def num(v, digits:int=3)->str:
     return f'{v:.{digits}g}'
 
 # %% ../nbs/00_core.ipynb #c31aa5a1
-def pct(v, digits:int=2)->str:
+def pct(v, digits:int=3)->str:
     "A share `v` in [0, 1] as a percentage with `digits` significant digits."
     return f'{num(100 * float(v), digits)}%'

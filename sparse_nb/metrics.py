@@ -4,6 +4,7 @@
 
 # %% ../nbs/02_metrics.ipynb #af10e8bd
 from __future__ import annotations
+import math
 import torch
 from torch import Tensor
 import numpy as np
@@ -15,7 +16,8 @@ __all__ = ['capacity', 'l0', 'mse', 'fvu', 'explained_variance', 'density', 'dea
            'mmcs', 'mmcs_between', 'matched_mcs', 'matched_mmcs', 'frac_above', 'random_mcs', 'random_mmcs_baseline',
            'cross_mcs', 'found_again', 'feature_absorption', 'skew', 'kurtosis', 'standardized_moments',
            'feature_dimensionality', 'dims_per_feature', 'expected_interference', 'gamma', 'dim_rms', 'outlier_dims',
-           'PCA', 'ce_recovered', 'accuracy', 'auc', 'spearman', 'score_members']
+           'PCA', 'ce_recovered', 'accuracy', 'auc', 'spearman', 'wilson_interval', 'clear_difference', 'with_interval',
+           'ranking_sentence', 'on_frontier', 'score_members']
 
 # %% ../nbs/02_metrics.ipynb #93557dca
 def l0(f:Tensor # latents [..., batch, d_sae]
@@ -263,6 +265,44 @@ def spearman(a, b)->float:
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     if a.std() == 0 or b.std() == 0: return float('nan')
     return float(spearmanr(a, b).statistic)
+
+# %% ../nbs/02_metrics.ipynb #15fc3856
+def wilson_interval(correct:float, n:int, z:float=1.96)->tuple[float, float]:
+    "The Wilson score interval (95% at `z` 1.96) of a proportion: `correct` successes in `n` trials."
+    if n <= 0: raise ParameterError(f"n must be >= 1, got {n}")
+    p = correct / n
+    mid, half = (p + z * z / (2 * n)), z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return max(0.0, (mid - half) / (1 + z * z / n)), min(1.0, (mid + half) / (1 + z * z / n))   # no rounding past
+
+# %% ../nbs/02_metrics.ipynb #aa944a26
+def clear_difference(a:tuple[float, float], b:tuple[float, float])->int:
+    "1 if interval `a` (lo, hi) lies wholly above `b`, -1 if wholly below, 0 if they overlap: no clear difference."
+    return 1 if a[0] > b[1] else -1 if a[1] < b[0] else 0
+
+# %% ../nbs/02_metrics.ipynb #41d0b61c
+def with_interval(v:float, lo:float, hi:float, fmt=None)->str:
+    "`v [lo, hi]`, each through `fmt` (default `num`)."
+    fmt = fmt or num
+    return f'{fmt(v)} [{fmt(lo)}, {fmt(hi)}]'
+
+# %% ../nbs/02_metrics.ipynb #5077d520
+def ranking_sentence(what:str, stats:dict, fmt=None)->str:
+    "Which of `stats` (name -> (value, lo, hi)) is highest on `what`, and which others are clearly below or not."
+    show = lambda ks: ', '.join(f'{k} ({with_interval(*stats[k], fmt=fmt)})' for k in ks)
+    top, *rest = sorted(stats, key=lambda k: -stats[k][0])
+    tied = [k for k in rest if clear_difference(stats[top][1:], stats[k][1:]) == 0]
+    below = [k for k in rest if k not in tied]
+    text = f"On {what}, {top} is highest ({with_interval(*stats[top], fmt=fmt)})"
+    if tied: text += f", with no clear difference from {show(tied)}"
+    if below: text += f"{';' if tied else ','} clearly above {show(below)}"
+    return text + '.'
+
+# %% ../nbs/02_metrics.ipynb #b9a2060e
+def on_frontier(x, y)->np.ndarray:
+    "Which points are on the lower-left frontier of `(x, y)` (both lower is better): no other point dominates them."
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    dominated = [bool(((x <= xi) & (y <= yi) & ((x < xi) | (y < yi))).any()) for xi, yi in zip(x, y)]
+    return ~np.array(dominated, dtype=bool)
 
 # %% ../nbs/02_metrics.ipynb #886e5c76
 @torch.no_grad()

@@ -11,11 +11,11 @@ from torch import Tensor
 import matplotlib.pyplot as plt
 import seaborn as sns
 from .core import *
-from .metrics import mmcs_between
+from .metrics import mmcs_between, on_frontier
 
 # %% auto #0
-__all__ = ['log_axis', 'plot_frontier', 'plot_density_histogram', 'plot_activation_histogram', 'plot_mcs_histogram',
-           'plot_mmcs_heatmap', 'plot_confusion', 'plot_grid', 'plot_lm_training']
+__all__ = ['PAGE_WIDTH_IN', 'log_axis', 'page_subplots', 'plot_frontier', 'plot_density_histogram', 'plot_activation_histogram',
+           'plot_mcs_histogram', 'plot_mmcs_heatmap', 'plot_confusion', 'plot_grid', 'plot_lm_training']
 
 # %% ../nbs/07b_plots.ipynb #f166546a
 def log_axis(ax, axis:str='x'):
@@ -27,6 +27,16 @@ def log_axis(ax, axis:str='x'):
     a.set_major_formatter(FuncFormatter(lambda v, _: f'{v:g}'))
     a.set_minor_formatter(NullFormatter())
 
+# %% ../nbs/07b_plots.ipynb #de8d8924
+PAGE_WIDTH_IN = 7.5   # inches: at 100 dpi, what the site's article shows unscaled in a 1400 px window
+
+def page_subplots(n:int=1, per_row:int=2, height:float=3.2, **kwargs):
+    "`(fig, axes)`: `n` panels, at most `per_row` side by side, on a figure as wide as the page; axes in a flat list."
+    rows, cols = -(-n // per_row), min(n, per_row)
+    fig, axs = plt.subplots(rows, cols, figsize=(PAGE_WIDTH_IN, height * rows), squeeze=False, **kwargs)
+    for a in axs.flat[n:]: a.remove()
+    return fig, list(axs.flat[:n])
+
 # %% ../nbs/07b_plots.ipynb #f0399564
 def _axes(ax=None, figsize=(7, 4.2)):
     "`(figure, axes)`: those of `ax`, or a new figure of `figsize`."
@@ -37,12 +47,15 @@ def _axes(ax=None, figsize=(7, 4.2)):
 # %% ../nbs/07b_plots.ipynb #ca212c4a
 def plot_frontier(df:pd.DataFrame, hue:str='variant', x:str='l0', y:str='fvu', baseline:pd.DataFrame|None=None,
                   baseline_label:str='PCA, top k components', title:str='', ax=None):
-    "The `x` (l0) against `y` (fvu) frontier, one line per value of `hue`, on log axes; `baseline` [x, y] dashed."
-    import seaborn as sns
+    "`y` (fvu) against `x` (l0) on log axes: a line per `hue` through its frontier, members off it hollow."
     fig, ax = _axes(ax)
-    d = df.sort_values(x).assign(**{hue: df[hue].astype(str)})
-    hue_order = list(dict.fromkeys(df[hue].astype(str)))
-    sns.lineplot(d, x=x, y=y, hue=hue, hue_order=hue_order, marker='o', sort=False, estimator=None, ax=ax)
+    off = False
+    for i, (name, g) in enumerate(df.groupby(df[hue].astype(str), sort=False)):
+        front, color = on_frontier(g[x], g[y]), f'C{i % 10}'
+        f, off = g[front].sort_values(x), off or not front.all()
+        ax.plot(f[x], f[y], 'o-', color=color, label=name)
+        ax.scatter(g[~front][x], g[~front][y], facecolors='none', edgecolors=color, zorder=3)
+    if off: ax.scatter([], [], facecolors='none', edgecolors='gray', label='off its frontier (hollow)')
     if baseline is not None: ax.plot(baseline[x], baseline[y], 'k--', lw=1, label=baseline_label)
     log_axis(ax, 'x'); log_axis(ax, 'y')
     ax.set(title=title or f'{x} vs {y}', xlabel=f'{x} (active latents per token, log scale)', ylabel=f'{y} (log scale)')

@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_site.ipynb #2cb477d3
 from __future__ import annotations
-import base64, binascii, os, re, shutil, subprocess, sys, tempfile, time
+import base64, binascii, html as htmllib, json, os, re, shutil, subprocess, sys, tempfile, time
 from pathlib import Path
 
 import nbformat, yaml
@@ -17,8 +17,8 @@ from .interp import write_atlas
 # %% auto #0
 __all__ = ['README_HEADER', 'PROVENANCE_KEYS', 'STATIC_PAGES', 'SITE_MARKER', 'page_name', 'reader_notebook', 'readme_text',
            'write_readme', 'nb_title', 'params_table', 'summary_table', 'untrusted_notebook', 'run_file', 'run_figures',
-           'report_notebook', 'experiments_table', 'stage_book', 'book_config', 'book_toc', 'build_book', 'build_site',
-           'build_docs']
+           'report_notebook', 'experiment_card', 'results_grid', 'demo_time', 'front_page', 'stage_book', 'book_config',
+           'book_toc', 'search_text', 'write_search_pages', 'build_book', 'build_site', 'build_docs']
 
 # %% ../nbs/11_site.ipynb #4501b2e7
 def page_name(nb_path:str|Path)->str:
@@ -33,9 +33,10 @@ def _is_hidden(cell)->bool:
 
 # %% ../nbs/11_site.ipynb #747a9b35
 def _link_pages(src:str)->str:
-    "Point Markdown links at `NN_name.ipynb` to the page's notebook `name.ipynb`."
-    return re.sub(r'\]\(([^)\s]*?)([^/)\s]+)\.ipynb(#[^)]*)?\)',
-                  lambda m: f"]({m[1]}{page_name(m[2])}.ipynb{m[3] or ''})", src)
+    "Point Markdown links at `NN_name.ipynb` to the page's notebook, and at `exp/kind.html` to the page embedding it."
+    src = re.sub(r'\]\(([^)\s]*?)([^/)\s]+)\.ipynb(#[^)]*)?\)',
+                 lambda m: f"]({m[1]}{page_name(m[2])}.ipynb{m[3] or ''})", src)
+    return re.sub(r'\]\(([\w-]+)/([\w-]+)\.html\)', r'](\1-\2.md)', src)   # a static page: MyST links only documents
 
 # %% ../nbs/11_site.ipynb #860543aa
 _WIDGET = 'application/vnd.jupyter.widget-view+json'
@@ -80,13 +81,16 @@ def nb_title(nb, default:str)->str:
 
 # %% ../nbs/11_site.ipynb #57015965
 PROVENANCE_KEYS = ('seed', 'seconds', 'sparse_nb_version', 'torch_version', 'git_commit')
+_LONGEST = 2000   # characters of one value a table shows; more are counted, never cut silently
 
-def _value(v, width:int=60)->str:
-    "A short rendering of a parameter or summary value as Markdown text (shown literally)."
-    # nothing to escape in a number
-    if isinstance(v, (bool, int, float)): return f'{v:.4g}' if isinstance(v, float) else str(v)
-    s = v if isinstance(v, str) else short_repr(v, width)
-    return md_escape(s if len(s) <= width else s[:width - 1] + '…')
+def _value(v)->str:
+    "A parameter or summary value as Markdown text shown literally: whole, and a path by its last two parts."
+    if isinstance(v, (bool, int, float)): return f'{v:.4g}' if type(v) is float else str(v)   # nothing to escape
+    s = v if isinstance(v, str) else json.dumps(v, default=str)
+    if s == '': return '(empty)'
+    if isinstance(v, str) and os.path.isabs(s) and '\n' not in s: s = '/'.join(Path(s).parts[-2:])  # not our folders
+    if len(s) > _LONGEST: s = s[:_LONGEST] + f" ({len(s) - _LONGEST} more characters in the run's JSON)"
+    return md_escape(s)
 
 # %% ../nbs/11_site.ipynb #26d96dd3
 def _key(k)->str:
@@ -136,8 +140,9 @@ def _run_header(exp:Experiment, run:Path|None, info:dict, params:dict, summary:d
 
 # %% ../nbs/11_site.ipynb #974c6c19
 def _keep_output(o)->bool:
-    "Outputs a report shows: everything but stderr (progress bars, warnings)."
-    return not (o.output_type == 'stream' and o.name == 'stderr')
+    "Outputs a report shows: not stderr (progress bars, warnings), nor a value's bare repr (`text/plain` alone)."
+    if o.output_type == 'stream': return o.name != 'stderr'
+    return not (o.output_type in ('execute_result', 'display_data') and set(o.get('data', {})) <= {'text/plain'})
 
 # %% ../nbs/11_site.ipynb #63c6ebde
 def _split_title(md:str)->tuple[str, str]:
@@ -145,12 +150,24 @@ def _split_title(md:str)->tuple[str, str]:
     m = re.match(r'(\s*#[^\n]*\n+(?:>[^\n]*\n?)*)', md)
     return (m[1].strip(), md[m.end():].strip()) if m else (md, '')
 
+# %% ../nbs/11_site.ipynb #24976233
+def _figure_name(o)->str|None:
+    "The figure name `RunDir.save_figure` marked output `o` with, if any."
+    name = o.get('metadata', {}).get('sparse_nb_figure')
+    return name if isinstance(name, str) else None
+
 # %% ../nbs/11_site.ipynb #0ab56e56
-def _figure_captions(cell, captions:dict)->list[str]:
-    "Caption lines for the figures a cell shows (outputs `RunDir.save_figure` marked with their name), in order."
-    names = [o.get('metadata', {}).get('sparse_nb_figure') for o in cell.get('outputs', [])]
-    return [f"*Figure: {md_escape(captions[n])}*" for n in names
-            if isinstance(n, str) and isinstance(captions.get(n), str) and captions[n]]
+def _figure_cells(outputs:list, captions:dict)->list:
+    "Each figure among `outputs` (marked by `RunDir.save_figure`) as a cell of its own, its caption right under it."
+    cells = []
+    for o in outputs:
+        name = _figure_name(o)
+        if not name: continue
+        hidden = {'tags': ['remove-input']}
+        cells.append(nbformat.v4.new_code_cell('# figure', outputs=[o], metadata=hidden))   # myst-nb skips empty
+        if isinstance(captions.get(name), str) and captions[name]:
+            cells.append(nbformat.v4.new_markdown_cell(f"*Figure: {md_escape(captions[name])}*"))
+    return cells
 
 # %% ../nbs/11_site.ipynb #7e11a003
 _IMAGES = {'image/png': PNG_MAGIC, 'image/jpeg': b'\xff\xd8\xff'}
@@ -256,11 +273,11 @@ def report_notebook(exp:Experiment, run:Path|None=None)->nbformat.NotebookNode:
     for c in nb.cells:
         tags = c.metadata.get('tags', [])
         if {'parameters', 'injected-parameters'} & set(tags): continue
-        if c.cell_type == 'code':
-            c.metadata['tags'] = [*tags, 'hide-input']
-            c.outputs = [o for o in c.get('outputs', []) if _keep_output(o)]
-        cells.append(c)
-        if c.cell_type == 'code': cells += [nbformat.v4.new_markdown_cell(t) for t in _figure_captions(c, captions)]
+        if c.cell_type != 'code':
+            cells.append(c); continue
+        kept = [o for o in c.get('outputs', []) if _keep_output(o)]
+        c.metadata['tags'], c.outputs = [*tags, 'hide-input'], [o for o in kept if not _figure_name(o)]
+        cells += [c, *_figure_cells(kept, captions)]          # a figure's caption right under it, nothing between
     first_md = next((i for i, c in enumerate(cells) if c.cell_type == 'markdown'), -1)
     title, rest = _split_title(cells[first_md].source) if first_md >= 0 else ('', '')
     if first_md >= 0: cells[first_md].source = title
@@ -277,10 +294,38 @@ def _write_nb(nb, path:Path)->Path:
     return atomic_write(path, nbformat.writes(nb))
 
 # %% ../nbs/11_site.ipynb #2b1b5f57
-def experiments_table(rows:list[tuple[str, str, str, str]])->str:
-    "Markdown table linking each experiment page `(page, title, description, headline)`; the headline is shown as text."
-    lines = ['| experiment | what it asks | latest result |', '|---|---|---|']
-    return '\n'.join(lines + [f"| [{t}]({p}.ipynb) | {d.replace('|', '/')} | {md_escape(h)} |" for p, t, d, h in rows])
+def experiment_card(exp:Experiment, run:Path|None)->dict:
+    "What the front page shows of `exp`: title, page, the run's headline and key figure, its seconds and parameters."
+    card = {'page': f'experiments/{exp.name}', 'title': nb_title(nbformat.read(exp.path, as_version=4), exp.name),
+            'headline': '', 'figure': None, 'seconds': None, 'at_defaults': False}
+    if run is None: return card
+    summary, info = _run_json(run, 'summary.json', False), _run_json(run, 'run.json', False)
+    key, figures = summary.get('key_figure'), run_figures(run, {})[0]
+    defaults = {k: p.default for k, p in exp.user_params.items()}
+    return card | {'headline': summary['headline'] if isinstance(summary.get('headline'), str) else '',
+                   'figure': f'experiments/{exp.name}/figures/{key}.png' if key in figures else None,
+                   'seconds': info['seconds'] if type(info.get('seconds')) in (int, float) else None,
+                   'at_defaults': _run_json(run, 'params.json', False) == defaults}
+
+# %% ../nbs/11_site.ipynb #9be21701
+def results_grid(cards:list[dict])->str:
+    "A MyST grid of experiment cards: the key figure on top, the title linking the page, the headline as text."
+    items = []
+    for c in cards:
+        opts = [f":link: {c['page']}", ':link-type: doc', *([f":img-top: {c['figure']}"] if c['figure'] else [])]
+        body = md_escape(c['headline']) if c['headline'] else '*Not run yet.*'
+        items.append(f"```{{grid-item-card}} {c['title']}\n" + '\n'.join(opts) + f"\n\n{body}\n```")
+    return '````{grid} 1 2 2 3\n:gutter: 2\n\n' + '\n\n'.join(items) + '\n````'
+
+# %% ../nbs/11_site.ipynb #72f7b3ac
+def demo_time(cards:list[dict])->str:
+    "A sentence of how long the latest runs took in total, and how many ran at their defaults (as `make demo` does)."
+    ran = [c for c in cards if c['seconds'] is not None]
+    if not ran: return ''
+    total, defaults = sum(c['seconds'] for c in ran), sum(c['at_defaults'] for c in ran)
+    return (f"The latest runs of {len(ran)} of the {len(cards)} experiments took {num(total / 60)} minutes in total, "
+            f"{defaults} of them at their default parameters; `make demo` runs every experiment at its defaults on "
+            "this machine's CPU, then builds this site.")
 
 # %% ../nbs/11_site.ipynb #cb22e55e
 STATIC_PAGES = {'slider': ('GR-VAE decoder sliders', write_slider_page),   # kind -> (title, writer)
@@ -314,19 +359,25 @@ def _report(exp:Experiment, runs_root:Path)->tuple[nbformat.NotebookNode, Path|N
         except (ParameterError, SourceUnavailableError) as e: warn(f"skipped run {run}: {e}")
     return report_notebook(exp), None
 
+# %% ../nbs/11_site.ipynb #d50b53b8
+def front_page(index_nb, cards:list[dict]):
+    "The site's index: its title, then the results (a card per experiment, the time they took), then the rest."
+    index = reader_notebook(index_nb)
+    title, rest = _split_title(index.cells[0].source)
+    results = '## Results\n\n' + results_grid(cards) + '\n\n' + demo_time(cards)
+    index.cells[:1] = [nbformat.v4.new_markdown_cell(t) for t in (title, results, rest) if t]
+    return index
+
 # %% ../nbs/11_site.ipynb #01142f91
 def stage_book(stage:Path, nbs:Path, runs_root:Path, experiments:Path)->list:
     "Write the book's notebooks into `stage` and the static pages into `stage/_assets/`; return its toc parts."
     library = [p for p in sorted(nbs.glob('[0-9]*.ipynb'))]
     for p in library: _write_nb(reader_notebook(nbformat.read(p, as_version=4)), stage/f'{page_name(p)}.ipynb')
-    exp_pages, rows = [], []
+    exp_pages, cards = [], []
     for exp in list_experiments(experiments):
         report, run = _report(exp, runs_root)
         _write_nb(report, stage/'experiments'/f'{exp.name}.ipynb')
-        exp_pages.append(f'experiments/{exp.name}')
-        headline = _run_json(run, 'summary.json', False).get('headline') if run else 'not run yet'
-        title = nb_title(nbformat.read(exp.path, as_version=4), exp.name)
-        rows.append((f'experiments/{exp.name}', title, exp.description, headline if isinstance(headline, str) else ''))
+        exp_pages.append(f'experiments/{exp.name}'); cards.append(experiment_card(exp, run))
         if run is None: continue
         figures, skipped = regular_files(run/'figures', run, '*.png', PNG_MAGIC)
         for s in skipped: warn(f"run {run}: not copied to the site: {s}")
@@ -334,9 +385,7 @@ def stage_book(stage:Path, nbs:Path, runs_root:Path, experiments:Path)->list:
         for kind in _stage_static_pages(exp.name, run, stage/'_assets'):
             atomic_write(stage/'experiments'/f'{exp.name}-{kind}.md', _static_page(exp.name, kind))
             exp_pages.append(f'experiments/{exp.name}-{kind}')
-    index = reader_notebook(nbformat.read(nbs/'index.ipynb', as_version=4))
-    index.cells.append(nbformat.v4.new_markdown_cell('## Experiments\n\n' + experiments_table(rows)))
-    _write_nb(index, stage/'index.ipynb')
+    _write_nb(front_page(nbformat.read(nbs/'index.ipynb', as_version=4), cards), stage/'index.ipynb')
     return [{'caption': 'Library', 'chapters': [{'file': page_name(p)} for p in library]},
             {'caption': 'Experiments', 'chapters': [{'file': f} for f in exp_pages]}]
 
@@ -354,6 +403,7 @@ def book_config(title:str='sparse_nb')->dict:
                        'config': {'nb_output_stderr': 'remove', 'html_title': '', 'html_show_copyright': False,
                                   'smartquotes': False,
                                   'html_theme_options': {'logo': {'text': title}, 'show_toc_level': 2},
+                                  'html_context': {'default_mode': 'light'},   # unset: an error on first load
                                   'myst_mathjax_classes': 'tex2jax_process|mathjax_process|math',
                                   'mathjax3_config': {'loader': {'load': ['ui/safe']}},
                                   'suppress_warnings': ['myst.header', 'mystnb.unknown_mime_type']}}}
@@ -372,6 +422,31 @@ def _drop_repeated_scripts(page:str)->str:
         seen.add(m[0]); return m[0]
     return re.sub(r'<script>[^<]*</script>', once, page)
 
+# %% ../nbs/11_site.ipynb #23bf7aa4
+def search_text(page:str)->str:
+    "A book page's article as escaped text inside its `<section id>` tags: what the search's excerpts read."
+    m = re.search(r'<article class="bd-article">(.*)</article>', page, re.S)
+    body = re.sub(r'<(script|style)\b.*?</\1>', ' ', m[1] if m else '', flags=re.S)
+    parts = re.split(r'(<section\b[^>]*>|</section>)', body)
+    def keep(i, p):
+        if i % 2 == 0: return htmllib.escape(re.sub(r'\s+', ' ', htmllib.unescape(re.sub(r'<[^>]+>', '', p))))
+        sid = re.search(r'\bid="([^"]*)"', p)
+        return '</section>' if p == '</section>' else f'<section id="{sid[1] if sid else ""}">'
+    return ''.join(keep(i, p) for i, p in enumerate(parts))
+
+# %% ../nbs/11_site.ipynb #59b155ec
+def write_search_pages(html_dir:Path)->Path:
+    "Write every page's `search_text` to `_static/search_pages.js` and load the fetch shim on the search page."
+    pages = {str(p.relative_to(html_dir).with_suffix('')): search_text(p.read_text())
+             for p in sorted(html_dir.rglob('*.html')) if '_static' not in p.parts}
+    js = atomic_write(html_dir/'_static'/'search_pages.js', f'window.SNB_PAGES = {script_json(pages)};\n')
+    atomic_write(html_dir/'_static'/'search_offline.js', asset('search_offline.js'))
+    search = html_dir/'search.html'
+    if search.exists():
+        tags = '<script src="_static/search_pages.js"></script><script src="_static/search_offline.js"></script>'
+        atomic_write(search, search.read_text().replace('</head>', tags + '</head>', 1))
+    return js
+
 # %% ../nbs/11_site.ipynb #7e11a007
 def build_book(stage:Path, parts:list)->Path:
     "Write the book's config (and the card styles) into `stage` and build it with Jupyter Book; the HTML folder."
@@ -386,6 +461,7 @@ def build_book(stage:Path, parts:list)->Path:
     for page in html.rglob('*.html'): atomic_write(page, _drop_repeated_scripts(page.read_text()))
     if (stage/'_assets').is_dir():   # static pages written at staging
         shutil.copytree(stage/'_assets', html/'experiments', dirs_exist_ok=True)
+    write_search_pages(html)
     return html
 
 # %% ../nbs/11_site.ipynb #2c8d10a2
@@ -403,8 +479,8 @@ def _check_site_folder(out:Path, force:bool, protected:list[Path]):
         raise ParameterError(f"--out {out} holds files and is not a site sparse_nb built (no {SITE_MARKER} in it); "
                              "choose an empty or new folder, or pass --force to replace it "
                              "(its contents are then moved to a sibling folder, not deleted)")
-    if not os.access(out.parent if not out.exists() else out, os.W_OK):
-        raise ParameterError(f"--out {out}: no permission to write there")
+    nearest = next(p for p in [out, *out.parents] if p.exists())   # missing folders are made
+    if not os.access(nearest, os.W_OK): raise ParameterError(f"--out {out}: no permission to write in {nearest}")
 
 # %% ../nbs/11_site.ipynb #5cf3e776
 def _swap_in(new:Path, out:Path)->Path|None:

@@ -17,7 +17,13 @@ def chromium_or_skip():
     from selenium.webdriver.chrome.service import Service
     opts = webdriver.ChromeOptions(); opts.binary_location = binary
     for f in CHROMIUM_FLAGS + [f'--user-data-dir={tempfile.mkdtemp()}']: opts.add_argument(f)
-    opts.set_capability('goog:loggingPrefs', {'browser': 'ALL'})
+    opts.set_capability('goog:loggingPrefs', {'browser': 'ALL', 'performance': 'ALL'})   # + network events
     d = webdriver.Chrome(service=Service(driver), options=opts)
     d.set_page_load_timeout(60)
     return d
+
+def requests_made(driver)->list[str]:
+    "URLs the browser requested since the last call, from its network events (file:// pages list none in timings)."
+    import json
+    msgs = (json.loads(e['message'])['message'] for e in driver.get_log('performance'))
+    return [m['params']['request']['url'] for m in msgs if m['method'] == 'Network.requestWillBeSent']

@@ -51,7 +51,7 @@ def check_tiny_run(run:Path, name:str, experiments:Path=EXPERIMENTS):
     assert sorted(marked_figures(run, name)) == figures
     for p in figures: assert (run/'figures'/f'{p}.png').stat().st_size > 1000, p
     for row in summary.get('results', []):
-        if 'knob' in row and 'variant' in row: assert SWEEP_COLUMNS <= set(row), row
+        if {'variant', 'dict_ratio', 'knob'} <= set(row): assert SWEEP_COLUMNS <= set(row), row   # a sweep's row
     exp = next(e for e in list_experiments(experiments) if e.name == name)
     assert json.loads((run/'params.json').read_text()) == {**{k: p.default for k, p in exp.user_params.items()},
                                                           **check_params(exp, exp.tiny)}

@@ -3,12 +3,13 @@ import json, time
 from pathlib import Path
 import nbformat, pytest
 from conftest import sparse_nb, last_line, REPO
-from browser import chromium_or_skip
+from browser import chromium_or_skip, requests_made
+from site_checks import dead_links, noise, read_text, image_bytes, text_px
 from sparse_nb.site import nb_title, page_name
 
 ARTIFACTS = REPO/'tests'/'artifacts'
 EXPERIMENTS = REPO/'nbs'/'experiments'
-SITE_RUNS = ['toy_recovery', 'grvae_mnist', 'absorption', 'transcoders', 'feature_atlas']  # run at tiny parameters
+SITE_RUNS = sorted(p.stem for p in EXPERIMENTS.glob('*.ipynb'))   # every experiment, at its tiny parameters
 
 @pytest.fixture(scope='module')
 def site(tmp_path_factory):
@@ -41,7 +42,7 @@ def content_pages(site)->dict[str, str]:
 
 def visit(browser, url:str):
     "Open `url`, clear the console log, wait until the page and its scripts have settled."
-    browser.get_log('browser')
+    browser.get_log('browser'); requests_made(browser)
     browser.get(url)
     for _ in range(50):
         if browser.execute_script("return document.readyState") == 'complete': break
@@ -61,11 +62,51 @@ def test_pages_load_offline_with_their_titles_and_no_errors(site, browser):
         assert browser.title == title, (page, browser.title, title)
         errors = [e for e in browser.get_log('browser') if e['level'] == 'SEVERE']
         assert not errors, (page, errors)
-        outside = browser.execute_script("return performance.getEntriesByType('resource').map(e => e.name)"
-                                         ".filter(n => !n.startsWith('file://') && !n.startsWith('data:'))")
+        outside = [u for u in requests_made(browser) if not u.startswith(('file://', 'data:'))]
         assert outside == [], (page, outside)
         text = browser.execute_script("return document.body.innerText")
         assert 'WARNING' not in text and 'Traceback' not in text, page
+
+def test_the_network_check_sees_a_planted_request(browser, tmp_path):
+    "The offline check above reads Chromium's network events: a page asking for an outside image is caught."
+    (tmp_path/'planted.html').write_text('<p>x</p><img src="http://localhost:9/pixel.png">')
+    visit(browser, (tmp_path/'planted.html').as_uri())
+    assert 'http://localhost:9/pixel.png' in requests_made(browser)
+
+def test_first_load_of_a_fresh_browser_logs_no_error(site):
+    "A reader's first visit (empty localStorage) logs nothing severe, e.g. pydata's invalid theme mode."
+    fresh = chromium_or_skip()
+    try:
+        visit(fresh, (site/'experiments'/'toy_recovery.html').as_uri())
+        assert not [e for e in fresh.get_log('browser') if e['level'] == 'SEVERE']
+    finally: fresh.quit()
+
+def test_every_link_resolves(site):
+    assert dead_links(site) == []
+
+def test_the_link_check_catches_planted_dead_links(tmp_path):
+    (tmp_path/'a.html').write_text('<a href="#b/c.html">x</a> <a href="gone.html">y</a> <a id="ok" href="#ok">z</a>'
+                                   '<iframe src="a.html#ok"></iframe>')
+    assert [(url, why) for _, url, why in dead_links(tmp_path)] == [('#b/c.html', 'no such anchor'),
+                                                                     ('gone.html', 'no such file')]
+
+def report_pages(site:Path)->list[Path]:
+    "The index and every experiment page (reports of runs, and templates of experiments not run)."
+    return [site/'index.html', *sorted((site/'experiments').glob('*.html'))]
+
+def test_reports_show_no_machine_paths_reprs_or_cut_values(site):
+    found = {p.name: n for p in report_pages(site) if (n := noise(read_text(p)))}
+    assert found == {}
+
+def test_the_noise_check_catches_planted_noise(tmp_path):
+    page = tmp_path/'p.html'
+    page.write_text("<article><p>PosixPath('/home/me/runs/x/figures/a.png')</p><table><td>Spea…</td></table>"
+                    "<pre>{'step': 39, 'loss': 1.5}</pre><p>shape (3000, 8), skipped ['upper_case']</p>"
+                    "<div class='cell_input'><pre>{'typed': 1} /home/a/b/c</pre></div>"
+                    "<code>/path/to/x</code></article>")
+    assert noise(read_text(page)) == {'a machine path': ['/home/me/runs/x/figures/a.png'],
+                                      'a Python repr': ["{'step': ", '(3000, 8)', "['upper_case']"],
+                                      'a cut value': ['a…']}
 
 def test_maths_renders_offline(site, browser):
     visit(browser, (site/'metrics.html').as_uri())
@@ -74,13 +115,19 @@ def test_maths_renders_offline(site, browser):
         time.sleep(0.2)
     assert len(browser.find_elements('css selector', 'mjx-container')) > 5   # typeset by the MathJax copy in _static/
 
-def test_search_finds_mmcs(site, browser):
-    visit(browser, (site/'search.html').as_uri() + '?q=mmcs')
-    for _ in range(50):
-        hits = browser.find_elements('css selector', '#search-results li')
-        if hits: break
+@pytest.mark.parametrize('query, page', [('mmcs', 'metrics'), ('TopK', 'saes')])
+def test_search_from_disk_finds_pages_with_excerpts_and_no_errors(site, browser, query, page):
+    "Sphinx's search opened from file:// (where it cannot fetch pages): hits, each with its excerpt, a clean console."
+    visit(browser, (site/'search.html').as_uri() + f'?q={query}')
+    count = lambda css: len(browser.find_elements('css selector', f'#search-results {css}'))
+    for _ in range(50):                                  # finished, and every hit's excerpt in place
+        if count('p.search-summary') and count('li') == count('li p.context'): break
         time.sleep(0.2)
-    assert hits and any('metrics' in h.text for h in hits), [h.text for h in hits]
+    hits = browser.find_elements('css selector', '#search-results li')
+    assert hits and any(page in h.text for h in hits), [h.text for h in hits]
+    excerpts = browser.find_elements('css selector', '#search-results li p.context')
+    assert len(excerpts) == len(hits) and any(query.lower() in e.text.lower() for e in excerpts)
+    assert not [e for e in browser.get_log('browser') if e['level'] == 'SEVERE']
 
 def test_experiment_page_reads_as_a_report(site, browser):
     visit(browser, (site/'experiments'/'toy_recovery.html').as_uri())
@@ -97,7 +144,6 @@ def test_experiment_page_reads_as_a_report(site, browser):
     bold = [b.text for b in browser.find_elements('css selector', 'table strong')]
     assert '30' in bold                                                 # steps changed from its default
     assert browser.find_elements('css selector', 'details.hide')         # folded code cells
-    assert 'Not run yet' in (site/'experiments'/'lm_sweep.html').read_text()
 
 def test_index_links_every_experiment_with_its_headline(site, browser):
     visit(browser, (site/'index.html').as_uri())
@@ -108,6 +154,16 @@ def test_index_links_every_experiment_with_its_headline(site, browser):
     hrefs = {a.get_attribute('href') for a in browser.find_elements('css selector', 'article a')}
     for p in EXPERIMENTS.glob('*.ipynb'): assert (site/'experiments'/f'{p.stem}.html').as_uri() in hrefs, p.stem
 
+def test_front_page_opens_with_results(site, browser):
+    "A card per experiment with its key figure and headline comes first, then how long the runs took."
+    visit(browser, (site/'index.html').as_uri())
+    headings = [h.text for h in browser.find_elements('css selector', 'article h2')]
+    assert headings[:2] == ['Results', 'The two commands'], headings
+    cards = browser.find_elements('css selector', '#results .sd-card')
+    assert len(cards) == len(browser.find_elements('css selector', '#results .sd-card img.sd-card-img-top')) == len(
+        SITE_RUNS)
+    assert 'minutes in total' in browser.find_element('id', 'results').text   # headlines: the test below
+
 @pytest.mark.parametrize('page', ['index.html', 'experiments/toy_recovery.html', 'metrics.html'])
 def test_narrow_window_keeps_a_readable_column(site, browser, page):
     browser.set_window_size(420, 900)
@@ -115,8 +171,27 @@ def test_narrow_window_keeps_a_readable_column(site, browser, page):
         visit(browser, (site/page).as_uri())
         width = browser.execute_script("return document.querySelector('article').getBoundingClientRect().width")
         assert width >= 300, (page, width)
+        overflow = browser.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, (page, overflow)                             # nothing clipped or scrolled sideways
         browser.save_screenshot(str(ARTIFACTS/f"narrow_{page.replace('/', '_')}.png"))
     finally: browser.set_window_size(1280, 900)
+
+def test_figure_text_is_at_least_9px_on_a_1400px_screen(site, browser):
+    "Every figure of every report, as the page shrinks it: its smallest text (recorded at saving) stays >= 9 px."
+    browser.set_window_size(1400, 900)
+    small = []
+    try:
+        for name in SITE_RUNS:
+            visit(browser, (site/'experiments'/f'{name}.html').as_uri())
+            shown = browser.execute_script("return Array.from(document.querySelectorAll('article img')).map("
+                                           "i => [i.src, i.naturalWidth, i.getBoundingClientRect().width])")
+            assert shown, name
+            for src, natural, width in shown:
+                px = text_px(image_bytes(src))
+                assert px is not None, (name, src[:80], 'a figure saved without RunDir.save_figure')
+                if px * width / natural < 9: small.append((name, src.rsplit('/', 1)[-1][:40], px * width / natural))
+    finally: browser.set_window_size(1280, 900)
+    assert small == []
 
 @pytest.mark.parametrize('name', ['toy_recovery', 'absorption', 'transcoders'])
 def test_figures_have_pixels(site, browser, name):
