@@ -17,8 +17,7 @@ from .splice import splice_hook, ablation_splice
 
 # %% auto #0
 __all__ = ['PROPERTIES', 'agreed_latents', 'row_properties', 'store_properties', 'balanced_split', 'mean_difference_order',
-           'probe_accuracy', 'sparse_probe', 'Explainer', 'TokenSetExplainer', 'score_explainer', 'bootstrap_median_ci',
-           'ablation_effects']
+           'probe_accuracy', 'sparse_probe', 'Explainer', 'TokenSetExplainer', 'score_explainer', 'ablation_effects']
 
 # %% ../nbs/09_evals.ipynb #e9000006
 def agreed_latents(W:Tensor, others:list[Tensor], threshold:float=0.9, min_agree:int=2)->Tensor:
@@ -116,13 +115,6 @@ def score_explainer(explainer:Explainer, train_tokens, train_acts, test_tokens, 
     pred, acts = explainer.predict(expl, np.asarray(test_tokens)), np.asarray(test_acts, dtype=float)
     top = acts > max(np.quantile(acts, 1 - top_share), 0.0)
     return {'explanation': expl, 'score': spearman(pred, acts), 'auc': auc(pred, top)}
-
-# %% ../nbs/09_evals.ipynb #e5825821
-def bootstrap_median_ci(values, n:int=1000, level:float=0.95, seed:int=0)->tuple[float, float]:
-    "Percentile bootstrap interval of the median of `values`."
-    v = np.asarray(values, dtype=float); v = v[~np.isnan(v)]
-    meds = np.median(np.random.default_rng(seed).choice(v, (n, len(v))), axis=1)
-    return float(np.quantile(meds, (1 - level) / 2)), float(np.quantile(meds, (1 + level) / 2))
 
 # %% ../nbs/09_evals.ipynb #e9000023
 @torch.no_grad()
