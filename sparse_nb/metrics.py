@@ -17,7 +17,7 @@ __all__ = ['capacity', 'l0', 'mse', 'fvu', 'explained_variance', 'density', 'dea
            'cross_mcs', 'found_again', 'feature_absorption', 'skew', 'kurtosis', 'standardized_moments',
            'feature_dimensionality', 'dims_per_feature', 'expected_interference', 'gamma', 'dim_rms', 'outlier_dims',
            'PCA', 'ce_recovered', 'accuracy', 'auc', 'spearman', 'wilson_interval', 'bootstrap_ci', 'clear_difference',
-           'with_interval', 'ranking_sentence', 'on_frontier', 'score_members']
+           'with_interval', 'ranking_sentence', 'on_frontier', 'member_flags', 'score_members']
 
 # %% ../nbs/02_metrics.ipynb #93557dca
 def l0(f:Tensor # latents [..., batch, d_sae]
@@ -311,6 +311,20 @@ def on_frontier(x, y)->np.ndarray:
     x, y = np.asarray(x, float), np.asarray(y, float)
     dominated = [bool(((x <= xi) & (y <= yi) & ((x < xi) | (y < yi))).any()) for xi, yi in zip(x, y)]
     return ~np.array(dominated, dtype=bool)
+
+# %% ../nbs/02_metrics.ipynb #a18b7db8
+def member_flags(df, group:str='variant', knob:str='knob_value', x:str='l0', y:str='fvu', dead:str='dead_frac')->list:
+    "Per row of a sweep table, what makes its member stand out: off its frontier, mostly dead, out of knob order."
+    flags = {i: [] for i in df.index}
+    for _, g in df.groupby(group, sort=False):
+        for i, on in zip(g.index, on_frontier(g[x], g[y])):
+            if not on: flags[i].append('off its frontier')
+        steps = np.sign(np.diff(g.sort_values(knob)[x].to_numpy()))
+        trend = np.sign(steps.sum())                              # the direction most steps go
+        for i, s in zip(g.sort_values(knob).index[1:], steps):
+            if trend and s == -trend: flags[i].append(f'{x} out of {knob} order')
+    for i in df.index[df[dead] > 0.5]: flags[i].append(f'{pct(df[dead][i])} dead')
+    return ['; '.join(flags[i]) for i in df.index]
 
 # %% ../nbs/02_metrics.ipynb #886e5c76
 @torch.no_grad()
