@@ -484,7 +484,7 @@ def test_corrupt_run_files_are_skipped_by_the_site(tmp_path):
 @pytest.mark.parametrize('fmt, edit, msg', [
     ('native', lambda c: [1, 2], 'holds a JSON list; expected a JSON object'),
     ('native', lambda c: {**c, 'sae': {**c['sae'], 'd_in': 'eight'}}, "d_in='eight' is str; expected int"),
-    ('native', lambda c: {**c, 'sae': {**c['sae'], 'colour': 'red'}}, "unexpected keyword argument 'colour'"),
+    ('native', lambda c: {**c, 'sae': {**c['sae'], 'colour': 'red'}}, "variant 'relu' has no field 'colour'"),
     ('native', lambda c: {**c, 'format_version': '1.0'}, "format_version '1.0'"),
     ('saelens', lambda c: {k: v for k, v in c.items() if k != 'd_sae'}, 'd_sae=None; expected a positive integer'),
     ('saelens', lambda c: {**c, 'metadata': {**c['metadata'], 'sae_lens_version': 'latest'}},
