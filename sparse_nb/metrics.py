@@ -270,15 +270,16 @@ def spearman(a, b)->float:
 def wilson_interval(correct:float, n:int, z:float=1.96)->tuple[float, float]:
     "The Wilson score interval (95% at `z` 1.96) of a proportion: `correct` successes in `n` trials."
     if n <= 0: raise ParameterError(f"n must be >= 1, got {n}")
+    if not 0 <= correct <= n: raise ParameterError(f"correct must be in [0, n={n}], got {correct}")   # NaN too
     p = correct / n
     mid, half = (p + z * z / (2 * n)), z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
     return max(0.0, (mid - half) / (1 + z * z / n)), min(1.0, (mid + half) / (1 + z * z / n))   # no rounding past
 
 # %% ../nbs/02_metrics.ipynb #01c594e8
 def bootstrap_ci(values, stat=np.median, n:int=1000, level:float=0.95, seed:int=0)->tuple[float, float]:
-    "Percentile bootstrap interval of `stat` (median by default) of `values`, NaNs dropped."
+    "Percentile bootstrap interval of `stat` (median by default) of `values`, NaNs dropped; NaNs under 2 values."
     v = np.asarray(values, dtype=float); v = v[~np.isnan(v)]
-    if len(v) == 0: raise ParameterError("bootstrap_ci needs at least one value that is not NaN")
+    if len(v) < 2: return float('nan'), float('nan')          # one value says nothing of its spread
     stats = stat(np.random.default_rng(seed).choice(v, (n, len(v))), axis=1)
     return float(np.quantile(stats, (1 - level) / 2)), float(np.quantile(stats, (1 + level) / 2))
 
@@ -297,7 +298,7 @@ def with_interval(v:float, lo:float, hi:float, fmt=None)->str:
 def ranking_sentence(what:str, stats:dict, fmt=None)->str:
     "Which of `stats` (name -> (value, lo, hi)) is highest on `what`, and which others are clearly below or not."
     show = lambda ks: ', '.join(f'{k} ({with_interval(*stats[k], fmt=fmt)})' for k in ks)
-    top, *rest = sorted(stats, key=lambda k: -stats[k][0])
+    top, *rest = sorted(stats, key=lambda k: (np.isnan(stats[k][0]), -stats[k][0]))   # NaN last
     tied = [k for k in rest if clear_difference(stats[top][1:], stats[k][1:]) == 0]
     below = [k for k in rest if k not in tied]
     text = f"On {what}, {top} is highest ({with_interval(*stats[top], fmt=fmt)})"
@@ -319,10 +320,11 @@ def member_flags(df, group:str='variant', knob:str='knob_value', x:str='l0', y:s
     for _, g in df.groupby(group, sort=False):
         for i, on in zip(g.index, on_frontier(g[x], g[y])):
             if not on: flags[i].append('off its frontier')
-        steps = np.sign(np.diff(g.sort_values(knob)[x].to_numpy()))
-        trend = np.sign(steps.sum())                              # the direction most steps go
-        for i, s in zip(g.sort_values(knob).index[1:], steps):
-            if trend and s == -trend: flags[i].append(f'{x} out of {knob} order')
+        if g[knob].duplicated().any(): continue                   # repeats: no single order to check
+        s = g.sort_values(knob, kind='stable')
+        trend = np.sign(s[x].iloc[-1] - s[x].iloc[0])            # from the smallest knob value to the largest
+        for i, step in zip(s.index[1:], np.sign(np.diff(s[x].to_numpy()))):
+            if trend and step == -trend: flags[i].append(f'{x} out of {knob} order')
     for i in df.index[df[dead] > 0.5]: flags[i].append(f'{pct(df[dead][i])} dead')
     return ['; '.join(flags[i]) for i in df.index]
 

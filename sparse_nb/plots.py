@@ -32,6 +32,7 @@ PAGE_WIDTH_IN = 7.5   # inches: at 100 dpi, what the site's article shows unscal
 
 def page_subplots(n:int=1, per_row:int=2, height:float=3.2, **kwargs):
     "`(fig, axes)`: `n` panels, at most `per_row` side by side, on a figure as wide as the page; axes in a flat list."
+    if n < 1: raise ParameterError(f"page_subplots needs at least one panel, got n={n}")
     rows, cols = -(-n // per_row), min(n, per_row)
     fig, axs = plt.subplots(rows, cols, figsize=(PAGE_WIDTH_IN, height * rows), squeeze=False, **kwargs)
     for a in axs.flat[n:]: a.remove()

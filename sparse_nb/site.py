@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_site.ipynb #2cb477d3
 from __future__ import annotations
-import base64, binascii, html as htmllib, json, os, re, shutil, subprocess, sys, tempfile, time
+import base64, binascii, html as htmllib, json, math, os, re, shutil, subprocess, sys, tempfile, time
 from pathlib import Path
 
 import nbformat, yaml
@@ -88,7 +88,8 @@ def _value(v)->str:
     if isinstance(v, (bool, int, float)): return f'{v:.4g}' if type(v) is float else str(v)   # nothing to escape
     s = v if isinstance(v, str) else json.dumps(v, default=str)
     if s == '': return '(empty)'
-    if isinstance(v, str) and os.path.isabs(s) and '\n' not in s: s = '/'.join(Path(s).parts[-2:])  # not our folders
+    if isinstance(v, str) and os.path.isabs(s) and '\n' not in s:                          # not our folders
+        s = '/'.join(p for p in Path(s).parts[-2:] if p != Path(s).anchor)
     if len(s) > _LONGEST: s = s[:_LONGEST] + f" ({len(s) - _LONGEST} more characters in the run's JSON)"
     return md_escape(s)
 
@@ -167,6 +168,19 @@ def _figure_cells(outputs:list, captions:dict)->list:
         cells.append(nbformat.v4.new_code_cell('# figure', outputs=[o], metadata=hidden))   # myst-nb skips empty
         if isinstance(captions.get(name), str) and captions[name]:
             cells.append(nbformat.v4.new_markdown_cell(f"*Figure: {md_escape(captions[name])}*"))
+    return cells
+
+# %% ../nbs/11_site.ipynb #f3506061
+def _split_at_figures(cell, outputs:list, captions:dict)->list:
+    "`cell` with its `outputs` in order, each figure moved to a cell of its own with its caption right under it."
+    cell.outputs, cells, current = [], [cell], cell
+    for o in outputs:
+        if _figure_name(o): cells += _figure_cells([o], captions); current = None
+        else:
+            if current is None:                               # what a cell printed after a figure stays after it
+                current = nbformat.v4.new_code_cell('# output', metadata={'tags': ['remove-input']})
+                cells.append(current)
+            current.outputs.append(o)
     return cells
 
 # %% ../nbs/11_site.ipynb #7e11a003
@@ -275,9 +289,8 @@ def report_notebook(exp:Experiment, run:Path|None=None)->nbformat.NotebookNode:
         if {'parameters', 'injected-parameters'} & set(tags): continue
         if c.cell_type != 'code':
             cells.append(c); continue
-        kept = [o for o in c.get('outputs', []) if _keep_output(o)]
-        c.metadata['tags'], c.outputs = [*tags, 'hide-input'], [o for o in kept if not _figure_name(o)]
-        cells += [c, *_figure_cells(kept, captions)]          # a figure's caption right under it, nothing between
+        c.metadata['tags'] = [*tags, 'hide-input']
+        cells += _split_at_figures(c, [o for o in c.get('outputs', []) if _keep_output(o)], captions)
     first_md = next((i for i, c in enumerate(cells) if c.cell_type == 'markdown'), -1)
     title, rest = _split_title(cells[first_md].source) if first_md >= 0 else ('', '')
     if first_md >= 0: cells[first_md].source = title
@@ -320,12 +333,13 @@ def results_grid(cards:list[dict])->str:
 # %% ../nbs/11_site.ipynb #72f7b3ac
 def demo_time(cards:list[dict])->str:
     "A sentence of how long the latest runs took in total, and how many ran at their defaults (as `make demo` does)."
-    ran = [c for c in cards if c['seconds'] is not None]
+    ran = [c for c in cards if c['seconds'] is not None and math.isfinite(c['seconds']) and c['seconds'] >= 0]
     if not ran: return ''
-    total, defaults = sum(c['seconds'] for c in ran), sum(c['at_defaults'] for c in ran)
-    return (f"The latest runs of {len(ran)} of the {len(cards)} experiments took {num(total / 60)} minutes in total, "
-            f"{defaults} of them at their default parameters; `make demo` runs every experiment at its defaults on "
-            "this machine's CPU, then builds this site.")
+    minutes, defaults = sum(c['seconds'] for c in ran) / 60, sum(c['at_defaults'] for c in ran)
+    demo = ("all of them at their default parameters, as `make demo` runs them" if defaults == len(cards) else
+            f"{defaults} of them at their default parameters (`make demo` runs every one at its defaults)")
+    return (f"The latest runs of {len(ran)} of the {len(cards)} experiments took {num(minutes)} "
+            f"minute{'' if num(minutes) == '1' else 's'} in total, {demo}.")
 
 # %% ../nbs/11_site.ipynb #cb22e55e
 STATIC_PAGES = {'slider': ('GR-VAE decoder sliders', write_slider_page),   # kind -> (title, writer)
