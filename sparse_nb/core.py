@@ -14,12 +14,13 @@ from safetensors.torch import save_file, load_file
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['FORMAT_VERSION', 'TEXT_PX_KEY', 'SparseNBError', 'ParameterError', 'SourceUnavailableError', 'NonFiniteError',
-           'SparseNBWarning', 'warn', 'short_repr', 'seed_everything', 'default_device', 'rank_and_world',
-           'init_distributed', 'barrier', 'progress_bar', 'atomic_write', 'to_jsonable', 'save_json', 'load_json',
-           'read_json_object', 'save_tensors', 'safetensors_shapes', 'read_safetensors', 'load_tensors', 'cache_root',
-           'remove_tree', 'staging_dir', 'publish_dir', 'find_repo_root', 'default_runs_root', 'new_run_id', 'RunDir',
-           'git_commit', 'provenance', 'params_hash', 'smallest_text_px', 'asset', 'num', 'pct']
+__all__ = ['FORMAT_VERSION', 'TEXT_PX_KEY', 'LEGEND_KEY', 'SparseNBError', 'ParameterError', 'SourceUnavailableError',
+           'NonFiniteError', 'SparseNBWarning', 'warn', 'short_repr', 'seed_everything', 'default_device',
+           'rank_and_world', 'init_distributed', 'barrier', 'progress_bar', 'atomic_write', 'to_jsonable', 'save_json',
+           'load_json', 'read_json_object', 'save_tensors', 'safetensors_shapes', 'read_safetensors', 'load_tensors',
+           'cache_root', 'remove_tree', 'staging_dir', 'publish_dir', 'find_repo_root', 'default_runs_root',
+           'new_run_id', 'RunDir', 'git_commit', 'provenance', 'params_hash', 'smallest_text_px', 'legend_covers',
+           'legends_off_data', 'asset', 'num', 'pct']
 
 # %% ../nbs/00_core.ipynb #e24c5b4a
 class SparseNBError(Exception):
@@ -410,6 +411,61 @@ def smallest_text_px(fig, dpi:int=100)->float:
     sizes = [t.get_fontsize() for t in fig.findobj(matplotlib.text.Text) if t.get_visible() and t.get_text().strip()]
     return min(sizes, default=0.0) * dpi / 72
 
+# %% ../nbs/00_core.ipynb #cde01295
+def _sampled(xy:np.ndarray, step:float=2.0)->np.ndarray:
+    "Points along the polyline `xy` (display pixels), at most `step` apart; non-finite points dropped."
+    xy = xy[np.isfinite(xy).all(1)]
+    if len(xy) < 2: return xy
+    return np.concatenate([np.linspace(a, b, max(2, int(np.hypot(*(b - a)) // step) + 2))
+                           for a, b in zip(xy[:-1], xy[1:])])
+
+# %% ../nbs/00_core.ipynb #0b5f3aa3
+def _display_points(artist)->np.ndarray:
+    "Pixels where `artist` draws data: line segments sampled, markers, a bar's whole area, an outline's edges."
+    import matplotlib.lines as ml, matplotlib.collections as mc, matplotlib.patches as mp
+    if isinstance(artist, ml.Line2D):
+        xy = artist.get_transform().transform(artist.get_xydata())
+        return _sampled(xy) if artist.get_linestyle() not in ('None', '') else xy
+    if isinstance(artist, mc.PathCollection): return artist.get_offset_transform().transform(artist.get_offsets())
+    if isinstance(artist, mp.Patch) and artist.get_fill():
+        b = artist.get_window_extent()
+        return np.stack(np.meshgrid(np.arange(b.x0, b.x1 + 2, 2), np.arange(b.y0, b.y1 + 2, 2)), -1).reshape(-1, 2)
+    if isinstance(artist, (mp.Patch, mc.Collection)):
+        paths, t = ([artist.get_path()] if isinstance(artist, mp.Patch) else artist.get_paths()), artist.get_transform()
+        return np.concatenate([_sampled(t.transform(p.vertices)) for p in paths] or [np.empty((0, 2))])
+    return np.empty((0, 2))
+
+# %% ../nbs/00_core.ipynb #32ea08de
+def _inside(p:np.ndarray, box, margin:float=0.0)->np.ndarray:
+    "Which display points `p` lie inside `box`, shrunk by `margin` pixels."
+    return ((p[:, 0] > box.x0 + margin) & (p[:, 0] < box.x1 - margin)
+            & (p[:, 1] > box.y0 + margin) & (p[:, 1] < box.y1 - margin))
+
+# %% ../nbs/00_core.ipynb #6723c2ae
+def legend_covers(ax)->int:
+    "How many of the artists `ax` draws have data (inside the axes) under its legend."
+    leg = ax.get_legend()
+    if leg is None or not leg.get_visible(): return 0
+    box = leg.get_window_extent()
+    hidden = 0
+    for a in [*ax.lines, *ax.collections, *ax.patches]:
+        if not a.get_visible(): continue
+        p = _display_points(a)
+        hidden += bool(_inside(p[_inside(p, ax.bbox, -1)], box, 1).any())
+    return hidden
+
+# %% ../nbs/00_core.ipynb #835a3bc4
+LEGEND_KEY = 'sparse_nb:legend_over_data'   # PNG text chunk: how many artists a legend still covers
+
+def legends_off_data(fig)->int:
+    "Move each legend that covers data to beside its axes; how many artists legends still cover after."
+    fig.canvas.draw()
+    for ax in fig.axes:
+        if legend_covers(ax):
+            ax.get_legend().set_loc('upper left'); ax.get_legend().set_bbox_to_anchor((1.01, 1), ax.transAxes)
+    fig.canvas.draw()
+    return sum(legend_covers(ax) for ax in fig.axes)
+
 # %% ../nbs/00_core.ipynb #a3f21ec6
 @patch
 def save_figure(self:RunDir, fig, name:str,
@@ -421,7 +477,7 @@ def save_figure(self:RunDir, fig, name:str,
     import io, matplotlib.pyplot as plt
     if not re.fullmatch(r'[A-Za-z0-9_][\w.-]*', name):
         raise ParameterError(f"figure name {short_repr(name)}: expected letters, digits, _ . -")
-    meta = {TEXT_PX_KEY: f'{smallest_text_px(fig, dpi):.2f}'}
+    meta = {LEGEND_KEY: str(legends_off_data(fig)), TEXT_PX_KEY: f'{smallest_text_px(fig, dpi):.2f}'}
     buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=dpi, bbox_inches='tight', metadata=meta)
     if caption:
         p = self.figures/'captions.json'

@@ -16,8 +16,8 @@ __all__ = ['capacity', 'l0', 'mse', 'fvu', 'explained_variance', 'density', 'dea
            'mmcs', 'mmcs_between', 'matched_mcs', 'matched_mmcs', 'frac_above', 'random_mcs', 'random_mmcs_baseline',
            'cross_mcs', 'found_again', 'feature_absorption', 'skew', 'kurtosis', 'standardized_moments',
            'feature_dimensionality', 'dims_per_feature', 'expected_interference', 'gamma', 'dim_rms', 'outlier_dims',
-           'PCA', 'ce_recovered', 'accuracy', 'auc', 'spearman', 'wilson_interval', 'bootstrap_ci', 'clear_difference',
-           'with_interval', 'ranking_sentence', 'on_frontier', 'member_flags', 'score_members']
+           'PCA', 'ce_recovered', 'accuracy', 'auc', 'spearman', 'wilson_interval', 'draws_interval', 'bootstrap_ci',
+           'clear_difference', 'with_interval', 'ranking_sentence', 'on_frontier', 'member_flags', 'score_members']
 
 # %% ../nbs/02_metrics.ipynb #93557dca
 def l0(f:Tensor # latents [..., batch, d_sae]
@@ -275,13 +275,20 @@ def wilson_interval(correct:float, n:int, z:float=1.96)->tuple[float, float]:
     mid, half = (p + z * z / (2 * n)), z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
     return max(0.0, (mid - half) / (1 + z * z / n)), min(1.0, (mid + half) / (1 + z * z / n))   # no rounding past
 
+# %% ../nbs/02_metrics.ipynb #3d044e4b
+def draws_interval(draws, level:float=0.95)->tuple[float, float]:
+    "The central `level` interval of bootstrap `draws` (NaNs dropped; NaNs if none are left)."
+    d = np.asarray(draws, dtype=float); d = d[~np.isnan(d)]
+    if not len(d): return float('nan'), float('nan')
+    return float(np.quantile(d, (1 - level) / 2)), float(np.quantile(d, (1 + level) / 2))
+
 # %% ../nbs/02_metrics.ipynb #01c594e8
 def bootstrap_ci(values, stat=np.median, n:int=1000, level:float=0.95, seed:int=0)->tuple[float, float]:
     "Percentile bootstrap interval of `stat` (median by default) of `values`, NaNs dropped; NaNs under 2 values."
     v = np.asarray(values, dtype=float); v = v[~np.isnan(v)]
     if len(v) < 2: return float('nan'), float('nan')          # one value says nothing of its spread
     stats = stat(np.random.default_rng(seed).choice(v, (n, len(v))), axis=1)
-    return float(np.quantile(stats, (1 - level) / 2)), float(np.quantile(stats, (1 + level) / 2))
+    return draws_interval(stats, level)
 
 # %% ../nbs/02_metrics.ipynb #aa944a26
 def clear_difference(a:tuple[float, float], b:tuple[float, float])->int:

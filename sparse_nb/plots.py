@@ -14,8 +14,9 @@ from .core import *
 from .metrics import mmcs_between, on_frontier
 
 # %% auto #0
-__all__ = ['PAGE_WIDTH_IN', 'log_axis', 'page_subplots', 'plot_frontier', 'plot_density_histogram', 'plot_activation_histogram',
-           'plot_mcs_histogram', 'plot_mmcs_heatmap', 'plot_confusion', 'plot_grid', 'plot_lm_training']
+__all__ = ['PAGE_WIDTH_IN', 'log_axis', 'page_subplots', 'ring_flagged', 'plot_frontier', 'plot_density_histogram',
+           'plot_activation_histogram', 'plot_mcs_histogram', 'plot_mmcs_heatmap', 'plot_confusion', 'plot_grid',
+           'plot_lm_training']
 
 # %% ../nbs/07b_plots.ipynb #f166546a
 def log_axis(ax, axis:str='x'):
@@ -45,9 +46,18 @@ def _axes(ax=None, figsize=(7, 4.2)):
     if ax is None: fig, ax = plt.subplots(figsize=figsize)
     return ax.figure, ax
 
+# %% ../nbs/07b_plots.ipynb #2d234f0f
+def ring_flagged(ax, x, y, flags, label:str='flagged (see the table)'):
+    "Ring in red the points `(x, y)` whose `flags` entry is not empty, with one legend entry for them."
+    hit = np.array([bool(f) for f in flags])
+    if hit.any():
+        ax.scatter(np.asarray(x)[hit], np.asarray(y)[hit], s=160, facecolors='none', edgecolors='red', linewidths=1.5,
+                   zorder=4, label=label)
+
 # %% ../nbs/07b_plots.ipynb #ca212c4a
 def plot_frontier(df:pd.DataFrame, hue:str='variant', x:str='l0', y:str='fvu', baseline:pd.DataFrame|None=None,
-                  baseline_label:str='PCA, top k components', title:str='', ax=None):
+                  baseline_label:str='PCA, top k components', title:str='', ax=None,
+                  flag:str|None=None):  # column of `metrics.member_flags`: flagged members ringed in red
     "`y` (fvu) against `x` (l0) on log axes: a line per `hue` through its frontier, members off it hollow."
     fig, ax = _axes(ax)
     off = False
@@ -57,6 +67,7 @@ def plot_frontier(df:pd.DataFrame, hue:str='variant', x:str='l0', y:str='fvu', b
         ax.plot(f[x], f[y], 'o-', color=color, label=name)
         ax.scatter(g[~front][x], g[~front][y], facecolors='none', edgecolors=color, zorder=3)
     if off: ax.scatter([], [], facecolors='none', edgecolors='gray', label='off its frontier (hollow)')
+    if flag is not None: ring_flagged(ax, df[x], df[y], df[flag])
     if baseline is not None: ax.plot(baseline[x], baseline[y], 'k--', lw=1, label=baseline_label)
     log_axis(ax, 'x'); log_axis(ax, 'y')
     ax.set(title=title or f'{x} vs {y}', xlabel=f'{x} (active latents per token, log scale)', ylabel=f'{y} (log scale)')
@@ -72,7 +83,7 @@ def plot_density_histogram(densities:dict, title:str='Feature density', ax=None,
         d = torch.as_tensor(d).float()
         never = f'{(d == 0).float().mean():.0%} never fire'
         ax.hist(torch.log10(d[d > 0]).clamp(min=-6).numpy(), bins=edges, histtype='step', label=f'{label} ({never})')
-    ax.set(title=title, xlabel='log10(share of tokens the latent fires on)', ylabel='latents'); ax.legend(fontsize=7)
+    ax.set(title=title, xlabel='log10(share of tokens the latent fires on)', ylabel='latents'); ax.legend(fontsize=8)
     return fig
 
 # %% ../nbs/07b_plots.ipynb #c7e0c401

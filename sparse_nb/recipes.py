@@ -16,7 +16,7 @@ from .train import cached_train, TrainConfig
 from .lm import load_model, load_corpus
 from .activations import (
     cached_harvest, held_out_rows, hook_activations, ActivationStore, StoreSource, PairedSource, paired_source)
-from .splice import evaluate_splices
+from .splice import evaluate_splices, ce_recovered_draws
 
 # %% auto #0
 __all__ = ['LMActivations', 'lm_activations', 'default_dictionary', 'lm_dictionary']
@@ -38,11 +38,12 @@ class LMActivations:
         acts = hook_activations(self.lm, self.eval_rows, list(hooks))
         return {h: acts[h][:, 1:].reshape(-1, acts[h].shape[-1]) for h in hooks}
     def splices(self, hook:str, recons:dict, mean_tokens:int=50_000)->tuple[pd.DataFrame, dict]:
-        "`(table, references)`: spliced `ce`, `ppl`, `kl`, `ce_recovered` of each replacement and of clean, zero, mean."
+        "`(table, refs)`: each replacement's spliced `ce`, `ppl`, `kl`, `ce_recovered` (interval); references, draws."
         if self.eval_rows is None: raise ParameterError("no held-out rows: make the LMActivations with eval_tokens > 0")
         ev = evaluate_splices(self.lm, hook, self.eval_rows, recons, self.store(hook).sample(mean_tokens).mean(0))
-        table = pd.DataFrame([{'name': n, **ev[n]} for n in recons]).set_index('name')
-        return table, {k: ev[k] for k in ('clean', 'zero', 'mean')}
+        table = pd.DataFrame([{'name': n, **{k: v for k, v in ev[n].items() if k != 'row_ce'}} for n in recons])
+        refs = {k: ev[k] for k in ('clean', 'zero', 'mean')}
+        return table.set_index('name'), {**refs, 'draws': ce_recovered_draws(ev)}
 
 # %% ../nbs/06c_recipes.ipynb #c1988aa0
 def lm_activations(model:str='tiny-pythia', # a preset, a hub name or a save_pretrained folder

@@ -5,17 +5,18 @@
 # %% ../nbs/06b_splice.ipynb #a27c2d5d
 from __future__ import annotations
 import math
+import numpy as np
 
 import torch
 from torch import Tensor
 import torch.nn.functional as F
 from .core import *
-from .metrics import ce_recovered
+from .metrics import ce_recovered, draws_interval
 from .sparse import DenseLatents
 
 # %% auto #0
-__all__ = ['splice_hook', 'splice_eval', 'source_splice', 'sae_splice', 'evaluate_splices', 'transcoder_splice',
-           'ablation_splice']
+__all__ = ['splice_hook', 'splice_eval', 'source_splice', 'sae_splice', 'ce_recovered_draws', 'evaluate_splices',
+           'transcoder_splice', 'ablation_splice']
 
 # %% ../nbs/06b_splice.ipynb #0fc183d7
 def splice_hook(replace, start:int=1):
@@ -40,27 +41,35 @@ def _splice_hooks(hook:str, replace, start:int)->list:
         return out
     return [(reads, capture), (hook, hook_fn)]
 
+# %% ../nbs/06b_splice.ipynb #27df4242
+def _add_rows(rows:list, nll:Tensor, n_rows:int)->float:
+    "Append each row's mean of the token losses `nll` to `rows`; their sum, for the overall mean."
+    rows.append(nll.view(n_rows, -1).mean(1).double())
+    return nll.sum().item()
+
 # %% ../nbs/06b_splice.ipynb #4719a264
 @torch.no_grad()
 def splice_eval(model, hook:str, rows:Tensor,
                 replacements:dict,         # name -> fn: raw activations [n, d] (at hook `fn.reads` if set) -> [n, d]
                 start:int=1,               # first position replaced (1: BOS stays clean)
                 batch_size:int=16, progress:bool=True
-               )->dict[str, dict]:         # name -> {ce, ppl, kl}; 'clean' -> {ce, ppl}
+               )->dict[str, dict]:         # name -> {ce, ppl, kl, row_ce}; 'clean' -> {ce, ppl, row_ce}
     "Cross-entropy and KL to the clean model with the activation at `hook` replaced by each replacement."
     sums = {k: {'ce': 0.0, 'kl': 0.0} for k in ['clean', *replacements]}
+    row_ce = {k: [] for k in sums}                 # mean CE of each held-out row, for intervals over rows
     n = 0
     for b in progress_bar(rows.split(batch_size), desc='splice', disable=not progress):
         targets = b[:, 1:].reshape(-1)
         clean = F.log_softmax(model(b)[:, :-1].reshape(len(targets), -1), -1)
-        sums['clean']['ce'] += F.nll_loss(clean, targets, reduction='sum').item()
+        sums['clean']['ce'] += _add_rows(row_ce['clean'], F.nll_loss(clean, targets, reduction='none'), len(b))
         for name, fn in replacements.items():
             logits = model.run_with_hooks(b, fwd_hooks=_splice_hooks(hook, fn, start))
             lp = F.log_softmax(logits[:, :-1].reshape(len(targets), -1), -1)
-            sums[name]['ce'] += F.nll_loss(lp, targets, reduction='sum').item()
+            sums[name]['ce'] += _add_rows(row_ce[name], F.nll_loss(lp, targets, reduction='none'), len(b))
             sums[name]['kl'] += F.kl_div(lp, clean, log_target=True, reduction='sum').item()
         n += len(targets)
-    out = {k: {'ce': v['ce'] / n, 'ppl': math.exp(v['ce'] / n), 'kl': v['kl'] / n} for k, v in sums.items()}
+    out = {k: {'ce': v['ce'] / n, 'ppl': math.exp(v['ce'] / n), 'kl': v['kl'] / n,
+               'row_ce': torch.cat(row_ce[k]).numpy()} for k, v in sums.items()}
     del out['clean']['kl']
     return out
 
@@ -78,16 +87,28 @@ def sae_splice(sae, source, member:int):
     "A replacement: raw activations -> member `member`'s reconstruction, at raw scale."
     return source_splice(source, lambda z: sae(z.to(sae.W_dec.device))[member].to(z.device))
 
+# %% ../nbs/06b_splice.ipynb #931f67a4
+def ce_recovered_draws(res:dict,  # `splice_eval`'s result: 'clean', 'zero' and others, each with `row_ce`
+                       n:int=1000, seed:int=0)->dict[str, np.ndarray]:
+    "Bootstrap draws of each entry's `ce_recovered`, resampling held-out rows (the same rows for every entry)."
+    n_rows = len(res['clean']['row_ce'])
+    idx = np.random.default_rng(seed).integers(0, n_rows, (n, n_rows))
+    ce = {k: v['row_ce'][idx].mean(1) for k, v in res.items()}
+    return {k: (ce['zero'] - c) / (ce['zero'] - ce['clean']) for k, c in ce.items()}
+
 # %% ../nbs/06b_splice.ipynb #8e8abafa
 def evaluate_splices(model, hook:str, rows:Tensor,
                      recons:dict,              # name -> replacement (see `sae_splice`, `source_splice`)
                      mean_act:Tensor,          # the store's mean activation, for mean ablation
                      start:int=1, batch_size:int=16, progress:bool=True
-                    )->dict:                   # {'clean', 'zero', 'mean', name...} each with ce, ppl, kl, ce_recovered
-    "Spliced CE of each reconstruction with the zero and mean references and `ce_recovered`."
+                    )->dict:    # {'clean', 'zero', 'mean', name...}: ce, ppl, kl, ce_recovered with its 95% interval
+    "Spliced CE of each reconstruction with the zero and mean references, and `ce_recovered` with its interval."
     refs = {'zero': torch.zeros_like, 'mean': lambda x: mean_act.expand_as(x)}
     res = splice_eval(model, hook, rows, {**refs, **recons}, start, batch_size, progress)
-    for k, v in res.items(): v['ce_recovered'] = ce_recovered(v['ce'], res['clean']['ce'], res['zero']['ce'])
+    draws = ce_recovered_draws(res)
+    for k, v in res.items():
+        v['ce_recovered'] = ce_recovered(v['ce'], res['clean']['ce'], res['zero']['ce'])
+        v['ce_recovered_lo'], v['ce_recovered_hi'] = draws_interval(draws[k])
     return res
 
 # %% ../nbs/06b_splice.ipynb #18f5e727

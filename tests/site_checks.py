@@ -78,10 +78,14 @@ def image_bytes(src:str)->bytes:
     if src.startswith('data:'): return base64.b64decode(src.split(',', 1)[1])
     return Path(url2pathname(urlsplit(src).path)).read_bytes()
 
-def text_px(png:bytes)->float|None:
-    "The smallest text's height in pixels at the PNG's own size, as `RunDir.save_figure` recorded it (None: not)."
+def figure_note(png:bytes, key:str)->float|None:
+    "A number `RunDir.save_figure` recorded in the PNG's text chunks under `key` (None: not recorded)."
     import io
     from PIL import Image
-    from sparse_nb.core import TEXT_PX_KEY
-    v = Image.open(io.BytesIO(png)).text.get(TEXT_PX_KEY)
+    v = Image.open(io.BytesIO(png)).text.get(key)
     return float(v) if v else None
+
+def text_px(png:bytes)->float|None:
+    "The smallest text's height in pixels at the PNG's own size, as `RunDir.save_figure` recorded it (None: not)."
+    from sparse_nb.core import TEXT_PX_KEY
+    return figure_note(png, TEXT_PX_KEY)

@@ -4,7 +4,7 @@ from pathlib import Path
 import nbformat, pytest
 from conftest import sparse_nb, last_line, REPO
 from browser import chromium_or_skip, requests_made
-from site_checks import dead_links, noise, read_text, image_bytes, text_px
+from site_checks import dead_links, noise, read_text, image_bytes, text_px, figure_note
 from sparse_nb.site import nb_title, page_name
 
 ARTIFACTS = REPO/'tests'/'artifacts'
@@ -192,6 +192,13 @@ def test_figure_text_is_at_least_9px_on_a_1400px_screen(site, browser):
                 if px * width / natural < 9: small.append((name, src.rsplit('/', 1)[-1][:40], px * width / natural))
     finally: browser.set_window_size(1280, 900)
     assert small == []
+
+def test_no_legend_covers_data(site):
+    "Every figure of every report, as `save_figure` recorded it: no legend over the data it labels."
+    from sparse_nb.core import LEGEND_KEY
+    pngs = sorted((site.parent/'runs').rglob('figures/*.png'))
+    covered = {f'{p.parts[-4]}/{p.name}': figure_note(p.read_bytes(), LEGEND_KEY) for p in pngs}
+    assert len(covered) >= len(SITE_RUNS) and {k: v for k, v in covered.items() if v != 0} == {}
 
 @pytest.mark.parametrize('name', ['toy_recovery', 'absorption', 'transcoders'])
 def test_figures_have_pixels(site, browser, name):
