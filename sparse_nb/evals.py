@@ -11,13 +11,14 @@ from torch import Tensor
 from dataclasses import dataclass
 from typing import Protocol
 from .core import *
-from .metrics import mcs, auc, spearman
+from .metrics import mcs, auc, spearman, draws_interval
 from .activations import hook_activations
 from .splice import splice_hook, ablation_splice
 
 # %% auto #0
 __all__ = ['PROPERTIES', 'agreed_latents', 'row_properties', 'store_properties', 'balanced_split', 'mean_difference_order',
-           'probe_accuracy', 'sparse_probe', 'Explainer', 'TokenSetExplainer', 'score_explainer', 'ablation_effects']
+           'probe_accuracy', 'sparse_probe', 'Explainer', 'TokenSetExplainer', 'score_explainer', 'spearman_draws',
+           'explain_latents', 'ablation_effects']
 
 # %% ../nbs/09_evals.ipynb #e9000006
 def agreed_latents(W:Tensor, others:list[Tensor], threshold:float=0.9, min_agree:int=2)->Tensor:
@@ -115,6 +116,31 @@ def score_explainer(explainer:Explainer, train_tokens, train_acts, test_tokens, 
     pred, acts = explainer.predict(expl, np.asarray(test_tokens)), np.asarray(test_acts, dtype=float)
     top = acts > max(np.quantile(acts, 1 - top_share), 0.0)
     return {'explanation': expl, 'score': spearman(pred, acts), 'auc': auc(pred, top)}
+
+# %% ../nbs/09_evals.ipynb #ea5ed305
+def spearman_draws(pred:np.ndarray, acts:np.ndarray, n:int=200, seed:int=0)->np.ndarray:
+    "Bootstrap draws `[n, L]` of each column's Spearman correlation of `pred` with `acts` (`[N, L]`), rows resampled."
+    from scipy.stats import rankdata
+    P, R = rankdata(pred, axis=0), rankdata(acts, axis=0)
+    w = np.random.default_rng(seed).multinomial(len(P), np.full(len(P), 1 / len(P)), size=n) / len(P)
+    mean = lambda X: w @ X
+    var = lambda X: mean(X * X) - mean(X) ** 2
+    with np.errstate(invalid='ignore', divide='ignore'):
+        return (mean(P * R) - mean(P) * mean(R)) / np.sqrt(var(P) * var(R))
+
+# %% ../nbs/09_evals.ipynb #c79c4824
+def explain_latents(explainer:Explainer, train_tokens, train_acts:np.ndarray, test_tokens, test_acts:np.ndarray,
+                    latents:list, top_share:float=0.1, n_boot:int=200, seed:int=0)->pd.DataFrame:
+    "Explanation, held-out score with its 95% interval, and detection AUC of each column of `*_acts` (`[N, L]`)."
+    test_tokens = np.asarray(test_tokens)
+    rows = [score_explainer(explainer, train_tokens, train_acts[:, c], test_tokens, test_acts[:, c], top_share)
+            for c in range(len(latents))]
+    pred = np.stack([explainer.predict(r['explanation'], test_tokens) for r in rows], 1)
+    draws = spearman_draws(pred, np.asarray(test_acts, dtype=float), n_boot, seed)
+    lo_hi = [draws_interval(draws[:, c]) for c in range(len(latents))]
+    return pd.DataFrame({'explanation': [r['explanation'] for r in rows], 'score': [r['score'] for r in rows],
+                         'score_lo': [lo for lo, _ in lo_hi], 'score_hi': [hi for _, hi in lo_hi],
+                         'auc': [r['auc'] for r in rows]}, index=pd.Index(latents, name='latent'))
 
 # %% ../nbs/09_evals.ipynb #e9000023
 @torch.no_grad()

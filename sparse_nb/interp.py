@@ -19,8 +19,8 @@ from .safe import sanitize_html, script_json
 
 # %% auto #0
 __all__ = ['CARD_CSS', 'ATLAS_PAGE', 'member_latents', 'latent_stats', 'top_contexts', 'raw_directions', 'logit_effects',
-           'neighbours', 'visible_token', 'histogram_svg', 'feature_card', 'feature_browser', 'atlas_data',
-           'write_atlas']
+           'neighbours', 'visible_token', 'token_texts', 'token_label', 'centre_text', 'histogram_svg', 'feature_card',
+           'feature_browser', 'atlas_data', 'write_atlas']
 
 # %% ../nbs/07_interp.ipynb #a7000008
 @torch.no_grad()
@@ -159,16 +159,18 @@ def raw_directions(sae:SAE, member:int, source:StoreSource, latents:list[int])->
 
 # %% ../nbs/07_interp.ipynb #c5e0f42d
 @torch.no_grad()
-def logit_effects(model, sae:SAE, member:int, source:StoreSource, latents:list[int], n:int=10)->dict[int, dict]:
-    "The `n` tokens each latent's decoder direction promotes and suppresses most (direct path through ln_final, W_U)."
+def logit_effects(model, sae:SAE, member:int, source:StoreSource, latents:list[int], n:int=10,
+                  bins:int=30)->dict[int, dict]:
+    "The `n` tokens each latent's direction promotes and suppresses most (via ln_final, W_U), and a histogram of all."
     d = raw_directions(sae, member, source, latents)
     d = d - d.mean(-1, keepdim=True)
     w = _final_norm_weight(model)
     logits = (d * w if w is not None else d) @ model.W_U.detach().float().cpu()   # [L, vocab]
     up, down = logits.topk(n, dim=-1), (-logits).topk(n, dim=-1)
     pairs = lambda ids, vals: list(zip(ids.tolist(), vals.tolist()))
-    return {j: {'promoted': pairs(up.indices[c], up.values[c]), 'suppressed': pairs(down.indices[c], -down.values[c])}
-            for c, j in enumerate(latents)}
+    hist = lambda v: dict(zip(('counts', 'edges'), (a.tolist() for a in np.histogram(v.numpy(), bins=bins))))
+    return {j: {'promoted': pairs(up.indices[c], up.values[c]), 'suppressed': pairs(down.indices[c], -down.values[c]),
+                'hist': hist(logits[c])} for c, j in enumerate(latents)}
 
 # %% ../nbs/07_interp.ipynb #7951be7c
 @torch.no_grad()
@@ -191,54 +193,112 @@ def visible_token(text:str)->str:
     shown = text.replace('\n', '↵').replace('\t', '⇥')
     return shown.replace(' ', '␣') if shown and not shown.strip() else shown
 
+# %% ../nbs/07_interp.ipynb #fd69a804
+def token_texts(ids:list[int], decode)->list[str]:
+    "Each token's text in the window `ids`, characters split over tokens given whole to the token completing them."
+    out, i = [], 0
+    while i < len(ids):
+        for n in range(1, 5):                                  # a UTF-8 character is at most 4 bytes
+            text = decode(ids[i:i + n])
+            if '\ufffd' not in text or i + n >= len(ids): break
+        if '\ufffd' in text: n, text = 1, decode(ids[i:i + 1]).replace('\ufffd', '')   # cut by the window's edge
+        out += [''] * (n - 1) + [text]; i += n
+    return out
+
+# %% ../nbs/07_interp.ipynb #7bd09aa7
+def _bpe_bytes()->dict[str, int]:
+    "Byte-level BPE's printable stand-in for each byte (GPT-2's table), inverted: stand-in character -> byte."
+    keep = [*range(33, 127), *range(161, 173), *range(174, 256)]
+    return {chr(b): b for b in keep} | {chr(256 + i): b for i, b in enumerate(b for b in range(256) if b not in keep)}
+
+# %% ../nbs/07_interp.ipynb #ad257cf4
+def token_label(t:int, decode)->str:
+    "One token's visible text; a token holding part of a character shows its bytes (`⟨E2 86⟩`), never U+FFFD."
+    text = decode([t])
+    if '\ufffd' not in text: return visible_token(text)
+    piece = getattr(getattr(decode, '__self__', None), 'convert_ids_to_tokens', lambda t: None)(t)
+    table = _bpe_bytes()
+    if isinstance(piece, str) and all(c in table for c in piece):
+        return '⟨' + ' '.join(f'{table[c]:02X}' for c in piece) + '⟩'
+    return '⟨part of a character⟩'
+
+# %% ../nbs/07_interp.ipynb #fa377b12
+def centre_text(ctx:dict, decode)->str:
+    "The visible text at a context's centre token: the whole character it is part of (or completes)."
+    return visible_token(next((t for t in token_texts(ctx['ids'], decode)[ctx['center']:] if t), ''))
+
 # %% ../nbs/07_interp.ipynb #c9aba74f
 def _context_html(ctx:dict, decode, vmax:float)->str:
-    "One context window, each token shaded by its activation (title = value)."
+    "One context window, its activation at the centre first, each token shaded by its activation (title = value)."
     spans = []
-    for i, (t, a) in enumerate(zip(ctx['ids'], ctx['acts'])):
+    for i, (text, a) in enumerate(zip(token_texts(ctx['ids'], decode), ctx['acts'])):
         alpha = 0.0 if vmax <= 0 else min(1.0, max(0.0, a / vmax))
         centre = " class=c" if i == ctx["center"] else ""
-        spans.append(f'<i{centre} style="--a:{alpha:.2f}" title="{a:.3g}">{html.escape(visible_token(decode(t)))}</i>')
-    return f'<div class="snb-ctx">{"".join(spans)}</div>'
+        spans.append(f'<i{centre} style="--a:{alpha:.2f}" title="{a:.3g}">{html.escape(visible_token(text))}</i>')
+    return f'<div class="snb-ctx"><b class="snb-v">{ctx["value"]:.3g}</b>{"".join(spans)}</div>'
 
 # %% ../nbs/07_interp.ipynb #4616bdbf
-def histogram_svg(values:list[float], bins:int=24, width:int=260, height:int=70)->str:
-    "An inline SVG histogram of `values` (empty when there are none)."
-    if not values: return '<svg width="0" height="0"></svg>'
-    counts, edges = np.histogram(values, bins=bins)
-    bw, top = width / bins, max(counts.max(), 1)
-    bar = lambda i, c: (f'<rect x="{i * bw:.1f}" y="{height - 14 - c / top * (height - 16):.1f}" '
-                        f'width="{bw - 1:.1f}" height="{c / top * (height - 16):.1f}" fill="#e8913a"/>')
+def histogram_svg(values:list[float]|None=None, bins:int=24, width:int=280, height:int=100,
+                  xlabel:str='activation', counts=None, edges=None)->str:
+    "An inline SVG histogram of `values` (or `counts` over `edges`) with axes: counts on the left, range below."
+    if counts is None:
+        if not values: return '<svg width="0" height="0"></svg>'
+        counts, edges = np.histogram(values, bins=bins)
+    counts, edges = np.asarray(counts), np.asarray(edges, dtype=float)
+    left, bottom, top = 34, 30, max(int(counts.max()), 1)
+    w, h = width - left - 2, height - bottom - 6
+    bw = w / len(counts)
+    bar = lambda i, c: (f'<rect x="{left + i * bw:.1f}" y="{6 + h - c / top * h:.1f}" width="{max(bw - 1, 0.5):.1f}" '
+                        f'height="{c / top * h:.1f}" fill="#e8913a"><title>{edges[i]:.3g} to {edges[i + 1]:.3g}: '
+                        f'{int(c)}</title></rect>')
+    axes = (f'<line x1="{left}" y1="6" x2="{left}" y2="{6 + h}" stroke="#555"/>'
+            f'<line x1="{left}" y1="{6 + h}" x2="{width - 2}" y2="{6 + h}" stroke="#555"/>'
+            f'<text x="{left - 3}" y="14" font-size="10" text-anchor="end">{top:,}</text>'
+            f'<text x="{left - 3}" y="{6 + h}" font-size="10" text-anchor="end">0</text>'
+            f'<text x="{left - 3}" y="{6 + h / 2 + 4:.0f}" font-size="10" text-anchor="end">count</text>'
+            f'<text x="{left}" y="{height - 16}" font-size="10">{edges[0]:.2g}</text>'
+            f'<text x="{width - 2}" y="{height - 16}" font-size="10" text-anchor="end">{edges[-1]:.2g}</text>'
+            f'<text x="{left + w / 2:.0f}" y="{height - 3}" font-size="10" text-anchor="middle">'
+            f'{html.escape(xlabel)}</text>')
     bars = ''.join(bar(i, c) for i, c in enumerate(counts))
-    labels = (f'<text x="0" y="{height - 2}" font-size="10">{edges[0]:.2g}</text>'
-              f'<text x="{width}" y="{height - 2}" font-size="10" text-anchor="end">{edges[-1]:.2g}</text>')
-    return f'<svg width="{width}" height="{height}" role="img" aria-label="activation histogram">{bars}{labels}</svg>'
+    return (f'<svg width="{width}" height="{height}" role="img" aria-label="{html.escape(xlabel)} histogram">'
+            f'{axes}{bars}</svg>')
 
 # %% ../nbs/07_interp.ipynb #a7000025
 def feature_card(latent:int, stats:pd.Series, contexts:dict, decode,
                  effects:dict|None=None,     # one latent's entry of `logit_effects`
-                 near:list|None=None         # one latent's entry of `neighbours`
+                 near:list|None=None,        # one latent's entry of `neighbours`
+                 explained:dict|None=None    # one row of `evals.explain_latents`: tokens, score with interval, auc
                 )->str:
-    "One latent's HTML card: header, histogram, logit effects, top contexts, quantiles, random examples, neighbours."
+    "One latent's HTML card: header, explanation, histograms, logit effects, contexts with values, neighbours as links."
     vmax = max([c['value'] for c in contexts['top']] or [0.0])
     ctx = lambda xs: ''.join(_context_html(c, decode, vmax) for c in xs) or '<i>never fires in the tokens read</i>'
-    tok = lambda t: html.escape(visible_token(decode(t)))
+    tok = lambda t: html.escape(token_label(t, decode))
     head = (f'<h4>Latent {latent}</h4><div class="snb-meta">'
             f'density {stats["density"]:.3g} (log10 {stats["log10_density"]:.2f}) · '
             f'max activation {stats["max_act"]:.3g} · kurtosis {stats["kurtosis"]:.3g} · '
             f'skew {stats["skew"]:.3g}</div>')
+    if explained:
+        head += (f'<div class="snb-expl"><b>Explanation</b> (tokens it is most active on, chosen on training tokens): '
+                 f'{html.escape(", ".join(visible_token(t) for t in explained["tokens"]))} · held-out score (Spearman) '
+                 f'{explained["score"]:.3f} [{explained["score_lo"]:.3f}, {explained["score_hi"]:.3f}] · '
+                 f'detection AUC {explained["auc"]:.3f}</div>')
     cols = [f'<div><b>Activations (sample)</b><br>{histogram_svg(contexts["sample"])}</div>']
     if effects:
         rows = lambda xs: ''.join(f'<tr><td>{tok(t)}</td><td>{v:+.3f}</td></tr>' for t, v in xs)
+        if 'hist' in effects:
+            cols.append(f'<div><b>Logit effects (every token)</b><br>'
+                        f'{histogram_svg(xlabel="logit effect", **effects["hist"])}</div>')
         cols.append(f'<div><b>Promotes</b><table>{rows(effects["promoted"])}</table></div>'
                     f'<div><b>Suppresses</b><table>{rows(effects["suppressed"])}</table></div>')
     if near:
-        near_rows = ''.join(f'<tr><td>{i}</td><td>{c:.3f}</td></tr>' for i, c in near)
-        cols.append(f'<div><b>Neighbours</b><table>{near_rows}</table></div>')
+        near_rows = ''.join(f'<tr><td><a href="#L{i}">latent {i}</a></td><td>{c:.3f}</td></tr>' for i, c in near)
+        cols.append(f'<div><b>Neighbours (decoder cosine)</b><table>{near_rows}</table></div>')
     quant = ''.join(f'<details><summary>{g["lo"]:.3g} to {g["hi"]:.3g}</summary>{ctx(g["examples"])}</details>'
                     for g in reversed(contexts['quantiles']))
     return (f'<div class="snb-card" data-latent="{latent}">{head}<div class="snb-cols">{"".join(cols)}</div>'
-            f'<b>Top activations</b>{ctx(contexts["top"])}'
+            f'<b>Top activations</b> (activation, then the context; the outlined token is where it fires)'
+            f'{ctx(contexts["top"])}'
             f'<details><summary>Quantile groups (highest first)</summary>{quant}</details>'
             f'<details><summary>Random activating examples</summary>{ctx(contexts["random"])}</details></div>')
 
@@ -263,28 +323,40 @@ def feature_browser(cards:dict[int, str], stats:pd.DataFrame):
 ATLAS_PAGE = asset('atlas.html')   # the page; its data arrive in atlas_data.js
 
 # %% ../nbs/07_interp.ipynb #c3aa62ff
-def atlas_data(cards:dict[int, str], stats:pd.DataFrame, contexts:dict, decode, about:str='')->dict:
-    "What the atlas page shows: per latent its index, density, max activation, top tokens and card HTML."
-    top_tokens = lambda j: sorted({visible_token(decode(c['ids'][c['center']])) for c in contexts[j]['top']})
+def atlas_data(cards:dict[int, str], stats:pd.DataFrame, contexts:dict, decode, about:str='',
+               dense_threshold:float=0.1, scores:dict|None=None)->dict:
+    "What the atlas page shows: per latent its numbers, context tokens and card; which latents are dead or dense."
+    texts = lambda c: token_texts(c['ids'], decode)
+    every = lambda j: [*contexts[j]['top'], *contexts[j]['random'],
+                       *(c for g in contexts[j]['quantiles'] for c in g['examples'])]
     entry = lambda j: {'latent': int(j), 'density': float(stats.loc[j, 'density']),
-                       'max_act': float(stats.loc[j, 'max_act']), 'top_tokens': top_tokens(j), 'html': cards[j]}
-    return {'about': about, 'latents': [entry(j) for j in cards]}
+                       'max_act': float(stats.loc[j, 'max_act']),
+                       'top_tokens': sorted({centre_text(c, decode) for c in contexts[j]['top']}),
+                       'tokens': sorted({t.strip().lower() for c in every(j) for t in texts(c) if t.strip()}),
+                       'score': float((scores or {}).get(j, float('nan'))), 'html': cards[j]}
+    return {'about': about, 'n_latents': len(stats), 'dense_threshold': dense_threshold,
+            'dead': [int(j) for j in stats.index[stats.density == 0]],
+            'dense': [int(j) for j in stats.index[stats.density > dense_threshold]],
+            'latents': [entry(j) for j in cards]}
 
 # %% ../nbs/07_interp.ipynb #53f69edf
 def _check_atlas_data(data)->dict:
     "`data` in `atlas_data`'s shape with every card's HTML sanitised; a `ParameterError` for anything else."
     def fail(why): raise ParameterError(f"atlas data: {why}; expected what atlas_data returns")
-    if not (isinstance(data, dict) and isinstance(data.get('about'), str) and isinstance(data.get('latents'), list)):
-        fail('not a dict of about and latents')
+    ints = lambda v: isinstance(v, list) and all(type(i) is int for i in v)
+    strs = lambda v: isinstance(v, list) and all(isinstance(t, str) for t in v)
+    if not (isinstance(data, dict) and isinstance(data.get('about'), str) and isinstance(data.get('latents'), list)
+            and type(data.get('n_latents')) is int and ints(data.get('dead')) and ints(data.get('dense'))
+            and type(data.get('dense_threshold')) in (int, float)):
+        fail('not a dict of about, n_latents, dense_threshold, dead, dense and latents')
     out = []
     for it in data['latents']:
         ok = (isinstance(it, dict) and type(it.get('latent')) is int
-              and all(type(it.get(k)) in (int, float) for k in ('density', 'max_act'))
-              and isinstance(it.get('top_tokens'), list) and all(isinstance(t, str) for t in it['top_tokens'])
-              and isinstance(it.get('html'), str))
+              and all(type(it.get(k)) in (int, float) for k in ('density', 'max_act', 'score'))
+              and strs(it.get('top_tokens')) and strs(it.get('tokens')) and isinstance(it.get('html'), str))
         if not ok: fail(f"a latent entry of the wrong shape ({short_repr(it)})")
         out.append({**it, 'html': sanitize_html(it['html'])})
-    return {'about': data['about'], 'latents': out}
+    return {**{k: data[k] for k in ('about', 'n_latents', 'dense_threshold', 'dead', 'dense')}, 'latents': out}
 
 # %% ../nbs/07_interp.ipynb #f5084754
 def write_atlas(data:dict, folder:str|Path, back:str|None=None)->Path:

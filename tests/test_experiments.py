@@ -142,11 +142,13 @@ def test_lm_sweep_unavailable_model_names_the_options(runs):
 def test_feature_atlas_cards_and_table(tiny_runs, runs):
     run = tiny_runs('feature_atlas')
     s = json.loads((run/'summary.json').read_text())
-    assert s['cards'] == 15 and s['n_alive'] + s['n_dead'] == s['n_latents'] == 128
+    assert s['cards'] == s['n_alive'] and s['n_alive'] + s['n_dead'] == s['n_latents'] == 128   # a card per alive one
     assert all(t['top_tokens'] for t in s['top_latents'])
     assert len((run/'latents.csv').read_text().splitlines()) == 129            # header + one row per latent
     data = (run/'site'/'atlas_data.js').read_text()
-    assert data.startswith('window.ATLAS = ') and data.count('"html"') == 15
+    assert data.startswith('window.ATLAS = ') and data.count('"html"') == s['n_alive']
+    assert s['median_score_interval'][0] <= s['median_score'] <= s['median_score_interval'][1]
+    assert len((run/'explanations.csv').read_text().splitlines()) == s['n_alive'] + 1
     again = sparse_nb('run', 'feature_atlas', '--tiny', '-p', 'sae', str(run.parent.parent/'x'), '--out', runs,
                       '--no-progress', experiments=EXPERIMENTS)
     assert (again.returncode == 1

@@ -1,5 +1,5 @@
 "The rendered site (a Jupyter Book built from tiny runs) in a real browser, opened from file:// as a reader would."
-import json, re, time
+import json, os, re, time
 from pathlib import Path
 import nbformat, pytest
 from conftest import sparse_nb, last_line, REPO
@@ -15,6 +15,8 @@ SITE_RUNS = sorted(p.stem for p in EXPERIMENTS.glob('*.ipynb'))   # every experi
 def site(tmp_path_factory):
     ("Tiny runs of a few experiments (the others show their templates), "
      "then the site built from them by `sparse_nb docs`.")
+    if os.environ.get('SPARSE_NB_TEST_SITE'):                 # a site already built beside its runs/ (for iterating)
+        return Path(os.environ['SPARSE_NB_TEST_SITE'])
     tmp = tmp_path_factory.mktemp('site')
     for name in SITE_RUNS:
         r = sparse_nb('run', name, '--tiny', '--out', tmp/'runs', '--no-progress', experiments=EXPERIMENTS, timeout=600)
@@ -242,3 +244,112 @@ def test_feature_atlas_browser(site, browser):
     q.clear(); q.send_keys(top['top_tokens'][0].strip() or top['top_tokens'][0])
     assert 'of' in browser.find_element('id', 'where').text
     browser.save_screenshot(str(ARTIFACTS/'feature_atlas.png'))
+
+def atlas_page(site)->Path: return site/'experiments'/'feature_atlas'/'atlas.html'
+
+def atlas_data_of(browser)->dict: return browser.execute_script("return window.ATLAS")
+
+def shown_latent(browser)->int|None:
+    cards = browser.find_elements('css selector', '#card .snb-card')
+    return int(cards[0].get_attribute('data-latent')) if cards else None
+
+def type_query(browser, text:str):
+    q = browser.find_element('id', 'q'); q.clear(); q.send_keys(text)
+
+def test_atlas_has_a_card_for_every_alive_latent(site, browser):
+    "Every alive latent has a card (the tiny run keeps the default: no cap), each reachable by typing its index."
+    visit(browser, atlas_page(site).as_uri())
+    assert not [e for e in browser.get_log('browser') if e['level'] == 'SEVERE']
+    run = next((site.parent/'runs'/'feature_atlas').iterdir())
+    s = json.loads((run/'summary.json').read_text())
+    data = atlas_data_of(browser)
+    assert len(data['latents']) == s['n_alive'] == s['cards'] and len(data['dead']) == s['n_dead']
+    for j in [it['latent'] for it in data['latents']][::17]:
+        type_query(browser, str(j))
+        assert shown_latent(browser) == j and browser.current_url.endswith(f'#L{j}')
+
+def test_atlas_url_per_latent_and_neighbour_links(site, browser):
+    "atlas.html#L<j> opens latent j's card; a neighbour is a link that opens the neighbour's card and URL."
+    data_latents = json.loads((next((site.parent/'runs'/'feature_atlas').iterdir())/'site'/'atlas.json').read_text())
+    j = data_latents['latents'][3]['latent']
+    visit(browser, atlas_page(site).as_uri() + f'#L{j}')
+    assert shown_latent(browser) == j
+    link = browser.find_element('css selector', '#card .snb-card a[href^="#L"]')
+    target = int(link.get_attribute('href').rsplit('#L', 1)[1])
+    link.click()
+    assert shown_latent(browser) == target and browser.current_url.endswith(f'#L{target}')
+    browser.back()
+    assert shown_latent(browser) == j
+
+def test_atlas_token_search_is_case_insensitive_over_the_contexts(site, browser):
+    visit(browser, atlas_page(site).as_uri())
+    data = atlas_data_of(browser)
+    word = next(t for it in data['latents'] for t in it['tokens'] if len(t) >= 3 and t.isalpha())
+    expect = sorted(it['latent'] for it in data['latents'] if any(word in t for t in it['tokens']))
+    for typed in (word, word.upper()):
+        type_query(browser, typed)
+        listed = sorted(int(a.get_attribute('data-latent')) for a in browser.find_elements('css selector', '#list a'))
+        assert listed == expect and shown_latent(browser) in expect, typed
+    type_query(browser, 'zzqqxx-nowhere')
+    assert 'with "zzqqxx-nowhere" in their contexts' in browser.find_element('id', 'msg').text
+
+def test_atlas_list_wraps_sorts_and_filters(site, browser):
+    visit(browser, atlas_page(site).as_uri())
+    box = browser.find_element('id', 'list')
+    assert box.value_of_css_property('flex-wrap') == 'wrap'
+    assert browser.execute_script("const l = document.getElementById('list'); return l.scrollWidth <= l.clientWidth")
+    data = atlas_data_of(browser)
+    density = {it['latent']: it['density'] for it in data['latents']}
+    from selenium.webdriver.support.ui import Select
+    Select(browser.find_element('id', 'sort')).select_by_value('density')
+    listed = [int(a.get_attribute('data-latent')) for a in browser.find_elements('css selector', '#list a')]
+    assert [density[j] for j in listed] == sorted(density.values(), reverse=True)
+    Select(browser.find_element('id', 'filter')).select_by_value('dense')
+    listed = [int(a.get_attribute('data-latent')) for a in browser.find_elements('css selector', '#list a')]
+    assert set(listed) == set(data['dense']) & set(density)
+
+def test_atlas_card_panels(site, browser):
+    "Values beside contexts, two histograms with axes and counts (activations, logit effects), the explanation."
+    visit(browser, atlas_page(site).as_uri())
+    data = atlas_data_of(browser)
+    j = data['latents'][0]['latent']
+    type_query(browser, str(j))
+    card = browser.find_element('css selector', '#card .snb-card')
+    values = [float(v.get_attribute('textContent'))                # hidden ones too (in closed details)
+              for v in card.find_elements('css selector', '.snb-ctx .snb-v')]
+    assert values and abs(values[0] - data['latents'][0]['max_act']) <= 0.01 * abs(values[0])   # the top context
+    svgs = card.find_elements('css selector', 'svg')
+    labels = [s.get_attribute('aria-label') for s in svgs]
+    assert labels == ['activation histogram', 'logit effect histogram']
+    for s in svgs:
+        texts = [t.get_attribute('textContent') for t in s.find_elements('css selector', 'text')]
+        assert 'count' in texts and any(t.replace(',', '').isdigit() and int(t.replace(',', '')) > 0 for t in texts)
+    expl = card.find_element('css selector', '.snb-expl').text
+    number = r'-?\d\.\d{3}'
+    assert re.search(rf'held-out score \(Spearman\) {number} \[{number}, {number}\] · detection AUC {number}', expl)
+
+def test_atlas_has_no_broken_characters(site, browser):
+    "No U+FFFD in any card: characters split over tokens are decoded whole (a planted per-token decode shows them)."
+    visit(browser, atlas_page(site).as_uri())
+    cards = browser.execute_script("return window.ATLAS.latents.map(it => it.html).join('')")
+    assert '\ufffd' not in cards
+    from sparse_nb.lm import load_model
+    tok = load_model('micro-pythia').tokenizer
+    ids = tok.encode('naïve → ok', add_special_tokens=False)
+    assert '\ufffd' in ''.join(tok.decode([t]) for t in ids)                      # what a per-token decode shows
+
+def test_atlas_index_messages(tmp_path, browser):
+    "Searching an index says whether the latent is dead, dense or out of range (an atlas written with both)."
+    from sparse_nb.interp import write_atlas
+    card = lambda j: f'<div class="snb-card" data-latent="{j}">card {j}</div>'
+    entry = lambda j, d: {'latent': j, 'density': d, 'max_act': 1.0, 'top_tokens': ['a'], 'tokens': ['a'],
+                          'score': 0.2, 'html': card(j)}
+    page = write_atlas({'about': 'test', 'n_latents': 4, 'dense_threshold': 0.1, 'dead': [2], 'dense': [1],
+                        'latents': [entry(0, 0.01), entry(1, 0.5), entry(3, 0.02)]}, tmp_path)
+    visit(browser, page.as_uri())
+    type_query(browser, '2')
+    assert shown_latent(browser) is None and 'Latent 2 is dead' in browser.find_element('id', 'msg').text
+    type_query(browser, '9')
+    assert 'There is no latent 9: the dictionary has 4' in browser.find_element('id', 'msg').text
+    type_query(browser, '1')
+    assert shown_latent(browser) == 1 and 'Dense: fires on 50.0% of tokens' in browser.find_element('id', 'card').text
