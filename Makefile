@@ -36,7 +36,7 @@ bench: $(STAMP)
 
 # Re-execute the library notebooks and the index in place so their committed outputs (figures) match the code.
 nbs: $(STAMP)
-	$(BIN)/jupyter nbconvert --to notebook --execute --inplace nbs/[0-9]*.ipynb nbs/index.ipynb
+	$(BIN)/python scripts/keep_outputs.py nbs/[0-9]*.ipynb
 	$(BIN)/nbdev_clean
 	$(BIN)/sparse_nb readme
 

@@ -268,7 +268,8 @@ def histogram_svg(values:list[float]|None=None, bins:int=24, width:int=280, heig
 def feature_card(latent:int, stats:pd.Series, contexts:dict, decode,
                  effects:dict|None=None,     # one latent's entry of `logit_effects`
                  near:list|None=None,        # one latent's entry of `neighbours`
-                 explained:dict|None=None    # one row of `evals.explain_latents`: tokens, score with interval, auc
+                 explained:dict|None=None,   # one row of `evals.explain_latents`: tokens, score with interval, auc
+                 neighbour_link:str|None='#L{}'   # href of a neighbour (its index in {}); None: plain text
                 )->str:
     "One latent's HTML card: header, explanation, histograms, logit effects, contexts with values, neighbours as links."
     vmax = max([c['value'] for c in contexts['top']] or [0.0])
@@ -292,7 +293,8 @@ def feature_card(latent:int, stats:pd.Series, contexts:dict, decode,
         cols.append(f'<div><b>Promotes</b><table>{rows(effects["promoted"])}</table></div>'
                     f'<div><b>Suppresses</b><table>{rows(effects["suppressed"])}</table></div>')
     if near:
-        near_rows = ''.join(f'<tr><td><a href="#L{i}">latent {i}</a></td><td>{c:.3f}</td></tr>' for i, c in near)
+        name = lambda i: f'<a href="{neighbour_link.format(i)}">latent {i}</a>' if neighbour_link else f'latent {i}'
+        near_rows = ''.join(f'<tr><td>{name(i)}</td><td>{c:.3f}</td></tr>' for i, c in near)
         cols.append(f'<div><b>Neighbours (decoder cosine)</b><table>{near_rows}</table></div>')
     quant = ''.join(f'<details><summary>{g["lo"]:.3g} to {g["hi"]:.3g}</summary>{ctx(g["examples"])}</details>'
                     for g in reversed(contexts['quantiles']))

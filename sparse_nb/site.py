@@ -15,10 +15,10 @@ from .grvae import write_slider_page
 from .interp import write_atlas
 
 # %% auto #0
-__all__ = ['README_HEADER', 'PROVENANCE_KEYS', 'STATIC_PAGES', 'SITE_MARKER', 'page_name', 'reader_notebook', 'readme_text',
-           'write_readme', 'nb_title', 'params_table', 'summary_table', 'untrusted_notebook', 'run_file', 'run_figures',
-           'report_notebook', 'experiment_card', 'results_grid', 'demo_time', 'front_page', 'stage_book', 'book_config',
-           'book_toc', 'search_text', 'write_search_pages', 'build_book', 'build_site', 'build_docs']
+__all__ = ['FOLD_LINES', 'README_HEADER', 'PROVENANCE_KEYS', 'STATIC_PAGES', 'SITE_MARKER', 'page_name', 'reader_notebook',
+           'readme_text', 'write_readme', 'nb_title', 'params_table', 'summary_table', 'untrusted_notebook', 'run_file',
+           'run_figures', 'report_notebook', 'experiment_card', 'results_grid', 'demo_time', 'front_page', 'stage_book',
+           'book_config', 'book_toc', 'search_text', 'write_search_pages', 'build_book', 'build_site', 'build_docs']
 
 # %% ../nbs/11_site.ipynb #4501b2e7
 def page_name(nb_path:str|Path)->str:
@@ -40,9 +40,10 @@ def _link_pages(src:str)->str:
 
 # %% ../nbs/11_site.ipynb #860543aa
 _WIDGET = 'application/vnd.jupyter.widget-view+json'
+FOLD_LINES = 12   # longer code cells are folded on the site (one click shows them); the notebook keeps them whole
 
 def reader_notebook(nb):
-    "A copy of `nb` without hidden cells, directive lines or widget state, its notebook links pointing at pages."
+    "A copy of `nb` without hidden cells, directive lines or widget state, long code folded, links pointing at pages."
     nb = nbformat.from_dict(nb)
     cells = []
     for c in nb.cells:
@@ -50,6 +51,7 @@ def reader_notebook(nb):
         if c.cell_type == 'code':
             c.source = '\n'.join(l for l in c.source.splitlines() if not l.startswith('#|')).strip()
             c.outputs = [o for o in c.get('outputs', []) if _WIDGET not in o.get('data', {})]
+            if len(c.source.splitlines()) > FOLD_LINES: c.metadata['tags'] = [*c.metadata.get('tags', []), 'hide-input']
         else: c.source = _link_pages(c.source)
         if c.cell_type == 'code' and not c.source and not c.get('outputs'): continue
         cells.append(c)
@@ -467,7 +469,8 @@ def build_book(stage:Path, parts:list)->Path:
     from sparse_nb.interp import CARD_CSS
     atomic_write(stage/'_config.yml', yaml.safe_dump(book_config(), sort_keys=False))
     atomic_write(stage/'_toc.yml', yaml.safe_dump(book_toc(parts), sort_keys=False))
-    atomic_write(stage/'_static'/'sparse_nb.css', re.sub(r'</?style>', '', CARD_CSS))   # feature cards keep their look
+    css = re.sub(r'</?style>', '', CARD_CSS) + asset('site.css')     # feature cards' look; figures on narrow screens
+    atomic_write(stage/'_static'/'sparse_nb.css', css)
     cmd = [sys.executable, '-c', 'from jupyter_book.cli.main import main; main()', 'build', str(stage), '--quiet']
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0: raise SparseNBError(f"jupyter-book build failed:\n{(r.stdout + r.stderr)[-3000:]}")

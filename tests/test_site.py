@@ -136,7 +136,8 @@ def test_experiment_page_reads_as_a_report(site, browser):
     ARTIFACTS.mkdir(exist_ok=True); browser.save_screenshot(str(ARTIFACTS/'experiment_first_screen.png'))
     run = next((site.parent/'runs'/'toy_recovery').iterdir())
     summary = json.loads((run/'summary.json').read_text())
-    first_screen = browser.execute_script("return document.querySelector('article').innerText.slice(0, 1500)")
+    first_screen = browser.execute_script(   # by code points: a UTF-16 slice can split MathJax's 𝑘 in two
+        "return Array.from(document.querySelector('article').innerText).slice(0, 1500).join('')")
     assert 'Latest run' in first_screen and summary['headline'] in first_screen
     text = browser.execute_script("return document.body.innerText")
     assert 'open_run(' not in text and str(run) not in text            # code folded, no machine path
@@ -178,9 +179,10 @@ def test_narrow_window_keeps_a_readable_column(site, browser, page):
         browser.save_screenshot(str(ARTIFACTS/f"narrow_{page.replace('/', '_')}.png"))
     finally: browser.set_window_size(1280, 900)
 
-def test_figure_text_is_at_least_9px_on_a_1400px_screen(site, browser):
-    "Every figure of every report, as the page shrinks it: its smallest text (recorded at saving) stays >= 9 px."
-    browser.set_window_size(1400, 900)
+@pytest.mark.parametrize('width', [1400, 420])
+def test_figure_text_is_at_least_9px(site, browser, width):
+    "Every figure of every report, as the page shows it on a wide and a phone-sized screen: smallest text >= 9 px."
+    browser.set_window_size(width, 900)
     small = []
     try:
         for name in SITE_RUNS:
@@ -188,15 +190,18 @@ def test_figure_text_is_at_least_9px_on_a_1400px_screen(site, browser):
             shown = browser.execute_script("return Array.from(document.querySelectorAll('article img')).map("
                                            "i => [i.src, i.naturalWidth, i.getBoundingClientRect().width])")
             assert shown, name
-            for src, natural, width in shown:
+            for src, natural, rendered in shown:
                 px = text_px(image_bytes(src))
                 assert px is not None, (name, src[:80], 'a figure saved without RunDir.save_figure')
-                if px * width / natural < 9: small.append((name, src.rsplit('/', 1)[-1][:40], px * width / natural))
+                if px * rendered / natural < 9:
+                    small.append((name, src.rsplit('/', 1)[-1][:40], px * rendered / natural))
+            overflow = browser.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 0, (name, width, overflow)            # a wide figure scrolls in its box, not the page
     finally: browser.set_window_size(1280, 900)
     assert small == []
 
 def test_no_legend_covers_data(site):
-    "Every figure of every report, as `save_figure` recorded it: no legend over the data it labels."
+    "Every figure of every run, as `save_figure` recorded it: no legend over the data it labels."
     from sparse_nb.core import LEGEND_KEY
     pngs = sorted((site.parent/'runs').rglob('figures/*.png'))
     covered = {f'{p.parts[-4]}/{p.name}': figure_note(p.read_bytes(), LEGEND_KEY) for p in pngs}
@@ -353,3 +358,31 @@ def test_atlas_index_messages(tmp_path, browser):
     assert 'There is no latent 9: the dictionary has 4' in browser.find_element('id', 'msg').text
     type_query(browser, '1')
     assert shown_latent(browser) == 1 and 'Dense: fires on 50.0% of tokens' in browser.find_element('id', 'card').text
+
+CHAPTERS = ['saes', 'evals', 'formats', 'activations', 'interp']
+
+@pytest.mark.parametrize('page', CHAPTERS)
+def test_chapter_opens_with_an_example_and_ends_with_a_result(site, browser, page):
+    "A library chapter: its first section is a worked example with a figure; its last output is a figure or a table."
+    visit(browser, (site/f'{page}.html').as_uri())
+    first = browser.execute_script("""
+        const h = document.querySelector('article section section h2') || document.querySelector('article h2');
+        const sec = h.closest('section');
+        return [h.textContent, sec.querySelectorAll('img').length];""")
+    assert first[0].startswith('In one example') and first[1] >= 1, first
+    last = browser.execute_script("""
+        const outs = document.querySelectorAll('article .cell_output');
+        const o = outs[outs.length - 1];
+        return o ? [o.querySelectorAll('img, table, .snb-card').length, o.textContent.slice(0, 80)] : [0, ''];""")
+    assert last[0] >= 1, last
+
+@pytest.mark.parametrize('page', CHAPTERS)
+def test_long_code_is_folded_on_chapter_pages(site, browser, page):
+    "No code cell longer than FOLD_LINES shows unfolded: the page reads as prose and results, the code a click away."
+    from sparse_nb.site import FOLD_LINES
+    visit(browser, (site/f'{page}.html').as_uri())
+    shown = browser.execute_script("""
+        return Array.from(document.querySelectorAll('article .cell_input'))
+          .filter(c => c.offsetParent !== null).map(c => c.innerText.trim().split('\\n').length);""")
+    folded = browser.execute_script("return document.querySelectorAll('article .tag_hide-input').length")
+    assert folded >= 1 and max(shown, default=0) <= FOLD_LINES, (folded, sorted(shown)[-3:])
