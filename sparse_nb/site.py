@@ -126,7 +126,7 @@ def _run_line(run:Path, info:dict, summary:dict)->str:
 
 # %% ../nbs/11_site.ipynb #84b51c17
 def _run_header(exp:Experiment, run:Path|None, info:dict, params:dict, summary:dict, figures:dict)->str:
-    "The first screen of an experiment page: what ran, the headline, the key figure, the parameters."
+    "The first screen of an experiment page: what ran, the headline and its caveat, the key figure, the parameters."
     defaults = {k: p.default for k, p in exp.user_params.items()}
     if run is None:
         lines = [f"> **Not run yet.** `sparse_nb run {exp.name}` fills this page; "
@@ -135,6 +135,8 @@ def _run_header(exp:Experiment, run:Path|None, info:dict, params:dict, summary:d
         lines = [_run_line(run, info, summary)]
         if isinstance(summary.get('headline'), str) and summary['headline']:
             lines += ['', f"**Result.** {md_escape(summary['headline'])}"]
+        if isinstance(summary.get('caveat'), str) and summary['caveat']:
+            lines += ['', f"**Caveat.** {md_escape(summary['caveat'])}"]
         key = summary.get('key_figure')
         if isinstance(key, str) and key in figures:
             cap = md_escape(figures[key])

@@ -1,5 +1,5 @@
 """Every experiment runs end to end through `sparse_nb run --tiny` (the tiny parameters its own notebook declares) and
-leaves what the site reads: a headline, a key figure that exists, a caption and a mark for every figure."""
+leaves what the site reads: a headline, a caveat, a key figure that exists, a caption and a mark for every figure."""
 import json
 from pathlib import Path
 import pytest
@@ -45,6 +45,7 @@ def check_tiny_run(run:Path, name:str, experiments:Path=EXPERIMENTS):
     summary = json.loads((run/'summary.json').read_text())
     assert PROVENANCE <= set(summary) and summary['seed'] == 0 and summary['git_commit'] and summary['seconds'] > 0
     assert isinstance(summary.get('headline'), str) and summary['headline'], 'every experiment states its result'
+    assert isinstance(summary.get('caveat'), str) and summary['caveat'], 'and its main caveat, computed'
     figures = sorted(p.stem for p in (run/'figures').glob('*.png'))
     captions = json.loads((run/'figures'/'captions.json').read_text())
     assert summary['key_figure'] in figures and sorted(captions) == figures and all(captions.values())

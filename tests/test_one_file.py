@@ -90,6 +90,7 @@ EXPERIMENT_CELLS = [
     ('code', textwrap.dedent('''\
         best = res.results.fvu.min()
         rd.write_summary({'headline': f'lowest fvu {num(best, 3)}', 'key_figure': 'frontier',
+                          'caveat': f'one seed of {len(res.results)} members',
                           'results': res.results.to_dict('records')});'''), None),
 ]
 
