@@ -62,6 +62,8 @@ def problems():
             if p.name == '_modidx.py': continue
             text = p.read_text()
             out += long_lines(p.relative_to(ROOT), without_nbdev_all(text) if folder == 'sparse_nb' else text)
+    for p in sorted((ROOT / 'sparse_nb' / 'assets').iterdir()):          # the pages' HTML, CSS and JavaScript
+        out += long_lines(p.relative_to(ROOT), p.read_text())
     return out
 
 

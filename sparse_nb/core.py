@@ -443,26 +443,28 @@ def _inside(p:np.ndarray, box, margin:float=0.0)->np.ndarray:
 
 # %% ../nbs/00_core.ipynb #6723c2ae
 def legend_covers(ax)->int:
-    "How many of the artists `ax` draws have data (inside the axes) under its legend."
+    "How many artists `ax`'s legend covers: data of any axes of the figure (inside its frame), or another axes' frame."
     leg = ax.get_legend()
     if leg is None or not leg.get_visible(): return 0
-    box = leg.get_window_extent()
-    hidden = 0
-    for a in [*ax.lines, *ax.collections, *ax.patches]:
-        if not a.get_visible(): continue
-        p = _display_points(a)
-        hidden += bool(_inside(p[_inside(p, ax.bbox, -1)], box, 1).any())
+    box, hidden = leg.get_window_extent(), 0
+    for other in ax.figure.axes:
+        if other is not ax and other.bbox.overlaps(box): hidden += 1; continue
+        for a in [*other.lines, *other.collections, *other.patches]:
+            if not a.get_visible(): continue
+            p = _display_points(a)
+            hidden += bool(_inside(p[_inside(p, other.bbox, -1)], box, 1).any())
     return hidden
 
 # %% ../nbs/00_core.ipynb #835a3bc4
 LEGEND_KEY = 'sparse_nb:legend_over_data'   # PNG text chunk: how many artists a legend still covers
 
 def legends_off_data(fig)->int:
-    "Move each legend that covers data to beside its axes; how many artists legends still cover after."
+    "Move each legend that covers data to the figure's right, level with its axes; how many artists stay covered."
     fig.canvas.draw()
     for ax in fig.axes:
         if legend_covers(ax):
-            ax.get_legend().set_loc('upper left'); ax.get_legend().set_bbox_to_anchor((1.01, 1), ax.transAxes)
+            ax.get_legend().set_loc('upper left')
+            ax.get_legend().set_bbox_to_anchor((1.0, ax.get_position().y1), fig.transFigure)
     fig.canvas.draw()
     return sum(legend_covers(ax) for ax in fig.axes)
 

@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_interp.ipynb #a7000003
 from __future__ import annotations
-import html
+import html, math
 from pathlib import Path
 
 import numpy as np
@@ -280,10 +280,11 @@ def feature_card(latent:int, stats:pd.Series, contexts:dict, decode,
             f'max activation {stats["max_act"]:.3g} · kurtosis {stats["kurtosis"]:.3g} · '
             f'skew {stats["skew"]:.3g}</div>')
     if explained:
+        words = explained.get('tokens') or [token_label(t, decode) for t in explained['explanation']]
+        value = lambda k: 'n/a' if explained[k] is None or math.isnan(explained[k]) else f'{explained[k]:.3f}'
         head += (f'<div class="snb-expl"><b>Explanation</b> (tokens it is most active on, chosen on training tokens): '
-                 f'{html.escape(", ".join(visible_token(t) for t in explained["tokens"]))} · held-out score (Spearman) '
-                 f'{explained["score"]:.3f} [{explained["score_lo"]:.3f}, {explained["score_hi"]:.3f}] · '
-                 f'detection AUC {explained["auc"]:.3f}</div>')
+                 f'{html.escape(", ".join(visible_token(t) for t in words))} · held-out score (Spearman) '
+                 f'{value("score")} [{value("score_lo")}, {value("score_hi")}] · detection AUC {value("auc")}</div>')
     cols = [f'<div><b>Activations (sample)</b><br>{histogram_svg(contexts["sample"])}</div>']
     if effects:
         rows = lambda xs: ''.join(f'<tr><td>{tok(t)}</td><td>{v:+.3f}</td></tr>' for t, v in xs)
@@ -354,7 +355,8 @@ def _check_atlas_data(data)->dict:
     out = []
     for it in data['latents']:
         ok = (isinstance(it, dict) and type(it.get('latent')) is int
-              and all(type(it.get(k)) in (int, float) for k in ('density', 'max_act', 'score'))
+              and all(type(it.get(k)) in (int, float) for k in ('density', 'max_act'))
+              and (it.get('score') is None or type(it.get('score')) in (int, float))    # None: not explained
               and strs(it.get('top_tokens')) and strs(it.get('tokens')) and isinstance(it.get('html'), str))
         if not ok: fail(f"a latent entry of the wrong shape ({short_repr(it)})")
         out.append({**it, 'html': sanitize_html(it['html'])})

@@ -274,11 +274,12 @@ def test_atlas_has_a_card_for_every_alive_latent(site, browser):
         assert shown_latent(browser) == j and browser.current_url.endswith(f'#L{j}')
 
 def test_atlas_url_per_latent_and_neighbour_links(site, browser):
-    "atlas.html#L<j> opens latent j's card; a neighbour is a link that opens the neighbour's card and URL."
-    data_latents = json.loads((next((site.parent/'runs'/'feature_atlas').iterdir())/'site'/'atlas.json').read_text())
-    j = data_latents['latents'][3]['latent']
+    "A fresh load of atlas.html#L<j> opens latent j's card; a neighbour is a link to its card and URL; back returns."
+    data = json.loads((next((site.parent/'runs'/'feature_atlas').iterdir())/'site'/'atlas.json').read_text())
+    j = data['latents'][3]['latent']                              # not the card the page opens on by itself
+    browser.get('about:blank')
     visit(browser, atlas_page(site).as_uri() + f'#L{j}')
-    assert shown_latent(browser) == j
+    assert shown_latent(browser) == j and browser.current_url.endswith(f'#L{j}')
     link = browser.find_element('css selector', '#card .snb-card a[href^="#L"]')
     target = int(link.get_attribute('href').rsplit('#L', 1)[1])
     link.click()
@@ -339,25 +340,46 @@ def test_atlas_has_no_broken_characters(site, browser):
     cards = browser.execute_script("return window.ATLAS.latents.map(it => it.html).join('')")
     assert '\ufffd' not in cards
     from sparse_nb.lm import load_model
+    from sparse_nb.interp import feature_card, token_texts
     tok = load_model('micro-pythia').tokenizer
     ids = tok.encode('naïve → ok', add_special_tokens=False)
     assert '\ufffd' in ''.join(tok.decode([t]) for t in ids)                      # what a per-token decode shows
+    assert ''.join(token_texts(ids, tok.decode)) == 'naïve → ok'                  # what the cards use
+    ctx = {'ids': ids, 'acts': [1.0] * len(ids), 'center': 2, 'value': 1.0, 'token': 0}
+    contexts = {'top': [ctx], 'random': [], 'quantiles': [], 'sample': [1.0]}
+    stats = {'density': 0.1, 'log10_density': -1.0, 'max_act': 1.0, 'kurtosis': 3.0, 'skew': 0.0}
+    assert '\ufffd' not in feature_card(0, stats, contexts, tok.decode)
+
+def planted_atlas(folder:Path)->Path:
+    "An atlas of 4 latents: 0 and 3 sparse, 1 dense, 2 dead (never fires)."
+    from sparse_nb.interp import write_atlas
+    card = lambda j: f'<div class="snb-card" data-latent="{j}">card {j}</div>'
+    entry = lambda j, d: {'latent': j, 'density': d, 'max_act': 1.0 + j, 'top_tokens': ['a'], 'tokens': ['a'],
+                          'score': 0.2, 'html': card(j)}
+    return write_atlas({'about': 'test', 'n_latents': 4, 'dense_threshold': 0.1, 'dead': [2], 'dense': [1],
+                        'latents': [entry(0, 0.01), entry(1, 0.5), entry(3, 0.02)]}, folder)
 
 def test_atlas_index_messages(tmp_path, browser):
     "Searching an index says whether the latent is dead, dense or out of range (an atlas written with both)."
-    from sparse_nb.interp import write_atlas
-    card = lambda j: f'<div class="snb-card" data-latent="{j}">card {j}</div>'
-    entry = lambda j, d: {'latent': j, 'density': d, 'max_act': 1.0, 'top_tokens': ['a'], 'tokens': ['a'],
-                          'score': 0.2, 'html': card(j)}
-    page = write_atlas({'about': 'test', 'n_latents': 4, 'dense_threshold': 0.1, 'dead': [2], 'dense': [1],
-                        'latents': [entry(0, 0.01), entry(1, 0.5), entry(3, 0.02)]}, tmp_path)
-    visit(browser, page.as_uri())
+    visit(browser, planted_atlas(tmp_path).as_uri())
     type_query(browser, '2')
     assert shown_latent(browser) is None and 'Latent 2 is dead' in browser.find_element('id', 'msg').text
     type_query(browser, '9')
     assert 'There is no latent 9: the dictionary has 4' in browser.find_element('id', 'msg').text
     type_query(browser, '1')
     assert shown_latent(browser) == 1 and 'Dense: fires on 50.0% of tokens' in browser.find_element('id', 'card').text
+
+def test_atlas_filters_and_typing_under_a_filter(tmp_path, browser):
+    "'dense' and 'not dense' list exactly those; typing a dense index while 'not dense' is on shows it, box intact."
+    from selenium.webdriver.support.ui import Select
+    visit(browser, planted_atlas(tmp_path).as_uri())
+    listed = lambda: sorted(int(a.get_attribute('data-latent'))
+                            for a in browser.find_elements('css selector', '#list a'))
+    Select(browser.find_element('id', 'filter')).select_by_value('sparse'); assert listed() == [0, 3]
+    Select(browser.find_element('id', 'filter')).select_by_value('dense'); assert listed() == [1]
+    Select(browser.find_element('id', 'filter')).select_by_value('sparse')
+    type_query(browser, '1')
+    assert shown_latent(browser) == 1 and browser.find_element('id', 'q').get_attribute('value') == '1'
 
 CHAPTERS = ['saes', 'evals', 'formats', 'activations', 'interp']
 
