@@ -47,9 +47,11 @@ def hostile_run(runs:Path)->Path:
     save_json(run/'run.json', {**load_json(run/'run.json'), 'seconds': '<img class=pwn src=x onerror=alert(7)>'})
     poison_notebook(run/'fixture.ipynb')
     card = '<div class="snb-card" data-latent="3"><img src=x onerror=alert(18) class=pwn>card text</div>'
-    save_json(run/'site'/'atlas.json', {'about': '</script><script>window.pwned=16</script>',
-                                        'latents': [{'latent': 3, 'density': 0.1, 'max_act': 1.0,
-                                                     'top_tokens': ['<img src=x onerror=alert(17)>'], 'html': card}]})
+    save_json(run/'site'/'atlas.json', {'about': '</script><script>window.pwned=16</script>', 'n_latents': 4,
+                                        'dense_threshold': 0.1, 'dead': [0], 'dense': [],
+                                        'latents': [{'latent': 3, 'density': 0.1, 'max_act': 1.0, 'score': 0.2,
+                                                     'top_tokens': ['<img src=x onerror=alert(17)>'],
+                                                     'tokens': ['<script>window.pwned=20</script>'], 'html': card}]})
     torch.manual_seed(0)
     save_json(run/'site'/'slider.json', slider_data(GRVAE(), run='</code><img class=pwn src=x onerror=alert(19)>'))
     return run.rename(run.parent/RUN_NAME)
