@@ -9,15 +9,18 @@ import torch
 from torch import Tensor
 import numpy as np
 from scipy.optimize import linear_sum_assignment
+from fastcore.basics import patch
 from .core import *
 
 # %% auto #0
 __all__ = ['capacity', 'l0', 'mse', 'fvu', 'explained_variance', 'density', 'dead_frac', 'dense_frac', 'cosine_sims', 'mcs',
-           'mmcs', 'mmcs_between', 'matched_mcs', 'matched_mmcs', 'frac_above', 'random_mcs', 'random_mmcs_baseline',
-           'cross_mcs', 'found_again', 'feature_absorption', 'skew', 'kurtosis', 'standardized_moments',
-           'feature_dimensionality', 'dims_per_feature', 'expected_interference', 'gamma', 'dim_rms', 'outlier_dims',
-           'PCA', 'ce_recovered', 'accuracy', 'auc', 'spearman', 'wilson_interval', 'draws_interval', 'bootstrap_ci',
-           'clear_difference', 'with_interval', 'ranking_sentence', 'on_frontier', 'member_flags', 'score_members']
+           'mmcs', 'mmcs_between', 'matched_mcs', 'matched_mmcs', 'frac_above', 'mcc', 'best_match', 'uniqueness',
+           'detection_counts', 'detection_scores', 'feature_detection', 'shrinkage', 'GroundTruthScores', 'random_mcs',
+           'random_mmcs_baseline', 'cross_mcs', 'found_again', 'feature_absorption', 'skew', 'kurtosis',
+           'standardized_moments', 'feature_dimensionality', 'dims_per_feature', 'expected_interference', 'gamma',
+           'dim_rms', 'outlier_dims', 'PCA', 'ce_recovered', 'accuracy', 'auc', 'spearman', 'wilson_interval',
+           'draws_interval', 'bootstrap_ci', 'clear_difference', 'with_interval', 'ranking_sentence', 'on_frontier',
+           'member_flags', 'score_members']
 
 # %% ../nbs/02_metrics.ipynb #93557dca
 def l0(f:Tensor # latents [..., batch, d_sae]
@@ -101,6 +104,100 @@ def matched_mmcs(a:Tensor, b:Tensor)->Tensor:
 def frac_above(sims:Tensor, threshold:float=0.9)->Tensor:
     "Share of similarities above `threshold` (e.g. of `matched_mcs`)."
     return (sims > threshold).float().mean(-1)
+
+# %% ../nbs/02_metrics.ipynb #ed08ef77
+def mcc(W:Tensor,    # decoder rows [..., d_sae, d]
+        true:Tensor  # true feature directions [n_features, d]
+       )->Tensor:    # [...]
+    "SynthSAEBench's MCC: mean |cosine| of the best one-to-one (Hungarian) matching of rows of `W` to `true`."
+    sims = cosine_sims(W, true).abs().detach().cpu()
+    flat = sims.reshape(-1, *sims.shape[-2:])
+    out = [m[linear_sum_assignment(m.numpy(), maximize=True)].mean() for m in flat]
+    return torch.stack(out).reshape(sims.shape[:-2])
+
+# %% ../nbs/02_metrics.ipynb #5c3b6131
+def best_match(W:Tensor, true:Tensor)->Tensor:
+    "Index of each decoder row's best-matching true feature by |cosine|: `[..., d_sae]`."
+    return cosine_sims(W, true).abs().argmax(-1)
+
+# %% ../nbs/02_metrics.ipynb #b81ef646
+def uniqueness(W:Tensor, true:Tensor)->Tensor:
+    "Distinct best-matching true features over the number of decoder rows of `W [..., d_sae, d]`: `[...]`."
+    best = best_match(W, true)
+    flat = best.reshape(-1, best.shape[-1])
+    return torch.tensor([len(b.unique()) / best.shape[-1] for b in flat]).reshape(best.shape[:-1])
+
+# %% ../nbs/02_metrics.ipynb #147e382c
+def detection_counts(latents:Tensor,   # [..., batch, d_sae]
+                     true_acts:Tensor, # true feature activations [batch, n_features]
+                     best:Tensor       # each latent's true feature [..., d_sae] (`best_match`)
+                    )->Tensor:         # [4, ..., d_sae]: true/false positives, false/true negatives
+    "Confusion counts of every latent's firing against its best-matching true feature's."
+    fires = latents != 0
+    active = (true_acts > 0)[:, best].movedim(0, -2)           # [..., batch, d_sae]
+    return torch.stack([(fires & active).sum(-2), (fires & ~active).sum(-2),
+                        (~fires & active).sum(-2), (~fires & ~active).sum(-2)]).double()
+
+# %% ../nbs/02_metrics.ipynb #54471954
+def detection_scores(counts:Tensor)->dict:
+    "Per-latent precision, recall, F1 and accuracy `[..., d_sae]` from `detection_counts` (0 where undefined)."
+    tp, fp, fn, tn = counts
+    ratio = lambda a, b: torch.where(b > 0, a / b.clamp(min=1e-12), 0.0)
+    p, r = ratio(tp, tp + fp), ratio(tp, tp + fn)
+    return dict(precision=p, recall=r, f1=ratio(2 * p * r, p + r), accuracy=(tp + tn) / counts.sum(0).clamp(min=1))
+
+# %% ../nbs/02_metrics.ipynb #1a1d13b9
+def feature_detection(latents:Tensor, true_acts:Tensor, W:Tensor, true:Tensor)->dict:
+    "Per-latent precision, recall, F1 and accuracy `[..., d_sae]` of each latent as a detector of its true feature."
+    return detection_scores(detection_counts(latents, true_acts, best_match(W, true)))
+
+# %% ../nbs/02_metrics.ipynb #7cfe8942
+def shrinkage(x:Tensor, x_hat:Tensor, min_norm:float=1e-6)->Tensor:
+    "Mean `|x_hat| / |x|` over samples with `|x| > min_norm`: below 1, the reconstruction shrinks: `[...]`."
+    n_in, n_out = x.norm(dim=-1), x_hat.norm(dim=-1)
+    ok = (n_in > min_norm).expand_as(n_out)
+    return torch.where(ok, n_out / n_in.clamp(min=min_norm), 0.0).sum(-1) / ok.sum(-1).clamp(min=1)
+
+# %% ../nbs/02_metrics.ipynb #754da9a2
+class GroundTruthScores:
+    "SynthSAEBench's scores of a stack, streamed: `add(x, x_hat, latents, true_acts)` per batch, then `result()`."
+    def __init__(self, W:Tensor, true:Tensor):  # W: decoder rows [E, d_sae, d] (or [d_sae, d])
+        W = (W if W.dim() == 3 else W[None]).detach().cpu().float()
+        true = true.detach().cpu().float()
+        self.best, self.mcc, self.uniqueness = best_match(W, true), mcc(W, true), uniqueness(W, true)
+        E, n = self.best.shape
+        self.counts, self.fired = torch.zeros(4, E, n, dtype=torch.float64), torch.zeros(E, n, dtype=torch.bool)
+        self.sums = dict(shrink=torch.zeros(E, dtype=torch.float64), shrink_n=torch.zeros(E, dtype=torch.float64),
+                         sse=torch.zeros(E, dtype=torch.float64), sq=0.0, sum_x=0.0, n=0,
+                         l0=torch.zeros(E), true_l0=0.0)
+
+# %% ../nbs/02_metrics.ipynb #8d4c908d
+@patch
+def add(self:GroundTruthScores, x:Tensor, x_hat:Tensor, latents:Tensor, true_acts:Tensor):
+    "Count one batch: `x [b, d]`, `x_hat [E, b, d]`, `latents [E, b, d_sae]`, `true_acts [b, n_features]`."
+    x, x_hat, latents, true_acts = (t.detach().cpu().float() for t in (x, x_hat, latents, true_acts))
+    x_hat, latents = (t if t.dim() == 3 else t[None] for t in (x_hat, latents))
+    s, b = self.sums, len(x)
+    self.counts += detection_counts(latents, true_acts, self.best)
+    self.fired |= (latents != 0).any(1)
+    ok = x.norm(dim=-1) > 1e-6
+    s['shrink'] += (x_hat.norm(dim=-1)[:, ok] / x.norm(dim=-1)[ok]).sum(-1); s['shrink_n'] += int(ok.sum())
+    s['sse'] += ((x - x_hat) ** 2).sum((-1, -2)).double(); s['sq'] += float((x.double() ** 2).sum())
+    s['sum_x'] = s['sum_x'] + x.double().sum(0); s['n'] += b
+    s['l0'] += (latents != 0).float().sum((-1, -2)); s['true_l0'] += float((true_acts != 0).sum())
+    return self
+
+# %% ../nbs/02_metrics.ipynb #9e277983
+@patch
+def result(self:GroundTruthScores)->dict:
+    "Every score per member `[E]`: mcc, uniqueness, mean precision/recall/f1/accuracy, shrinkage, explained variance..."
+    s, n = self.sums, self.sums['n']
+    det = {k: v.mean(-1).float() for k, v in detection_scores(self.counts).items()}
+    total = s['sq'] - float((s['sum_x'] ** 2).sum()) / n                          # sum |x - mean|^2
+    return dict(mcc=self.mcc, uniqueness=self.uniqueness, **det,
+                shrinkage=(s['shrink'] / s['shrink_n'].clamp(min=1)).float(),
+                explained_variance=(1 - s['sse'] / total).float(), l0=s['l0'] / n,
+                true_l0=torch.full_like(self.mcc, s['true_l0'] / n), dead=(~self.fired).sum(-1))
 
 # %% ../nbs/02_metrics.ipynb #5e0d13d5
 def random_mcs(n_a:int, n_b:int, d:int, seed:int=0)->Tensor:

@@ -13,8 +13,9 @@ from fastcore.basics import patch
 from .core import *
 
 # %% auto #0
-__all__ = ['random_features', 'firing_probs', 'random_correlation', 'feature_trees', 'ToyConfig', 'ToySource', 'ToyPairs',
-           'TMSModel', 'tms_batch', 'tms_loss', 'train_tms']
+__all__ = ['TOY_PRESETS', 'random_features', 'orthogonalize', 'firing_probs', 'zipf_probs', 'random_correlation',
+           'low_rank_correlation', 'feature_trees', 'exclusive_parents', 'compensated_probs', 'ToyConfig', 'toy_preset',
+           'ToySource', 'ToyPairs', 'TMSModel', 'tms_batch', 'tms_loss', 'train_tms']
 
 # %% ../nbs/01_toy.ipynb #87d90d87
 def _gen(seed:int|None)->torch.Generator:
@@ -41,6 +42,19 @@ def random_features(n_features:int, # rows
     else: raise ParameterError(f"kind must be 'gaussian' or 'orthogonal', got {kind!r}")
     return w / w.norm(dim=1, keepdim=True)
 
+# %% ../nbs/01_toy.ipynb #f3cda00b
+def orthogonalize(w:Tensor, steps:int=100, lr:float=0.01)->Tensor:
+    "Unit rows of `w` pushed apart by `steps` of Adam on the squared off-diagonal dot products (SAELens's recipe)."
+    w = w.detach().double().requires_grad_(True)   # float64: Adam's tiny second moments stay out of slow denormals
+    opt, n = torch.optim.Adam([w], lr=lr), len(w)
+    for _ in range(steps):   # the gradient of sum_{i!=j} (w_i.w_j)^2 + n sum_i (|w_i|^2 - 1)^2, written out
+        with torch.no_grad():
+            sq = (w * w).sum(1, keepdim=True)
+            w.grad = 4 * (w @ (w.T @ w) - sq * w) + 4 * n * (sq - 1) * w
+        opt.step()
+        w = w.detach().float()
+    return w / w.norm(dim=1, keepdim=True)
+
 # %% ../nbs/01_toy.ipynb #c598dded
 def firing_probs(n_features:int, mean_active:float, decay:float=0.99)->Tensor:
     "Per-feature firing probabilities `min(1, c decay^i)` summing to `mean_active`."
@@ -54,6 +68,16 @@ def firing_probs(n_features:int, mean_active:float, decay:float=0.99)->Tensor:
         lo, hi = (c, hi) if (c * w).clamp(max=1).sum() < mean_active else (lo, c)
     return (c * w).clamp(max=1).float()
 
+# %% ../nbs/01_toy.ipynb #0e4c4f3a
+def zipf_probs(n_features:int, exponent:float=1.0, max_prob:float=0.4, min_prob:float=0.02)->Tensor:
+    "SAELens's Zipfian firing probabilities: `1/rank^exponent` rescaled linearly onto `[min_prob, max_prob]`."
+    if exponent <= 0: raise ParameterError(f"zipf_exponent must be > 0, got {exponent}")
+    if not 0 < min_prob < max_prob <= 1:
+        raise ParameterError(f"need 0 < min_prob < max_prob <= 1, got min_prob={min_prob}, max_prob={max_prob}")
+    if n_features == 1: return torch.tensor([max_prob])
+    w = 1.0 / torch.arange(1, n_features + 1, dtype=torch.float32) ** exponent
+    return min_prob + (max_prob - min_prob) * (w - w.min()) / (w.max() - w.min())
+
 # %% ../nbs/01_toy.ipynb #c75643db
 def random_correlation(n:int, seed:int|None=None)->Tensor:
     "A random [n, n] correlation matrix: symmetric Uniform(0,1) entries made positive definite, unit diagonal."
@@ -64,12 +88,22 @@ def random_correlation(n:int, seed:int|None=None)->Tensor:
     d = a.diagonal().sqrt()
     return (a / d[:, None] / d[None, :]).float()
 
+# %% ../nbs/01_toy.ipynb #33429495
+def low_rank_correlation(n:int, rank:int, scale:float=0.1, seed:int|None=None)->tuple[Tensor, Tensor, int]:
+    "`(F [n, rank], D [n], capped)`: the correlation `F F^T + diag(D)` (unit diagonal, every D >= 0.01)."
+    if rank < 1 or scale < 0: raise ParameterError(f"corr_rank must be >= 1 and corr_scale >= 0, got {rank}, {scale}")
+    F = torch.randn(n, rank, generator=_gen(seed)) * scale
+    sq = (F ** 2).sum(1)
+    capped = sq > 0.99
+    F[capped] *= (0.99 / sq[capped]).sqrt()[:, None]
+    return F, 1 - (F ** 2).sum(1), int(capped.sum())
+
 # %% ../nbs/01_toy.ipynb #406a5138
 def feature_trees(n_features:int, trees:int, branching:int=2, depth:int=2)->tuple[Tensor, list]:
     "`(parents [n_features], levels)`: the first features as `trees` trees, breadth-first; levels[d]: those at depth d."
     if trees == 0: return torch.full((n_features,), -1, dtype=torch.long), []
-    if not (1 <= branching and 2 <= depth <= 3):
-        raise ParameterError(f"branching must be >= 1 and depth 2 or 3, got {branching}, {depth}")
+    if not (1 <= branching and 2 <= depth):
+        raise ParameterError(f"branching must be >= 1 and depth >= 2, got {branching}, {depth}")
     size = sum(branching ** d for d in range(depth)) * trees
     if size > n_features:
         raise ParameterError(f"{trees} trees of depth {depth} and branching {branching} need {size} features, "
@@ -94,6 +128,30 @@ def _bend_children(w:Tensor, parents:Tensor, levels:list, cos:float)->Tensor:
         w[idx] = cos * par + math.sqrt(1 - cos ** 2) * u / u.norm(dim=-1, keepdim=True)
     return w
 
+# %% ../nbs/01_toy.ipynb #b2fae64d
+def exclusive_parents(parents:Tensor, levels:list, share:float, seed:int|None=None)->Tensor:
+    "True at the parents (a random `share` of those with >= 2 children) whose children exclude each other."
+    if not 0 <= share <= 1: raise ParameterError(f"exclusive must be in [0, 1], got {share}")
+    out = torch.zeros(len(parents), dtype=torch.bool)
+    kids = torch.bincount(parents[parents >= 0], minlength=len(parents))
+    eligible = [p for level in levels[:-1] for p in level if kids[p] >= 2]
+    pick = torch.randperm(len(eligible), generator=_gen(seed))[:int(len(eligible) * share)]
+    out[torch.tensor(eligible, dtype=torch.long)[pick]] = True
+    return out
+
+# %% ../nbs/01_toy.ipynb #81d4f2cd
+def compensated_probs(probs:Tensor, parents:Tensor, exclusive:Tensor)->tuple[Tensor, int]:
+    "`(probs, clamped)`: children's probabilities raised for parent gating and exclusive siblings, clamped at 1."
+    out, is_child = probs.double().clone(), parents >= 0
+    par = parents.clamp(min=0)
+    p_par = probs.double()[par]
+    out[is_child] /= p_par[is_child]
+    excl = is_child & exclusive[par]
+    if excl.any():
+        sib_sum = torch.zeros(len(probs), dtype=torch.float64).index_add_(0, parents[excl], probs.double()[excl])
+        out[excl] *= 1 + (sib_sum[parents[excl]] - probs.double()[excl]) / p_par[excl]
+    return out.clamp(max=1).float(), int((out > 1).sum())
+
 # %% ../nbs/01_toy.ipynb #9d66bd86
 @dataclass
 class ToyConfig:
@@ -104,24 +162,76 @@ class ToyConfig:
     feature_kind:str='gaussian'; seed:int=0
     trees:int=0            # feature hierarchies: the first features form this many trees (0: none)
     branching:int=2        # children per parent
-    depth:int=2            # levels per tree, root included (2 or 3)
-    child_prob:float=0.5   # probability that a child fires when its parent fires (it never fires otherwise)
+    depth:int=2            # levels per tree, root included (>= 2)
+    child_prob:float|None=0.5  # a child fires with this probability when its parent does; None: with its own p_i
     child_cos:float=0.0    # cosine between a child's direction and its parent's (0: independent random directions)
+    # SynthSAEBench's options (all off by default)
+    firing:str='decay'     # 'decay' (p_i ~ decay^i, summing to mean_active) or 'zipf' (`zipf_probs`)
+    zipf_exponent:float=1.0; max_prob:float=0.4; min_prob:float=0.02
+    exclusive:float=0.0    # share of parents whose children are mutually exclusive
+    compensate:bool=False  # raise children's probabilities for parent gating and exclusion (needs child_prob=None)
+    corr_rank:int=0; corr_scale:float=0.1     # low-rank copula of firing (0: none)
+    magnitude_mean:float|list|None=None       # magnitudes ReLU(N(mean_i, std_i)), a value or [first, last] linear
+    magnitude_std:float|list=0.0              # (None: Uniform(magnitude_low, magnitude_high))
+    ortho_steps:int=0; ortho_lr:float=0.01    # push feature directions apart (`orthogonalize`)
+
+# %% ../nbs/01_toy.ipynb #f8e2a42e
+TOY_PRESETS = {
+    'synth-cpu': dict(n_features=1024, d_in=128, firing='zipf', zipf_exponent=0.5, max_prob=0.4, min_prob=5e-4,
+                      trees=16, branching=4, depth=3, child_prob=None, exclusive=1.0, compensate=True,
+                      corr_rank=8, corr_scale=0.1, magnitude_mean=[1.0, 0.8], magnitude_std=0.12,
+                      ortho_steps=100, ortho_lr=3e-4),
+    'synth-standard': dict(n_features=16384, d_in=768, firing='zipf', zipf_exponent=0.5, max_prob=0.4, min_prob=5e-4,
+                           trees=128, branching=4, depth=4, child_prob=None, exclusive=1.0, compensate=True,
+                           corr_rank=25, corr_scale=0.1, magnitude_mean=[5.0, 4.0], magnitude_std=0.58,
+                           ortho_steps=100, ortho_lr=3e-4),
+}
+
+# %% ../nbs/01_toy.ipynb #b7d8671d
+def toy_preset(name:str, **overrides)->ToyConfig:
+    "The `ToyConfig` of preset `name` (see `TOY_PRESETS`), with `overrides` (e.g. `seed=1`)."
+    if name not in TOY_PRESETS: raise ParameterError(f"unknown toy preset {name!r}; known: {', '.join(TOY_PRESETS)}")
+    return ToyConfig(**{**TOY_PRESETS[name], **overrides})
+
+# %% ../nbs/01_toy.ipynb #e3a334d1
+def _check_toy_config(c:ToyConfig):
+    "Raise a `ParameterError` for options that cannot go together."
+    if c.corr_per not in ('sample', 'batch'):
+        raise ParameterError(f"corr_per must be 'sample' or 'batch', got {c.corr_per!r}")
+    if c.firing not in ('decay', 'zipf'): raise ParameterError(f"firing must be 'decay' or 'zipf', got {c.firing!r}")
+    if c.correlated and c.corr_rank: raise ParameterError("choose one copula: correlated=True or corr_rank > 0")
+    if c.compensate and c.child_prob is not None:
+        raise ParameterError("compensate needs child_prob=None: children then fire with their own probability")
+    if c.exclusive and not c.trees: raise ParameterError("exclusive needs trees > 0")
+
+# %% ../nbs/01_toy.ipynb #17a611ce
+def _per_feature(v, n:int)->Tensor|None:
+    "A value per feature from a number, or `[first, last]` spaced linearly (None stays None)."
+    if v is None: return None
+    if isinstance(v, (int, float)): return torch.full((n,), float(v))
+    if len(v) != 2: raise ParameterError(f"a per-feature magnitude is a number or [first, last], got {v!r}")
+    return torch.linspace(float(v[0]), float(v[1]), n)
 
 # %% ../nbs/01_toy.ipynb #0ee0b150
 class ToySource:
     "Batches `[batch, d_in]` of sparse combinations of known features; `true_features` is `[n_features, d_in]`."
     def __init__(self, cfg:ToyConfig|None=None, **kwargs):
-        self.cfg = cfg or ToyConfig(**kwargs)
-        c = self.cfg
-        if c.corr_per not in ('sample', 'batch'):
-            raise ParameterError(f"corr_per must be 'sample' or 'batch', got {c.corr_per!r}")
+        self.cfg = c = cfg or ToyConfig(**kwargs)
+        _check_toy_config(c)
         self.true_features = random_features(c.n_features, c.d_in, c.feature_kind, seed=c.seed)
-        self.probs = firing_probs(c.n_features, c.mean_active, c.decay)
-        self.corr_chol = (torch.linalg.cholesky(random_correlation(c.n_features, seed=c.seed + 1).double()).float()
-                          if c.correlated else None)
+        if c.ortho_steps: self.true_features = orthogonalize(self.true_features, c.ortho_steps, c.ortho_lr)
         self.parents, self.levels = feature_trees(c.n_features, c.trees, c.branching, c.depth)
         if c.trees: self.true_features = _bend_children(self.true_features, self.parents, self.levels, c.child_cos)
+        self.exclusive = exclusive_parents(self.parents, self.levels, c.exclusive, seed=c.seed + 5)
+        self.base_probs = (firing_probs(c.n_features, c.mean_active, c.decay) if c.firing == 'decay'
+                           else zipf_probs(c.n_features, c.zipf_exponent, c.max_prob, c.min_prob))
+        self.probs, self.clamped = (compensated_probs(self.base_probs, self.parents, self.exclusive) if c.compensate
+                                    else (self.base_probs, 0))
+        self.corr_chol = (torch.linalg.cholesky(random_correlation(c.n_features, seed=c.seed + 1).double()).float()
+                          if c.correlated else None)
+        self.corr_factor = (low_rank_correlation(c.n_features, c.corr_rank, c.corr_scale, c.seed + 4)
+                            if c.corr_rank else None)
+        self.mag_mean, self.mag_std = (_per_feature(v, c.n_features) for v in (c.magnitude_mean, c.magnitude_std))
         self.gen = _gen(c.seed + 2)
     @property
     def d_in(self)->int: return self.cfg.d_in
@@ -137,22 +247,61 @@ def fire_probs(self:ToySource, batch:int)->Tensor:
     phi = 0.5 * (1 + torch.erf(z / math.sqrt(2)))
     return (2 * phi * self.probs).clamp(max=1).expand(batch, -1)
 
+# %% ../nbs/01_toy.ipynb #a2c6412e
+@patch
+def _fires(self:ToySource, batch:int)->Tensor:
+    "Who fires before the trees act: independently with `fire_probs`, or through the low-rank copula."
+    if self.corr_factor is None:
+        return torch.rand(batch, self.cfg.n_features, generator=self.gen) < self.fire_probs(batch)
+    F, D, _ = self.corr_factor
+    z = torch.randn(batch, F.shape[1], generator=self.gen) @ F.T
+    z = z + torch.randn(batch, len(D), generator=self.gen) * D.sqrt()
+    return z > math.sqrt(2) * torch.erfinv(1 - 2 * self.probs)
+
+# %% ../nbs/01_toy.ipynb #49c8cb12
+@patch
+def _apply_trees(self:ToySource, fires:Tensor)->Tensor:
+    "Children fire only with their parent (with `child_prob`, or their own draw); exclusive siblings keep one."
+    for level in self.levels[1:]:
+        idx = torch.tensor(level)
+        own = (fires[:, idx] if self.cfg.child_prob is None
+               else torch.rand(len(fires), len(idx), generator=self.gen) < self.cfg.child_prob)
+        fires[:, idx] = fires[:, self.parents[idx]] & own
+        if self.exclusive[self.parents[idx]].any(): fires[:, idx] = self._one_sibling(fires[:, idx], idx)
+    return fires
+
+# %% ../nbs/01_toy.ipynb #a515961e
+@patch
+def _one_sibling(self:ToySource, fires:Tensor, idx:Tensor)->Tensor:
+    "`fires [batch, len(idx)]` of one level with, under each exclusive parent, one firing child kept at random."
+    b = self.cfg.branching                               # a level lists its children parent by parent, b each
+    f = fires.reshape(len(fires), -1, b)
+    score = torch.rand(f.shape, generator=self.gen).masked_fill(~f, -1.0)
+    keep = torch.zeros_like(f).scatter_(-1, score.argmax(-1, keepdim=True), True) & f
+    excl = self.exclusive[self.parents[idx]].reshape(-1, b)[:, 0]
+    return torch.where(excl[None, :, None], keep, f).reshape(fires.shape)
+
+# %% ../nbs/01_toy.ipynb #bb78f09d
+@patch
+def magnitudes(self:ToySource, batch:int)->Tensor:
+    "Magnitudes `[batch, n_features]` for the firing features: Uniform(low, high), or ReLU(N(mean_i, std_i))."
+    c = self.cfg
+    if self.mag_mean is None:
+        u = torch.rand(batch, c.n_features, generator=self.gen)
+        return c.magnitude_low + (c.magnitude_high - c.magnitude_low) * u
+    return (self.mag_mean + self.mag_std * torch.randn(batch, c.n_features, generator=self.gen)).relu()
+
 # %% ../nbs/01_toy.ipynb #ac778dcd
 @patch
 def sample_coefficients(self:ToySource, batch:int)->Tensor:
     "Sparse non-negative coefficients `[batch, n_features]`."
-    c = self.cfg
-    fires = torch.rand(batch, c.n_features, generator=self.gen) < self.fire_probs(batch)
-    for level in self.levels[1:]:                 # children fire only with their parent
-        idx = torch.tensor(level)
-        fires[:, idx] = fires[:, self.parents[idx]] & (torch.rand(batch, len(idx), generator=self.gen) < c.child_prob)
+    fires = self._apply_trees(self._fires(batch))
     empty = ~fires.any(dim=1)
     if empty.any():
         roots = self.probs * (self.parents < 0)                                   # never a child alone
         pick = torch.multinomial(roots, int(empty.sum()), replacement=True, generator=self.gen)
         fires[empty.nonzero()[:, 0], pick] = True
-    mags = c.magnitude_low + (c.magnitude_high - c.magnitude_low) * torch.rand(batch, c.n_features, generator=self.gen)
-    return torch.where(fires, mags, 0.0)
+    return torch.where(fires, self.magnitudes(batch), 0.0)
 
 # %% ../nbs/01_toy.ipynb #c548a9db
 @patch
