@@ -16,10 +16,10 @@ from .metrics import mse
 from .sparse import DenseLatents, SparseLatents, active_latents, topk_pattern, batch_topk_pattern
 
 # %% auto #0
-__all__ = ['SAE_VARIANTS', 'SPARSE_RATIO', 'SPARSE_MIN_D_SAE', 'per_member', 'per_member_fields', 'SAEConfig', 'L1Config', 'SAE',
-           'geometric_median', 'TiedSAE', 'TopKConfig', 'TopKSAE', 'BatchTopKSAE', 'MatryoshkaConfig', 'MatryoshkaSAE',
-           'JumpReLUConfig', 'JumpReLUSAE', 'GatedSAE', 'fista_momentum', 'ListaConfig', 'ListaSAE', 'config_fields',
-           'make_sae']
+__all__ = ['SAE_VARIANTS', 'SPARSE_RATIO', 'SPARSE_MIN_D_SAE', 'per_member', 'per_member_fields', 'SAEConfig', 'L1Config',
+           'init_generator', 'SAE', 'geometric_median', 'TiedSAE', 'TopKConfig', 'TopKSAE', 'BatchTopKSAE',
+           'MatryoshkaConfig', 'MatryoshkaSAE', 'JumpReLUConfig', 'JumpReLUSAE', 'GatedSAE', 'fista_momentum',
+           'ListaConfig', 'ListaSAE', 'config_fields', 'make_sae']
 
 # %% ../nbs/03_saes.ipynb #ec6dfcb6
 def per_member(doc:str):
@@ -108,6 +108,13 @@ def _unit_rows(E:int, n:int, d:int, init:str, g:torch.Generator)->Tensor:
     else: raise ParameterError(f"init must be 'gaussian' or 'orthogonal', got {short_repr(init)}")
     return W / W.norm(dim=-1, keepdim=True)
 
+# %% ../nbs/03_saes.ipynb #8ebadee4
+def init_generator(seed:int)->torch.Generator:
+    "The generator an SAE's initial weights come from: seeded by a hash of `seed`, so it never replays a data stream."
+    import hashlib
+    digest = hashlib.sha256(f'sparse_nb/sae-init/{seed}'.encode()).hexdigest()
+    return torch.Generator().manual_seed(int(digest[:15], 16))
+
 # %% ../nbs/03_saes.ipynb #7e0e63cd
 def _register(cls):
     "Check what `cls` declares about itself and list it in `SAE_VARIANTS` under `cls.variant`."
@@ -144,7 +151,7 @@ class SAE(nn.Module):
             raise ParameterError(f"variant {self.variant!r} cannot be a transcoder (d_out={cfg.d_out}): "
                                  f"its encoder reads the decoder's output space; use another variant")
         E, d, n = cfg.members, cfg.d_in, cfg.d_sae
-        g = torch.Generator().manual_seed(cfg.seed)
+        g = init_generator(cfg.seed)
         W = _unit_rows(E, n, cfg.out_dim, cfg.init, g)
         self.W_dec = nn.Parameter(W)
         self.b_dec = nn.Parameter(torch.zeros(E, cfg.out_dim))
