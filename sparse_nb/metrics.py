@@ -15,11 +15,12 @@ from .core import *
 # %% auto #0
 __all__ = ['capacity', 'l0', 'mse', 'fvu', 'explained_variance', 'density', 'dead_frac', 'dense_frac', 'cosine_sims', 'mcs',
            'mmcs', 'mmcs_between', 'matched_mcs', 'matched_mmcs', 'frac_above', 'mcc', 'best_match', 'uniqueness',
-           'detection_counts', 'detection_scores', 'feature_detection', 'shrinkage', 'GroundTruthScores', 'random_mcs',
-           'random_mmcs_baseline', 'cross_mcs', 'found_again', 'feature_absorption', 'skew', 'kurtosis',
-           'standardized_moments', 'feature_dimensionality', 'dims_per_feature', 'expected_interference', 'gamma',
-           'dim_rms', 'outlier_dims', 'PCA', 'ce_recovered', 'accuracy', 'auc', 'spearman', 'wilson_interval',
-           'draws_interval', 'bootstrap_ci', 'clear_difference', 'with_interval', 'ranking_sentence', 'on_frontier',
+           'detection_counts', 'detection_scores', 'feature_detection', 'shrinkage', 'GroundTruthScores',
+           'ground_truth_members', 'random_mcs', 'random_mmcs_baseline', 'cross_mcs', 'found_again',
+           'feature_absorption', 'skew', 'kurtosis', 'standardized_moments', 'feature_dimensionality',
+           'dims_per_feature', 'expected_interference', 'gamma', 'dim_rms', 'outlier_dims', 'PCA', 'ce_recovered',
+           'accuracy', 'auc', 'spearman', 'wilson_interval', 'draws_interval', 'bootstrap_ci', 'clear_difference',
+           'with_interval', 'ranking_sentence', 'seed_interval', 'plus_minus', 'seed_table', 'on_frontier',
            'member_flags', 'score_members']
 
 # %% ../nbs/02_metrics.ipynb #93557dca
@@ -198,6 +199,21 @@ def result(self:GroundTruthScores)->dict:
                 shrinkage=(s['shrink'] / s['shrink_n'].clamp(min=1)).float(),
                 explained_variance=(1 - s['sse'] / total).float(), l0=s['l0'] / n,
                 true_l0=torch.full_like(self.mcc, s['true_l0'] / n), dead=(~self.fired).sum(-1))
+
+# %% ../nbs/02_metrics.ipynb #2ca5a1a3
+@torch.no_grad()
+def ground_truth_members(sae,              # a stack (in eval mode), with `encode`, `output` and `W_dec`
+                         x:Tensor,         # held-out activations [n, d_in]
+                         true_acts:Tensor, # their true feature activations [n, n_features]
+                         true:Tensor,      # true feature directions [n_features, d_in]
+                         batch_size:int=2048)->dict:
+    "Every `GroundTruthScores` score of every member of `sae` on `x`: name -> `[E]`."
+    scores = GroundTruthScores(sae.W_dec, true)
+    for i in range(0, len(x), batch_size):
+        xb = x[i:i + batch_size]
+        f = sae.encode(xb)
+        scores.add(xb, sae.output(f, xb), f, true_acts[i:i + batch_size])
+    return scores.result()
 
 # %% ../nbs/02_metrics.ipynb #5e0d13d5
 def random_mcs(n_a:int, n_b:int, d:int, seed:int=0)->Tensor:
@@ -409,6 +425,34 @@ def ranking_sentence(what:str, stats:dict, fmt=None)->str:
     if tied: text += f", with no clear difference from {show(tied)}"
     if below: text += f"{';' if tied else ','} clearly above {show(below)}"
     return text + '.'
+
+# %% ../nbs/02_metrics.ipynb #51358167
+def seed_interval(values, level:float=0.95)->tuple[float, float, float]:
+    "`(mean, lo, hi)` over seeds: the mean and its Student-t `level` interval (NaN bounds under 2 values)."
+    from scipy.stats import t
+    v = np.asarray(values, dtype=float); v = v[~np.isnan(v)]
+    if not len(v): return (float('nan'),) * 3
+    mean = float(v.mean())
+    if len(v) < 2: return mean, float('nan'), float('nan')
+    half = float(t.ppf((1 + level) / 2, len(v) - 1) * v.std(ddof=1) / math.sqrt(len(v)))
+    return mean, mean - half, mean + half
+
+# %% ../nbs/02_metrics.ipynb #be246340
+def plus_minus(v:float, lo:float, hi:float, fmt=None)->str:
+    "`v ± half-width` through `fmt` (default `num`), or just `v` when there is no interval."
+    fmt = fmt or num
+    return fmt(v) if np.isnan(lo) or np.isnan(hi) else f'{fmt(v)} ± {fmt((hi - lo) / 2)}'
+
+# %% ../nbs/02_metrics.ipynb #583aeb14
+def seed_table(df, by:list, cols:list, seed:str='seed', level:float=0.95):
+    "Per group of `by`: each of `cols` as mean, `_lo` and `_hi` over the rows' seeds (`seed_interval`), and `n_seeds`."
+    import pandas as pd
+    rows = []
+    for key, g in df.groupby(list(by), sort=False):
+        row = dict(zip(by, key if isinstance(key, tuple) else (key,)), n_seeds=g[seed].nunique())
+        for c in cols: row[c], row[f'{c}_lo'], row[f'{c}_hi'] = seed_interval(g[c], level)
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 # %% ../nbs/02_metrics.ipynb #b9a2060e
 def on_frontier(x, y)->np.ndarray:

@@ -28,7 +28,7 @@ def per_member(doc:str):
 
 # %% ../nbs/03_saes.ipynb #efedcb55
 def per_member_fields(config:type)->tuple[str, ...]:
-    "The fields of config class `config` that hold one value per member (the knobs variants sweep)."
+    "The fields of config class `config` that hold one value per member (knobs, `member_seeds`)."
     return tuple(f.name for f in fields(config) if f.metadata.get('per_member'))
 
 # %% ../nbs/03_saes.ipynb #9ab46471
@@ -57,6 +57,7 @@ class SAEConfig:
     d_out:int=None               # a transcoder's output width (None: an autoencoder, which reconstructs its input)
     skip:bool=False              # transcoder: add a linear skip `x W_skip` (initialised to 0) to the output
     seed:int=0
+    member_seeds:list=per_member("each member's initialisation seed (None: every member drawn in turn from `seed`)")
     def __post_init__(self):
         _check_types(self)
         for name in per_member_fields(type(self)):
@@ -100,8 +101,9 @@ class L1Config(SAEConfig):
 # %% ../nbs/03_saes.ipynb #9615ba06
 SAE_VARIANTS = {}   # variant name -> class; filled by the classes themselves
 
-def _unit_rows(E:int, n:int, d:int, init:str, g:torch.Generator)->Tensor:
-    "`[E, n, d]` random unit-norm rows, 'gaussian' or 'orthogonal'."
+def _unit_rows(E:int, n:int, d:int, init:str, g:torch.Generator|list)->Tensor:
+    "`[E, n, d]` random unit-norm rows, 'gaussian' or 'orthogonal' (from a generator per member if `g` is a list)."
+    if isinstance(g, list): return torch.cat([_unit_rows(1, n, d, init, ge) for ge in g])
     if init == 'orthogonal':
         W = torch.stack([nn.init.orthogonal_(torch.empty(n, d), generator=g) for _ in range(E)])
     elif init == 'gaussian': W = torch.randn(E, n, d, generator=g)
@@ -151,7 +153,7 @@ class SAE(nn.Module):
             raise ParameterError(f"variant {self.variant!r} cannot be a transcoder (d_out={cfg.d_out}): "
                                  f"its encoder reads the decoder's output space; use another variant")
         E, d, n = cfg.members, cfg.d_in, cfg.d_sae
-        g = init_generator(cfg.seed)
+        g = (init_generator(cfg.seed) if cfg.member_seeds is None else [init_generator(s) for s in cfg.member_seeds])
         W = _unit_rows(E, n, cfg.out_dim, cfg.init, g)
         self.W_dec = nn.Parameter(W)
         self.b_dec = nn.Parameter(torch.zeros(E, cfg.out_dim))

@@ -109,9 +109,14 @@ def params_table(params:dict, defaults:dict)->str:
 
 # %% ../nbs/11_site.ipynb #ba073898
 def summary_table(summary:dict)->str:
-    "Markdown table of a summary's single numbers and words (lists and tables stay in summary.json)."
-    rows = [f"| {_key(k)} | {_value(v)} |" for k, v in summary.items()
-            if isinstance(v, (int, float, str, bool)) and k not in (*PROVENANCE_KEYS, 'headline', 'key_figure')]
+    "Markdown table of a summary's numbers and words, a small dict of them as `key.name` rows (lists stay in JSON)."
+    scalar = lambda v: isinstance(v, (int, float, str, bool))
+    rows = []
+    for k, v in summary.items():
+        if k in (*PROVENANCE_KEYS, 'headline', 'key_figure'): continue
+        if scalar(v): rows.append(f"| {_key(k)} | {_value(v)} |")
+        elif isinstance(v, dict) and 0 < len(v) <= 24 and all(scalar(x) for x in v.values()):
+            rows += [f"| {_key(f'{k}.{n}')} | {_value(x)} |" for n, x in v.items()]
     return '\n'.join(['| key | value |', '|---|---|', *rows])
 
 # %% ../nbs/11_site.ipynb #7e11a002

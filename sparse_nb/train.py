@@ -411,7 +411,8 @@ def sweep(source,                  # `source(n) -> [n, d_in]`, with `d_in` (or `
           prefix:str='',           # before each stack's name in the run folder (e.g. 'seed1_' when sweeping seeds)
           score=None,              # score(sae, x_eval) -> {column: [E] values}, extra columns
           device:str='cpu',        # 'cpu', 'cuda', or 'auto'
-          seed:int=0,              # init seed of every stack
+          seed:int=0,              # first init seed: members use seed, seed + 1, ... (see `seeds`)
+          seeds:int=3,             # replicates per knob value, as members (value, seed + s) differing only in init
           progress:bool=True,
           resume:bool=False,       # continue the stacks of `run` a crash interrupted; reload those that finished
           **sae_kwargs             # more config fields (e.g. threshold_init), each given to the variants that read it
@@ -419,6 +420,7 @@ def sweep(source,                  # `source(n) -> [n, d_in]`, with `d_in` (or `
     "Train one stack per (variant, dict_ratio) over `source` and score every member on `x_eval`."
     # validate all before training
     groups = [(v, r, *_knob_values(v, knob_values)) for v in variants for r in dict_ratios]
+    if seeds < 1: raise ParameterError(f"seeds must be >= 1, got {seeds}")
     device = default_device(device)
     evals = tuple(t.to(device) for t in (x_eval if isinstance(x_eval, (tuple, list)) else (x_eval,)))   # (x,) or (x, y)
     x_eval = evals if len(evals) > 1 else evals[0]
@@ -430,13 +432,15 @@ def sweep(source,                  # `source(n) -> [n, d_in]`, with `d_in` (or `
     for variant, ratio, knob, values in groups:
         d_sae = int(round(ratio * source.d_in))
         own = {k: v for k, v in sae_kwargs.items() if k in config_fields(variant)}
-        sae = make_sae(variant, d_in=source.d_in, d_sae=d_sae, members=len(values), seed=seed,
-                       **{knob: values}, **own).to(device)
+        pairs = [(v, seed + s) for v in values for s in range(seeds)]           # one member per (knob value, seed)
+        sae = make_sae(variant, d_in=source.d_in, d_sae=d_sae, members=len(pairs), seed=seed,
+                       member_seeds=[s for _, s in pairs], **{knob: [v for v, _ in pairs]}, **own).to(device)
         last = _train_stack(sae, source, cfg, run, f'{prefix}{variant}_r{ratio:g}', resume, progress)
         saes[(variant, ratio)] = sae.eval()
         cols = {**score_members(sae, *evals), **(score(sae, x_eval) if score else {})}
-        for e, value in enumerate(values):
-            rows.append(dict(variant=variant, dict_ratio=ratio, knob=knob, knob_value=value, member=e, d_sae=d_sae,
+        for e, (value, s) in enumerate(pairs):
+            rows.append(dict(variant=variant, dict_ratio=ratio, knob=knob, knob_value=value, seed=s, member=e,
+                             d_sae=d_sae,
                              dead_frac=last['dead_frac'][e], dead_window_tokens=cfg.dead_window,
                              **{k: float(v[e]) for k, v in cols.items()}))
     return SweepResult(pd.DataFrame(rows), saes)

@@ -82,9 +82,24 @@ def test_tms_summary_is_consistent(runs):
 def test_toy_recovery_grid_and_variants_cover_every_member(runs):
     run = run_tiny('sae_variants', runs, '-p', 'variants', '["relu", "topk"]')
     res = json.loads((run/'summary.json').read_text())['results']
-    assert [(x['variant'], x['knob'], x['knob_value']) for x in res] == [
-        ('relu', 'l1_coeff', 0.03), ('relu', 'l1_coeff', 0.3), ('topk', 'k', 2), ('topk', 'k', 4)]
-    assert [round(x['l0']) for x in res if x['variant'] == 'topk'] == [2, 4]   # TopK keeps exactly k
+    assert [(x['variant'], x['knob'], x['knob_value'], x['seed']) for x in res] == [   # tiny: 2 seeds per value
+        (v, knob, value, s) for v, knob, values in (('relu', 'l1_coeff', (0.03, 0.3)), ('topk', 'k', (2, 4)))
+        for value in values for s in (0, 1)]
+    assert [round(x['l0']) for x in res if x['variant'] == 'topk'] == [2, 2, 4, 4]   # TopK keeps exactly k
+
+def test_synth_bench_rows_cover_variants_seeds_and_targets(tiny_runs):
+    s = json.loads((tiny_runs('synth_bench')/'summary.json').read_text())
+    fields = {'variant', 'seed', 'l0', 'f1', 'precision', 'recall', 'mcc', 'uniqueness', 'shrinkage',
+              'explained_variance', 'dead_frac'}
+    assert all(fields <= set(r) for r in s['results'])
+    cells = {}
+    for r in s['results']: cells.setdefault((r['data'], r['variant'], r['target_l0']), []).append(r['seed'])
+    synth = {(v, t) for d, v, t in cells if d == 'synth'}
+    assert synth == {(v, t) for v in ('relu', 'topk', 'batchtopk', 'matryoshka') for t in s['targets']}   # tiny
+    assert all(sorted(seeds) == [0, 1] for seeds in cells.values())                     # tiny: 2 seeds each
+    assert all(r['l0'] == pytest.approx(r['target_l0'], abs=0.01) for r in s['results'] if r['variant'] == 'topk')
+    assert all(0 <= r[k] <= 1 for r in s['results'] for k in ('f1', 'precision', 'recall', 'mcc', 'uniqueness'))
+
 
 def test_absorption_rows_cover_every_member_and_the_matched_pairs(tiny_runs):
     s = json.loads((tiny_runs('absorption')/'summary.json').read_text())
