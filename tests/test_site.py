@@ -6,6 +6,7 @@ from conftest import sparse_nb, last_line, REPO
 from browser import chromium_or_skip, requests_made
 from site_checks import dead_links, noise, read_text, image_bytes, text_px, figure_note
 from sparse_nb.site import nb_title, page_name
+from sparse_nb.experiments import load_experiment
 
 ARTIFACTS = REPO/'tests'/'artifacts'
 EXPERIMENTS = REPO/'nbs'/'experiments'
@@ -145,7 +146,9 @@ def test_experiment_page_reads_as_a_report(site, browser):
     # every figure captioned; tables, not raw text
     assert text.count('Figure:') == len(list((run/'figures').glob('*.png'))) == len(captions) >= 4 and '| ' not in text
     bold = [b.text for b in browser.find_elements('css selector', 'table strong')]
-    assert '30' in bold                                                 # steps changed from its default
+    defaults = {k: p.default for k, p in load_experiment(EXPERIMENTS/'toy_recovery.ipynb').params.items()}
+    changed = {k for k, v in json.loads((run/'params.json').read_text()).items() if k in defaults and v != defaults[k]}
+    assert ('30' in bold) == ('steps' in changed)                      # a value changed from its default is bold
     assert browser.find_elements('css selector', 'details.hide')         # folded code cells
 
 def test_index_links_every_experiment_with_its_headline(site, browser):
