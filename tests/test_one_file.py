@@ -43,7 +43,7 @@ from sparse_nb.formats import load_sae
 src = ToySource(n_features=32, d_in=16, mean_active=2, seed=0)
 run = RunDir.create('one_file', root=sys.argv[2])
 res = sweep(src, ['margin', 'relu'], [2], {'l1_coeff': [1e-3, 1e-2]}, src(512), TrainConfig(steps=40, batch_size=64),
-            run=run, score=dense_metric.dense_share, progress=False, margin=0.05)
+            run=run, score=dense_metric.dense_share, seeds=1, progress=False, margin=0.05)
 print('rows', res.results[['variant', 'knob_value', 'l0', 'fvu', 'dead_frac', 'dense_share']].to_json(orient='records'))
 print('margins', res.saes[('margin', 2)].cfg.margin, 'relu margin', hasattr(res.saes[('relu', 2)].cfg, 'margin'))
 back = load_sae(run.path, 'margin_r2')
