@@ -88,13 +88,18 @@ def mmcs_between(a:Tensor, b:Tensor)->Tensor:
     "MMCS between two dictionaries, averaged over the smaller one."
     return mmcs(a, b) if a.shape[-2] <= b.shape[-2] else mmcs(b, a)
 
-# %% ../nbs/02_metrics.ipynb #9d6f918c
-def matched_mcs(a:Tensor, b:Tensor)->Tensor:
-    "Cosine similarities of the best one-to-one matching between rows of `a` and `b`: `[..., min(n_a, n_b)]`."
-    sims = cosine_sims(a, b).detach().cpu()
+# %% ../nbs/02_metrics.ipynb #c08efa9b
+def _matched(sims:Tensor)->Tensor:
+    "The entries of the best one-to-one (Hungarian) matching of each `[..., n_a, n_b]` similarity matrix: `[..., min]`."
+    sims = sims.detach().cpu()
     flat = sims.reshape(-1, *sims.shape[-2:])
     out = [m[linear_sum_assignment(m.numpy(), maximize=True)] for m in flat]
     return torch.stack(out).reshape(*sims.shape[:-2], -1)
+
+# %% ../nbs/02_metrics.ipynb #9d6f918c
+def matched_mcs(a:Tensor, b:Tensor)->Tensor:
+    "Cosine similarities of the best one-to-one matching between rows of `a` and `b`: `[..., min(n_a, n_b)]`."
+    return _matched(cosine_sims(a, b))
 
 # %% ../nbs/02_metrics.ipynb #a66362bf
 def matched_mmcs(a:Tensor, b:Tensor)->Tensor:
@@ -111,10 +116,7 @@ def mcc(W:Tensor,    # decoder rows [..., d_sae, d]
         true:Tensor  # true feature directions [n_features, d]
        )->Tensor:    # [...]
     "SynthSAEBench's MCC: mean |cosine| of the best one-to-one (Hungarian) matching of rows of `W` to `true`."
-    sims = cosine_sims(W, true).abs().detach().cpu()
-    flat = sims.reshape(-1, *sims.shape[-2:])
-    out = [m[linear_sum_assignment(m.numpy(), maximize=True)].mean() for m in flat]
-    return torch.stack(out).reshape(sims.shape[:-2])
+    return _matched(cosine_sims(W, true).abs()).mean(-1)
 
 # %% ../nbs/02_metrics.ipynb #5c3b6131
 def best_match(W:Tensor, true:Tensor)->Tensor:
