@@ -16,7 +16,7 @@ from .lm import pack_tokens
 
 # %% auto #0
 __all__ = ['hook_layer', 'harvest_rows', 'hook_activations', 'harvest', 'cached_harvest', 'held_out_rows', 'ActivationStore',
-           'StoreSource', 'PairedSource', 'paired_source']
+           'StoreSource', 'PairedSource', 'paired_source', 'ConcatSource']
 
 # %% ../nbs/06_activations.ipynb #61a9be2c
 def hook_layer(hook:str)->int|None:
@@ -398,3 +398,24 @@ def paired_source(folder:str|Path, hook_in:str, hook_out:str, model:str|None=Non
     "The `PairedSource` of hooks `hook_in` -> `hook_out` of the store at `folder`."
     side = lambda h: StoreSource(ActivationStore(folder, h, model=model), seed=seed, **kwargs)
     return PairedSource(side(hook_in), side(hook_out))
+
+# %% ../nbs/06_activations.ipynb #392872a5
+class ConcatSource:
+    "Batches of several hooks of one harvest side by side, `[batch, sum of widths]`, each hook scaled on its own."
+    def __init__(self, sources:list):
+        keys = {(s.store.folder, s.seed, s.buffer_chunks) for s in sources}
+        if len(keys) != 1 or any(s.exclude_dims for s in sources):
+            raise ParameterError(f"a ConcatSource needs sources over one store with one seed and buffer size and every "
+                                 f"dimension kept, got {sources}")
+        self.sources = list(sources)
+    store = property(lambda self: self.sources[0].store)
+    seed = property(lambda self: self.sources[0].seed)
+    buffer_chunks = property(lambda self: self.sources[0].buffer_chunks)
+    exclude_dims = property(lambda self: [])
+    d_in = property(lambda self: sum(s.d_in for s in self.sources))
+    scales = property(lambda self: [s.scale for s in self.sources])
+    def __call__(self, batch:int)->Tensor: return torch.cat([s(batch) for s in self.sources], -1)
+    def state_dict(self)->dict: return self.sources[0].state_dict()
+    def load_state_dict(self, state:dict):
+        for s in self.sources: s.load_state_dict(state)
+    def __repr__(self): return f"ConcatSource({', '.join(s.store.hook for s in self.sources)}, d_in={self.d_in})"

@@ -20,8 +20,8 @@ __all__ = ['capacity', 'l0', 'mse', 'fvu', 'explained_variance', 'density', 'dea
            'feature_absorption', 'skew', 'kurtosis', 'standardized_moments', 'feature_dimensionality',
            'dims_per_feature', 'expected_interference', 'gamma', 'dim_rms', 'outlier_dims', 'PCA', 'ce_recovered',
            'accuracy', 'auc', 'spearman', 'wilson_interval', 'draws_interval', 'bootstrap_ci', 'clear_difference',
-           'with_interval', 'ranking_sentence', 'seed_interval', 'plus_minus', 'seed_table', 'on_frontier',
-           'member_flags', 'score_members']
+           'with_interval', 'ranking_sentence', 'seed_interval', 'plus_minus', 'seed_table', 'paired_seed_gap',
+           'on_frontier', 'member_flags', 'score_members']
 
 # %% ../nbs/02_metrics.ipynb #93557dca
 def l0(f:Tensor # latents [..., batch, d_sae]
@@ -455,6 +455,12 @@ def seed_table(df, by:list, cols:list, seed:str='seed', level:float=0.95):
         for c in cols: row[c], row[f'{c}_lo'], row[f'{c}_hi'] = seed_interval(g[c], level)
         rows.append(row)
     return pd.DataFrame(rows)
+
+# %% ../nbs/02_metrics.ipynb #60fdfc99
+def paired_seed_gap(a, b, level:float=0.95)->tuple[float, float, float]:
+    "`seed_interval` of `a - b`, two series indexed by seed, over the seeds both have."
+    import pandas as pd
+    return seed_interval((pd.Series(a) - pd.Series(b)).dropna(), level)
 
 # %% ../nbs/02_metrics.ipynb #b9a2060e
 def on_frontier(x, y)->np.ndarray:

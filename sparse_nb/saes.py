@@ -19,7 +19,8 @@ from .sparse import DenseLatents, SparseLatents, active_latents, topk_pattern, b
 __all__ = ['SAE_VARIANTS', 'SPARSE_RATIO', 'SPARSE_MIN_D_SAE', 'per_member', 'per_member_fields', 'SAEConfig', 'L1Config',
            'init_generator', 'SAE', 'geometric_median', 'TiedSAE', 'TopKConfig', 'TopKSAE', 'BatchTopKSAE',
            'MatryoshkaConfig', 'MatryoshkaSAE', 'JumpReLUConfig', 'JumpReLUSAE', 'GatedSAE', 'fista_momentum',
-           'ListaConfig', 'ListaSAE', 'config_fields', 'make_sae']
+           'ListaConfig', 'ListaSAE', 'cross_layer_masks', 'CrossLayer', 'CLTTopKConfig', 'CLTTopKSAE',
+           'CLTJumpReLUConfig', 'CLTJumpReLUSAE', 'config_fields', 'make_sae']
 
 # %% ../nbs/03_saes.ipynb #ec6dfcb6
 def per_member(doc:str):
@@ -138,6 +139,7 @@ class SAE(nn.Module):
     sparsity_parts = ('l1',)         # ...of which these are sparsity penalties (the trainer warms them up)
     latent_params = {'W_enc': 2, 'W_dec': 1, 'b_enc': 1}   # every parameter with a d_sae axis -> that axis
     transcodes = True                # can map one hook to another (`SAEConfig.d_out`)
+    cross_layer = False              # latents in blocks, one per layer of a model (`CrossLayer`)
     saelens_architecture = 'standard'   # SAELens's name for it (None: SAELens has none)...
     saelens_transcoder = 'transcoder'   # ...and as a transcoder (a skip transcoder puts 'skip_' before 'transcoder')
     sparse_loss = None               # a sparse training path: `sparse_loss(x, dead, y) -> (total, parts, latents)`
@@ -642,6 +644,90 @@ class ListaSAE(SAE):
             c_new = torch.relu(y + (xc - y @ self.W_dec) @ self.W_enc + self.b_enc[:, None])
             y, c = c_new + self.rho[:, t, None, None] * (c_new - c), c_new
         return c
+
+# %% ../nbs/03_saes.ipynb #adcd6e29
+def cross_layer_masks(d_in:int, d_sae:int, out_dim:int, layers:int)->tuple[Tensor, Tensor, Tensor]:
+    "Masks of the encoder `[d_in, d_sae]` (block l reads l), decoder `[d_sae, out_dim]` (writes l, l+1, ...) and skip."
+    block = lambda n: torch.arange(n) // (n // layers)
+    i, f, o = block(d_in), block(d_sae), block(out_dim)
+    return (i[:, None] == f[None]).float(), (o[None] >= f[:, None]).float(), (i[:, None] == o[None]).float()
+
+# %% ../nbs/03_saes.ipynb #406b692d
+def _check_layers(cfg):
+    "A `ParameterError` unless d_in, d_sae and out_dim split into `cfg.layers` equal blocks."
+    L = cfg.layers
+    if not (type(L) is int and L >= 1) or any(n % L for n in (cfg.d_in, cfg.d_sae, cfg.out_dim)):
+        raise ParameterError(f"layers={L!r}: d_in={cfg.d_in}, d_sae={cfg.d_sae} and out_dim={cfg.out_dim} must each "
+                             "split into that many equal blocks")
+
+# %% ../nbs/03_saes.ipynb #89ee507f
+class CrossLayer:
+    "Mixin: latents in `cfg.layers` blocks, each reading one layer and writing that layer and the later ones."
+    cross_layer = True
+    saelens_architecture = saelens_transcoder = None    # SAELens has no cross-layer transcoder
+    sparse_loss = None
+    def sparse_faster(self, batch_size:int)->bool: return False
+    def init_params(self, W):
+        super().init_params(W)
+        masks = cross_layer_masks(self.cfg.d_in, self.cfg.d_sae, self.cfg.out_dim, self.cfg.layers)
+        for name, m in zip(('enc_mask', 'dec_mask', 'skip_mask'), masks):
+            self.register_buffer(name, m, persistent=False)
+        self.apply_masks()
+    @torch.no_grad()
+    def apply_masks(self):
+        "Zero the weights outside the blocks (decoder rows renormalised if the config keeps them at unit norm)."
+        self.W_enc.mul_(self.enc_mask); self.W_dec.mul_(self.dec_mask)
+        if self.cfg.normalize_decoder: self.W_dec /= self.W_dec.norm(dim=-1, keepdim=True)
+        if self.cfg.skip: self.W_skip.mul_(self.skip_mask)
+    @torch.no_grad()
+    def before_step(self):
+        pairs = [('W_enc', self.enc_mask), ('W_dec', self.dec_mask), ('W_skip', self.skip_mask)]
+        for p, m in ((getattr(self, n, None), m) for n, m in pairs):
+            if p is not None and p.grad is not None: p.grad.mul_(m)
+        super().before_step()
+    def after_step(self): super().after_step(); self.apply_masks()
+
+# %% ../nbs/03_saes.ipynb #99d893a3
+@dataclass
+class CLTTopKConfig(TopKConfig):
+    "Config of a TopK cross-layer transcoder: `k` active latents per layer and token."
+    layers:int=1        # blocks of d_in, d_sae and out_dim: one per layer
+    def check(self):
+        _check_layers(self)
+        bad = [v for v in self.k or [] if not (type(v) is int and 1 <= v <= self.d_sae // self.layers)]
+        if bad: raise ParameterError(f"k must be an integer in [1, d_sae / layers = {self.d_sae // self.layers}], "
+                                     f"got {bad[0]!r}")
+        super().check()
+
+# %% ../nbs/03_saes.ipynb #ff3c3e67
+class CLTTopKSAE(CrossLayer, TopKSAE):
+    "Cross-layer transcoder with TopK latents: the `k` largest of each layer's block per token."
+    variant, config = 'clt_topk', CLTTopKConfig
+    def encode(self, x):
+        z = self.pre_acts(x)
+        E, B, n = z.shape
+        per_layer = _keep_topk(z.reshape(E, B * self.cfg.layers, n // self.cfg.layers), self.k, max(self.cfg.k))
+        return torch.relu(per_layer.reshape(E, B, n))
+
+# %% ../nbs/03_saes.ipynb #266ad1d6
+@dataclass
+class CLTJumpReLUConfig(JumpReLUConfig):
+    "Config of a JumpReLU cross-layer transcoder: the tanh penalty's scale and the pre-activation loss's coefficient."
+    layers:int=1            # blocks of d_in, d_sae and out_dim: one per layer
+    tanh_scale:float=4.0    # c in tanh(c f ||W_dec||)
+    preact_coeff:float=3e-6 # lambda_P of the pre-activation loss
+    def check(self): _check_layers(self); super().check()
+
+# %% ../nbs/03_saes.ipynb #aad2c01c
+class CLTJumpReLUSAE(CrossLayer, JumpReLUSAE):
+    "Cross-layer transcoder with JumpReLU latents, a tanh sparsity penalty and a pre-activation loss (Ameisen et al.)."
+    variant, config = 'clt_jumprelu', CLTJumpReLUConfig
+    loss_parts, sparsity_parts = ('tanh_l0', 'preact'), ('tanh_l0',)
+    def penalty(self, f, x):
+        norms = self.decoder_norms()[:, None]                                  # [E, 1, d_sae]
+        smooth_l0 = torch.tanh(self.cfg.tanh_scale * f * norms).sum(-1).mean(-1)
+        preact = (torch.relu(-self.pre_acts(x)) * norms).sum(-1).mean(-1)
+        return {'tanh_l0': self.l0_coeff * smooth_l0, 'preact': self.cfg.preact_coeff * preact}
 
 # %% ../nbs/03_saes.ipynb #cc6f07f7
 def config_fields(variant:str)->set[str]:
