@@ -686,6 +686,16 @@ class CrossLayer:
             if p is not None and p.grad is not None: p.grad.mul_(m)
         super().before_step()
     def after_step(self): super().after_step(); self.apply_masks()
+    def pre_acts(self, x):
+        "Each block of latents from its own layer's block of `x` only (`layers` times less work): `[E, batch, d_sae]`."
+        x, b = self.check_input(x), self.input_shift()
+        E, L = self.members, self.cfg.layers
+        d, n = self.cfg.d_in // L, self.cfg.d_sae // L
+        blocks = self.W_enc.view(E, L, d, L, n).diagonal(dim1=1, dim2=3)           # [E, d, n, L]
+        xc = (x - b.detach()[:, None]).expand(E, -1, -1).reshape(E, -1, L, d)
+        shift = b[:, None] @ self.W_enc.detach()          # exactly 0 below: it carries b_dec's gradient, as in `SAE`
+        z = torch.einsum('ebld,ednl->ebln', xc, blocks).reshape(E, -1, L * n)
+        return z + self.b_enc[:, None] + (shift.detach() - shift)
 
 # %% ../nbs/03_saes.ipynb #99d893a3
 @dataclass

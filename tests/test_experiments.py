@@ -202,3 +202,18 @@ def test_feature_graph_edges(tiny_runs):
     per_dst = {}
     for e in s['edges']: per_dst[e['dst']] = per_dst.get(e['dst'], 0) + 1
     assert max(per_dst.values()) <= 3                                       # top_edges per later latent
+
+
+def test_attribution_graph_rows_pair_the_replacements_on_each_prompt(tiny_runs):
+    s = json.loads((tiny_runs('attribution_graph')/'summary.json').read_text())
+    fields = {'prompt', 'method', 'k', 'l0', 'replacement_score', 'completeness_score', 'n_nodes', 'n_edges',
+              'intervention_spearman'}
+    assert s['results'] and all(fields <= set(r) for r in s['results'])
+    pairs = {}
+    for r in s['results']: pairs.setdefault((r['prompt'], r['k']), []).append(r['method'])
+    assert all(sorted(m) == ['clt', 'plt'] for m in pairs.values())           # both replacements on every prompt
+    assert set(p for p, _ in pairs) == set(s['prompts'])
+    assert all(0 <= r['replacement_score'] <= 1 and 0 <= r['completeness_score'] <= 1 for r in s['results'])
+    assert all(r['n_nodes'] >= 1 and r['n_edges'] >= 1 for r in s['results'])
+    reps = {(r['method'], r['k']): r for r in s['replacements']}
+    assert all(reps[('clt', k)]['l0'] <= k and reps[('plt', k)]['l0'] <= k for _, k in reps)   # TopK: k per layer
