@@ -9,7 +9,7 @@ Run: .venv/bin/python benchmarks/run.py [--quick] [--out FILE]
 """
 import argparse, json, sys
 from pathlib import Path
-import bench_train, bench_harvest
+import bench_train, bench_harvest, bench_circuits
 from common import import_peers
 
 HERE = Path(__file__).resolve().parent
@@ -61,7 +61,21 @@ def table(rs:list)->str:
         lines.append(f"| {name} | {v:.2f}x | {goal} | {'' if met is None else 'yes' if met else 'NO'} |")
     return '\n'.join(lines)
 
-def results_md(train:dict, harv:dict, rs:list, times:list, demo_seconds:float|None=None)->str:
+def circuits_md(circ:dict|None)->list:
+    "The attribution-graph section: seconds and peak memory of one graph by prompt length."
+    if not circ: return ['## Attribution graphs', '', 'Not measured on this run (`bench_circuits.py`).', '']
+    rows = [f"| {g['tokens']} | {g['replacement']} | {g['features']:,} | {g['nodes']:,} | {g['seconds']:.2f} | "
+            f"{g['peak_mb']:.0f} |" for g in circ['graphs']]
+    return ['## Attribution graphs', '',
+            f"One graph of `circuits.attribute` on {circ['model']} (every active latent, TopK transcoders with "
+            f"{circ['d_sae']} latents per layer and k {circ['k']}; untrained: the cost depends on how many latents "
+            "are active, not on what they learned). Seconds: median of 3 interleaved rounds; peak memory: what "
+            "the graph adds to a fresh process's resident high-water mark.", '',
+            '| prompt tokens | replacement | active latents | nodes | seconds | peak MB |', '|---|---|---|---|---|---|',
+            *rows, '']
+
+def results_md(train:dict, harv:dict, rs:list, times:list, demo_seconds:float|None=None, circ:dict|None=None,
+               runs_name:str='runs/')->str:
     m, s, d = train['machine'], train['shapes'], train['dense_relu']
     t = train['topk']
     tok = lambda v: f"{v:,.0f}"
@@ -109,11 +123,12 @@ def results_md(train:dict, harv:dict, rs:list, times:list, demo_seconds:float|No
         'sparse_nb does not form the gradient of the '
         'centred input (b_dec\'s gradient goes through a `[1, d_sae]` product) '
         'and takes no `abs` of the non-negative latents for L1.', '',
+        *circuits_md(circ),
         '## Goals missed', '',
         *([f"- {name}: measured {v:.2f}x against {goal}." for name, v, goal, _ in misses] or ['None on this run.']), '',
         '## Experiments at their defaults', '',
-        'From the latest successful run of each experiment under `runs/` '
-        '(`make demo`; cold caches add the model, stores and default dictionaries to the first runs).', '',
+        f"From the latest successful run of each experiment under `{runs_name}` (`make demo` leaves them in `runs/`; "
+        'cold caches add the model, stores and default dictionaries to the first runs).', '',
         '| experiment | seconds | run |', '|---|---|---|',
         *[f"| {e} | {sec:.0f} | {r} |" for e, sec, r in times],
         *([f"| all, `make demo` wall time on a fresh clone with cold caches "
@@ -133,14 +148,18 @@ if __name__ == '__main__':
     a = ap.parse_args()
     if a.render:
         saved = json.loads(Path(a.render).read_text()); train, harv = saved['train'], saved['harvest']
+        circ = saved.get('circuits')
     else:
         peers = import_peers()
         train, harv = bench_train.run(a.quick, peers), bench_harvest.run(a.quick)
+        circ = bench_circuits.run(a.quick)
     rs = rows(train, harv)
     print(table(rs))
     out = a.out or (None if a.quick else HERE/'RESULTS.md')
     if out:
         if not a.render:
-            Path(out).with_suffix('.json').write_text(json.dumps({'train': train, 'harvest': harv}, indent=1) + '\n')
-        Path(out).write_text(results_md(train, harv, rs, experiment_times(Path(a.runs)), a.demo_seconds))
+            Path(out).with_suffix('.json').write_text(json.dumps({'train': train, 'harvest': harv, 'circuits': circ},
+                                                                 indent=1) + '\n')
+        Path(out).write_text(results_md(train, harv, rs, experiment_times(Path(a.runs)), a.demo_seconds, circ,
+                                        'runs/' if Path(a.runs) == HERE.parent/'runs' else a.runs))
         print(f"wrote {out}", file=sys.stderr)

@@ -30,4 +30,9 @@ def test_make_bench_table_and_results_file(tmp_path):
     assert (tmp_path/'RESULTS.json').exists()
     text = (tmp_path/'RESULTS.md').read_text()
     assert (text.startswith('# Benchmark results') and 'torch 2.13.0' in text and '## Goals missed' in text
-            and '## Experiments at their defaults' in text)
+            and '## Experiments at their defaults' in text and '| prompt tokens | replacement |' in text)
+
+def test_bench_circuits_quick():
+    out = json.loads(bench(REPO/'benchmarks'/'bench_circuits.py', '--quick'))
+    assert [(g['tokens'], g['replacement']) for g in out['graphs']] == [(n, r) for n in (8, 16) for r in ('plt', 'clt')]
+    assert all(g['seconds'] > 0 and g['peak_mb'] >= 0 and g['nodes'] > g['features'] > 0 for g in out['graphs'])
