@@ -18,9 +18,9 @@ from .activations import StoreSource
 from .safe import sanitize_html, script_json
 
 # %% auto #0
-__all__ = ['CARD_CSS', 'ATLAS_PAGE', 'member_latents', 'latent_stats', 'top_contexts', 'raw_directions', 'logit_effects',
-           'neighbours', 'visible_token', 'token_texts', 'token_label', 'centre_text', 'histogram_svg', 'feature_card',
-           'feature_browser', 'atlas_data', 'write_atlas']
+__all__ = ['CARD_CSS', 'ATLAS_PAGE', 'member_latents', 'latent_stats', 'top_contexts', 'raw_directions',
+           'direction_logit_effects', 'logit_effects', 'neighbours', 'visible_token', 'token_texts', 'token_label',
+           'centre_text', 'histogram_svg', 'feature_card', 'feature_browser', 'atlas_data', 'write_atlas']
 
 # %% ../nbs/07_interp.ipynb #a7000008
 @torch.no_grad()
@@ -67,13 +67,13 @@ def _store_layout(source:StoreSource)->tuple[int, int]:
     return per_row, m['chunk_rows'] * per_row
 
 # %% ../nbs/07_interp.ipynb #a7000015
-def _first_pass(sae, member, source, latents, k, reservoir, seed):
+def _first_pass(sae, member, source, latents, k, reservoir, seed, n_tokens=None):
     "Running top-k and a reservoir of activating tokens per latent: `(top_vals, top_idx, res_keys, res_vals, res_idx)`."
     L, g = len(latents), torch.Generator().manual_seed(seed)
     empty = lambda dtype=torch.float32: torch.empty(0, L, dtype=dtype)
     tv, (ti,) = empty(), [empty(torch.long)]
     rk, (rv, ri) = empty(), [empty(), empty(torch.long)]
-    for start, f in member_latents(sae, member, source):
+    for start, f in member_latents(sae, member, source, n_tokens):
         a = f[:, latents]                                                  # [n, L]
         idx = torch.arange(start, start + len(a))[:, None].expand_as(a)
         tv, (ti,) = _merge_top(tv, [ti], a, [idx], k)
@@ -118,11 +118,12 @@ def top_contexts(sae:SAE, member:int, source:StoreSource,
                  window:tuple=(12, 4),  # tokens of context before and after each token
                  n_quantiles:int=10, per_quantile:int=3, n_random:int=5,
                  reservoir:int=500,     # activating tokens sampled per latent (quantiles, random examples, histogram)
-                 seed:int=0
+                 seed:int=0,
+                 n_tokens:int|None=None # read the first `n_tokens` of the store (default: all)
                 )->dict[int, dict]:     # latent -> {top, quantiles, random, sample}
     "Top-k contexts, quantile groups and random examples of each latent, from one streaming pass over the store."
     latents = [int(j) for j in latents]
-    tv, ti, rk, rv, ri = _first_pass(sae, member, source, latents, k, reservoir, seed)
+    tv, ti, rk, rv, ri = _first_pass(sae, member, source, latents, k, reservoir, seed, n_tokens)
     plan = {}
     for c in range(len(latents)):
         top = ti[tv[:, c] > 0, c]
@@ -157,20 +158,29 @@ def raw_directions(sae:SAE, member:int, source:StoreSource, latents:list[int])->
     d[:, source.keep] = sae.W_dec[member, list(latents)].detach().float().cpu() / source.scale
     return d
 
+# %% ../nbs/07_interp.ipynb #ec86ef3a
+@torch.no_grad()
+def direction_logit_effects(d:Tensor,                # [L, d_model] directions written to the residual stream
+                            ln_weight:Tensor|None,   # the final LayerNorm's weight, if any
+                            W_U:Tensor,              # [d_model, vocab]
+                            n:int=10, bins:int=30)->list[dict]:
+    "Per direction: the `n` tokens it promotes and suppresses most through the final LayerNorm and `W_U`, a histogram."
+    d = d - d.mean(-1, keepdim=True)                                      # what LayerNorm's centring leaves
+    logits = (d * ln_weight if ln_weight is not None else d) @ W_U        # [L, vocab]
+    up, down = logits.topk(n, dim=-1), (-logits).topk(n, dim=-1)
+    pairs = lambda ids, vals: list(zip(ids.tolist(), vals.tolist()))
+    hist = lambda v: dict(zip(('counts', 'edges'), (a.tolist() for a in np.histogram(v.numpy(), bins=bins))))
+    return [{'promoted': pairs(up.indices[c], up.values[c]), 'suppressed': pairs(down.indices[c], -down.values[c]),
+             'hist': hist(logits[c])} for c in range(len(d))]
+
 # %% ../nbs/07_interp.ipynb #c5e0f42d
 @torch.no_grad()
 def logit_effects(model, sae:SAE, member:int, source:StoreSource, latents:list[int], n:int=10,
                   bins:int=30)->dict[int, dict]:
     "The `n` tokens each latent's direction promotes and suppresses most (via ln_final, W_U), and a histogram of all."
     d = raw_directions(sae, member, source, latents)
-    d = d - d.mean(-1, keepdim=True)
-    w = _final_norm_weight(model)
-    logits = (d * w if w is not None else d) @ model.W_U.detach().float().cpu()   # [L, vocab]
-    up, down = logits.topk(n, dim=-1), (-logits).topk(n, dim=-1)
-    pairs = lambda ids, vals: list(zip(ids.tolist(), vals.tolist()))
-    hist = lambda v: dict(zip(('counts', 'edges'), (a.tolist() for a in np.histogram(v.numpy(), bins=bins))))
-    return {j: {'promoted': pairs(up.indices[c], up.values[c]), 'suppressed': pairs(down.indices[c], -down.values[c]),
-                'hist': hist(logits[c])} for c, j in enumerate(latents)}
+    effects = direction_logit_effects(d, _final_norm_weight(model), model.W_U.detach().float().cpu(), n, bins)
+    return dict(zip(latents, effects))
 
 # %% ../nbs/07_interp.ipynb #7951be7c
 @torch.no_grad()

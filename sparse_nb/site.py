@@ -13,6 +13,7 @@ from .safe import *
 from .experiments import *
 from .grvae import write_slider_page
 from .interp import write_atlas
+from .circuits import write_graph_viewer
 
 # %% auto #0
 __all__ = ['FOLD_LINES', 'README_HEADER', 'PROVENANCE_KEYS', 'STATIC_PAGES', 'SITE_MARKER', 'page_name', 'reader_notebook',
@@ -352,7 +353,8 @@ def demo_time(cards:list[dict])->str:
 
 # %% ../nbs/11_site.ipynb #cb22e55e
 STATIC_PAGES = {'slider': ('GR-VAE decoder sliders', write_slider_page),   # kind -> (title, writer)
-                'atlas': ('Feature atlas', write_atlas)}
+                'atlas': ('Feature atlas', write_atlas),
+                'graphs': ('Attribution graph viewer', write_graph_viewer)}
 
 def _static_page(exp_name:str, kind:str)->str:
     "A book page embedding the static page `kind` of experiment `exp_name` (written beside the experiment's page)."

@@ -12,7 +12,9 @@ import pytest, torch
 from safetensors.torch import load_file
 from sparse_nb.lm import build_model
 from sparse_nb.saes import make_sae
-from sparse_nb.circuits import neox_weights, plt_replacement, clt_replacement, attribute, write_circuit_tracer
+from sparse_nb.core import load_json
+from sparse_nb.circuits import (neox_weights, plt_replacement, clt_replacement, attribute, write_circuit_tracer, prune,
+                                circuit_tracer_graph, write_circuit_tracer_graph)
 
 PYTHON = os.environ.get('SPARSE_NB_CIRCUIT_TRACER_PYTHON')
 TOLERANCE = 1e-5     # largest |ours - theirs| over the largest |edge|, float32 on both sides (measured: 1.5e-7)
@@ -42,6 +44,12 @@ special = dict(bos_token='<|endoftext|>', eos_token='<|endoftext|>', pad_token='
 model.tokenizer = PreTrainedTokenizerFast(tokenizer_file=a['model'] + '/tokenizer.json', **special)  # only decodes
 model._configure_replacement_model(tc)
 g = attribute(torch.tensor(a['ids']), model, max_n_logits=a['max_n_logits'], desired_logit_prob=0.95, batch_size=64)
+import importlib, types
+files = importlib.import_module('circuit_tracer.utils.create_graph_files')   # the package's name is its function
+# it decodes with AutoTokenizer.from_pretrained(cfg.tokenizer_name); our model folder's tokenizer_config.json names a
+# transformers-5 class that 4.57 lacks, so it gets the same tokenizer.json through the fast tokenizer above
+files.AutoTokenizer = types.SimpleNamespace(from_pretrained=lambda name: model.tokenizer)
+files.create_graph_files(g, 'g', a['graph_dir'], scan='sparse_nb', node_threshold=0.8, edge_threshold=0.98)
 save_file({'adjacency': g.adjacency_matrix.float().contiguous(), 'features': g.active_features.long().contiguous(),
            'logit_probs': g.logit_probabilities.float().contiguous()}, a['out'])
 print(g.adjacency_matrix.shape[0], 'nodes')
@@ -82,7 +90,7 @@ def test_circuit_tracer_computes_our_graph(kind, tmp_path):
     ours = attribute(w, rep, ids, max_n_logits=5)
     args = dict(kind=kind, transcoders=str(write_circuit_tracer(rep, tmp_path/'tc')), model=str(folder),
                 cfg=tl_config(w, SimpleNamespace(**hf_cfg)), ids=ids.tolist(), max_n_logits=5,
-                out=str(tmp_path/'theirs.safetensors'))
+                out=str(tmp_path/'theirs.safetensors'), graph_dir=str(tmp_path/'theirs'))
     r = subprocess.run([PYTHON, '-c', SIDE, json.dumps(args)], capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, r.stderr[-4000:]
     theirs = load_file(tmp_path/'theirs.safetensors')
@@ -91,3 +99,22 @@ def test_circuit_tracer_computes_our_graph(kind, tmp_path):
     gap = (theirs['adjacency'] - ours.adjacency).abs().max() / ours.adjacency.abs().max()
     print(kind, ours.n_nodes, 'nodes; largest difference over largest edge', float(gap))
     assert gap < TOLERANCE
+    from transformers import AutoTokenizer
+    mine = circuit_tracer_graph(ours, prune(ours), 'g', AutoTokenizer.from_pretrained(folder).decode)
+    write_circuit_tracer_graph(mine, tmp_path/'ours')
+    assert load_json(tmp_path/'ours'/'graph-metadata.json') == load_json(tmp_path/'theirs'/'graph-metadata.json')
+    same_graph_file(mine, load_json(tmp_path/'theirs'/'g.json'), TOLERANCE * ours.adjacency.abs().max())
+
+def same_graph_file(ours:dict, theirs:dict, atol:float):
+    "Our graph file is circuit-tracer's: the same metadata, nodes and links in the same order, numbers within `atol`."
+    assert ours['metadata'] == theirs['metadata'] and ours['qParams'] == theirs['qParams']
+    assert [n['node_id'] for n in ours['nodes']] == [n['node_id'] for n in theirs['nodes']]
+    for a, b in zip(ours['nodes'], theirs['nodes']):
+        assert list(a) == list(b), (a, b)
+        for k in a:
+            if isinstance(a[k], float): assert abs(a[k] - b[k]) < 1e-5 + 1e-4 * abs(b[k]), (k, a, b)
+            else: assert a[k] == b[k], (k, a, b)
+    pair = lambda links: [(e['source'], e['target']) for e in links]
+    assert pair(ours['links']) == pair(theirs['links'])
+    assert max(abs(a['weight'] - b['weight']) for a, b in zip(ours['links'], theirs['links'])) < atol
+    print(len(ours['nodes']), 'nodes and', len(ours['links']), 'links in the graph file, as circuit-tracer writes them')

@@ -55,7 +55,8 @@ def visit(browser, url:str):
 def test_every_page_is_in_the_sidebar(site, browser):
     visit(browser, (site/'index.html').as_uri())
     links = {a.get_attribute('href') for a in browser.find_elements('css selector', 'nav.bd-docs-nav a')}
-    for page in [*content_pages(site), 'experiments/grvae_mnist-slider.html', 'experiments/feature_atlas-atlas.html']:
+    for page in [*content_pages(site), 'experiments/grvae_mnist-slider.html', 'experiments/feature_atlas-atlas.html',
+                 'experiments/attribution_graph-graphs.html']:
         assert (site/page).exists(), page
         assert (site/page).as_uri() in links or page == 'index.html', f"{page} is not in the sidebar"
 
@@ -383,6 +384,74 @@ def test_atlas_filters_and_typing_under_a_filter(tmp_path, browser):
     Select(browser.find_element('id', 'filter')).select_by_value('sparse')
     type_query(browser, '1')
     assert shown_latent(browser) == 1 and browser.find_element('id', 'q').get_attribute('value') == '1'
+
+def graphs_page(site)->Path: return site/'experiments'/'attribution_graph'/'graphs.html'
+
+DRAWN = """return [...document.querySelectorAll(arguments[0])].map(e => [+e.dataset.i, e.getAttribute('class')])"""
+EDGES = """return [...document.querySelectorAll('.edge')].map(l => [+l.getAttribute('stroke-width'),
+                                                             l.getAttribute('stroke')])"""
+
+def pick_graph(browser, gi:int):
+    from selenium.webdriver.support.ui import Select
+    Select(browser.find_element('id', 'graph')).select_by_value(str(gi))
+
+def test_graph_viewer_opens_offline_with_the_pruned_graph(site, browser):
+    "From disk: no console error, nothing requested outside file://, the pruned graph drawn with its error nodes."
+    visit(browser, (site/'experiments'/'attribution_graph-graphs.html').as_uri())        # the book page embeds it
+    assert browser.find_element('css selector', 'iframe').get_attribute('src') == graphs_page(site).as_uri()
+    visit(browser, graphs_page(site).as_uri())
+    assert not [e for e in browser.get_log('browser') if e['level'] == 'SEVERE']
+    assert [u for u in requests_made(browser) if not u.startswith(('file://', 'data:'))] == []
+    data = browser.execute_script("return window.GRAPHS")
+    with_errors = [gi for gi, g in enumerate(data['graphs'])
+                   if any(n['kind'] == 'error' and n['pruned'] for n in g['nodes'])]
+    assert data['graphs'] and with_errors, 'no graph keeps an error node'
+    for gi in (0, with_errors[0]):
+        pick_graph(browser, gi)
+        g, drawn = data['graphs'][gi], browser.execute_script(DRAWN, '.node')
+        assert sorted(i for i, _ in drawn) == [i for i, n in enumerate(g['nodes']) if n['pruned']]     # pruned first
+        assert {i for i, c in drawn if 'error' in c} == {i for i, n in enumerate(g['nodes'])
+                                                        if n['pruned'] and n['kind'] == 'error'}
+        kept = [e for e in g['edges'] if e[3]]
+        top = max(abs(e[2]) for e in kept)
+        expect = [(0.4 + 4.6 * abs(e[2]) / top, '#2b6cb0' if e[2] > 0 else '#c53030') for e in kept]
+        shown = browser.execute_script(EDGES)
+        assert len(shown) == len(expect)
+        assert all(abs(w - v) < 2e-3 and c == d for (w, c), (v, d) in zip(shown, expect))   # width, colour
+    browser.find_element('id', 'wide').click()
+    assert len(browser.execute_script(DRAWN, '.node')) == len(data['graphs'][with_errors[0]]['nodes'])
+    assert len(browser.execute_script(EDGES)) == len(data['graphs'][with_errors[0]]['edges'])
+
+def test_graph_viewer_node_shows_its_card_and_top_logits(site, browser):
+    "Clicking a latent shows its card (07_interp's) with the tokens it promotes; its URL reopens it on a fresh load."
+    visit(browser, graphs_page(site).as_uri())
+    g = browser.execute_script("return window.GRAPHS.graphs[0]")
+    i = min((i for i, n in enumerate(g['nodes']) if n['kind'] == 'feature' and n['pruned']),
+            key=lambda i: g['nodes'][i]['influence'])                                 # the most influential latent
+    n = g['nodes'][i]
+    browser.find_element('css selector', f'.node[data-i="{i}"]').click()
+    card = browser.find_element('css selector', '#panel #card .snb-card')
+    assert card.get_attribute('data-latent') == str(n['latent'])
+    assert browser.find_element('css selector', '#panel h3').text.startswith(f"layer {n['layer']} latent {n['latent']}")
+    assert 'Promotes' in card.text and 'Suppresses' in card.text and 'Top activations' in card.text
+    assert 'Strongest inputs' in browser.find_element('id', 'panel').text
+    assert browser.current_url.endswith(f'#g0n{i}')
+    browser.save_screenshot(str(ARTIFACTS/'graph_viewer.png'))
+    browser.get('about:blank'); visit(browser, graphs_page(site).as_uri() + f'#g0n{i}')
+    reopened = browser.find_element('css selector', '#panel #card .snb-card')
+    assert reopened.get_attribute('data-latent') == str(n['latent'])
+    assert not [e for e in browser.get_log('browser') if e['level'] == 'SEVERE']
+
+def test_graph_viewer_links_in_the_panel_move_to_that_node(site, browser):
+    "An input or output listed in a node's panel is a button that opens that node."
+    visit(browser, graphs_page(site).as_uri())
+    g = browser.execute_script("return window.GRAPHS.graphs[0]")
+    logit = next(i for i, n in enumerate(g['nodes'])
+                 if n['kind'] == 'logit' and n['pruned'] and any(e[1] == i and e[3] for e in g['edges']))
+    browser.find_element('css selector', f'.node[data-i="{logit}"]').click()
+    assert browser.find_element('css selector', '#panel h3').text.startswith('logit')
+    browser.find_element('css selector', '#panel button.go').click()               # its strongest input
+    assert not browser.find_element('css selector', '#panel h3').text.startswith('logit')
 
 CHAPTERS = ['saes', 'evals', 'formats', 'activations', 'interp']
 

@@ -13,7 +13,8 @@ from browser import chromium_or_skip
 from sparse_nb.core import save_json, load_json
 
 PAGES = ['index.html', 'experiments/fixture.html', 'experiments/fixture-atlas.html', 'experiments/fixture/atlas.html',
-         'experiments/fixture-slider.html', 'experiments/fixture/slider.html']
+         'experiments/fixture-slider.html', 'experiments/fixture/slider.html', 'experiments/fixture-graphs.html',
+         'experiments/fixture/graphs.html']
 RUN_NAME = '<img class=pwn src=x onerror=alert(20)>'          # a run folder's name is someone else's choice too
 
 def poison_notebook(path:Path):
@@ -52,17 +53,25 @@ def hostile_run(runs:Path)->Path:
                                         'latents': [{'latent': 3, 'density': 0.1, 'max_act': 1.0, 'score': 0.2,
                                                      'top_tokens': ['<img src=x onerror=alert(17)>'],
                                                      'tokens': ['<script>window.pwned=20</script>'], 'html': card}]})
+    node = lambda kind, **kw: {'kind': kind, 'layer': 0, 'pos': 0, 'pruned': True, 'influence': 0.5, **kw}
+    save_json(run/'site'/'graphs.json', {'about': '</script><script>window.pwned=21</script>', 'cards': {'c': card},
+                                         'graphs': [{'name': '<img class=pwn src=x onerror=alert(22)>', 'n_layers': 1,
+                                                     'tokens': ['<img class=pwn src=x onerror=alert(23)>'],
+                                                     'info': {'<b class=pwn>score</b>': 0.5}, 'edges': [[1, 0, 1.0, 1]],
+                                                     'nodes': [node('feature', latent=3, act=1.0, card='c'),
+                                                               node('token', layer=-1, label='<svg class=pwn>')]}]})
     torch.manual_seed(0)
     save_json(run/'site'/'slider.json', slider_data(GRVAE(), run='</code><img class=pwn src=x onerror=alert(19)>'))
     return run.rename(run.parent/RUN_NAME)
 
 def build_unsafe(runs:Path, out:Path)->Path:
     "The stand-in: the same builder with every escape, sanitiser and file check switched off."
-    import sparse_nb.site as site, sparse_nb.interp as interp, sparse_nb.grvae as grvae
+    import sparse_nb.site as site, sparse_nb.interp as interp, sparse_nb.grvae as grvae, sparse_nb.circuits as circuits
     every_file = lambda folder, root, pattern='*', magic=None: (sorted(Path(folder).glob(pattern)), [])
     with mock.patch.object(site, 'md_escape', str), mock.patch.object(site, 'untrusted_notebook', nbformat.from_dict), \
          mock.patch.object(site, 'regular_files', every_file), mock.patch.object(interp, 'sanitize_html', str), \
          mock.patch.object(interp, 'script_json', json.dumps), mock.patch.object(grvae, 'script_json', json.dumps), \
+         mock.patch.object(circuits, 'sanitize_html', str), mock.patch.object(circuits, 'script_json', json.dumps), \
          mock.patch.object(grvae, 'html', SimpleNamespace(escape=lambda s, quote=True: s)):
         return site.build_site(out, runs, experiments=FIXTURES).parent
 
@@ -95,9 +104,9 @@ for (const e of document.querySelectorAll('*')) for (const a of e.attributes)
     found.push('handler ' + e.tagName + ' ' + a.name);
 return found;"""
 
-def injections(browser, page:Path)->list[str]:
-    "What ran or was injected on `page`, opened from disk (after its scripts and MathJax settle)."
-    browser.get(page.as_uri())
+def injections(browser, page:Path, anchor:str='')->list[str]:
+    "What ran or was injected on `page`, opened from disk at `anchor` (after its scripts and MathJax settle)."
+    browser.get('about:blank'); browser.get(page.as_uri() + anchor)
     for _ in range(50):
         if browser.execute_script("return document.readyState") == 'complete': break
         time.sleep(0.1)
@@ -123,3 +132,11 @@ def test_hostile_values_are_visible_as_text(sites, browser):
                   '<script>window.pwned=5</script> the curve', RUN_NAME, '<img src=x onerror=alert(8) class=pwn>']:
         assert shown in text, shown
     assert 'x" onerror="alert(6)' not in text          # a figure whose name a page cannot link to is not copied
+
+def test_graph_viewer_card_of_a_clicked_node_is_sanitised(sites, browser):
+    "A node's card shows only when it is opened (here by its URL): the stand-in's fires, sparse_nb's shows text."
+    found = {name: injections(browser, site/'experiments'/'fixture'/'graphs.html', '#g0n0')
+             for name, site in sites.items()}
+    assert any('alert(18)' in f for f in found['stand-in']), found
+    assert found['sparse_nb'] == [] and browser.execute_script("return window.__dialogs") == []
+    assert 'card text' in browser.find_element('id', 'panel').text
