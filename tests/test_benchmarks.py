@@ -36,3 +36,23 @@ def test_bench_circuits_quick():
     out = json.loads(bench(REPO/'benchmarks'/'bench_circuits.py', '--quick'))
     assert [(g['tokens'], g['replacement']) for g in out['graphs']] == [(n, r) for n in (8, 16) for r in ('plt', 'clt')]
     assert all(g['seconds'] > 0 and g['peak_mb'] >= 0 and g['nodes'] > g['features'] > 0 for g in out['graphs'])
+
+def test_grvae_section_lists_full_mnist_runs_only(tmp_path):
+    "RESULTS.md's GR-VAE table: every successful full-MNIST run (a failed run, a subset run, a torn file are left out)."
+    sys.path.insert(0, str(REPO/'benchmarks'))
+    from run import grvae_runs, grvae_md
+    def run(name, status='ok', source='mnist', seed=0, epochs=5, acc=0.6):
+        r = tmp_path/'grvae_mnist'/name; r.mkdir(parents=True)
+        (r/'run.json').write_text(json.dumps({'status': status}))
+        (r/'params.json').write_text(json.dumps({'seed': seed}))
+        (r/'summary.json').write_text(json.dumps({'source': source, 'epochs': epochs, 'test_accuracy': acc,
+                                                  'accuracy_interval': [acc - 0.01, acc + 0.01],
+                                                  'ablation_test_accuracy': 0.1, 'seconds_per_epoch': 49.0,
+                                                  'ablation_accuracy_interval': [0.09, 0.11]}))
+    run('a', seed=0, acc=0.6); run('b', seed=1, acc=0.7); run('c', status='failed'); run('d', source='subset')
+    run('e', epochs=100, acc=0.93); (tmp_path/'grvae_mnist'/'e'/'summary.json').write_text('{"torn')
+    rows = grvae_runs(tmp_path)
+    assert sorted(r['run'] for r in rows) == ['a', 'b']
+    text = '\n'.join(grvae_md(rows))
+    assert '| 5 | 1 | 70.00% [69.00, 71.00] | 10.00% [9.00, 11.00] | 49 | b |' in text
+    assert '5 epochs: 2 runs, routed accuracy 60.00% to 70.00%, -27.58 points from the published 92.58%' in text

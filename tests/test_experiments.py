@@ -61,7 +61,7 @@ def check_tiny_run(run:Path, name:str, experiments:Path=EXPERIMENTS):
 def test_experiment_runs_at_tiny_scale(name, tiny_runs):
     check_tiny_run(tiny_runs(name), name)
 
-TIMING = {'seconds', 'sparse_nb_version', 'torch_version', 'git_commit'}
+TIMING = {'seconds', 'seconds_per_epoch', 'sparse_nb_version', 'torch_version', 'git_commit'}
 
 @pytest.mark.parametrize('name', NAMES)
 def test_same_parameters_and_seed_give_the_same_summary(name, tiny_runs, runs):
@@ -126,12 +126,13 @@ def test_unknown_variant_fails_with_the_known_ones(runs):
     assert r.returncode == 1 and "unknown variants ['sparse']" in (Path(last_line(r.stdout))/'run.json').read_text()
 
 def test_grvae_held_out_split_and_slider_page(runs):
-    r = sparse_nb('run', 'grvae_mnist', '-p', 'epochs', '1', '-p', 'test_fraction', '0.1', '--out', runs,
+    r = sparse_nb('run', 'grvae_mnist', '-p', 'source', 'subset', '-p', 'epochs', '1', '-p', 'test_fraction', '0.1',
+                  '--out', runs,
                   '--no-progress', experiments=EXPERIMENTS)
     assert r.returncode == 0, r.stderr[-3000:]
     run = Path(last_line(r.stdout))
     s = json.loads((run/'summary.json').read_text())
-    assert (s['n_train'], s['n_test'], s['source']) == (4500, 500, 'bundled')
+    assert (s['n_train'], s['n_test'], s['source']) == (4500, 500, 'subset')
     assert 0 <= s['test_accuracy'] <= 1 and 0 <= s['ablation_test_accuracy'] <= 1
     assert (run/'site'/'slider.html').stat().st_size > 1_000_000      # the decoder's weights are embedded
     assert (run/'model'/'weights.safetensors').exists()
@@ -140,7 +141,7 @@ def test_grvae_bad_source_names_the_options(runs):
     r = sparse_nb('run', 'grvae_mnist', '-p', 'source', '/no/mnist/here', '-p', 'epochs', '1', '--out', runs,
                   '--no-progress', experiments=EXPERIMENTS)
     assert r.returncode == 1
-    assert "not 'bundled', 'hub' or an existing folder" in (Path(last_line(r.stdout))/'run.json').read_text()
+    assert "is none of ('auto', 'mnist', 'subset', 'hub')" in (Path(last_line(r.stdout))/'run.json').read_text()
 
 def test_lm_sweep_rows_cover_saes_and_pca(tiny_runs):
     s = json.loads((tiny_runs('lm_sweep')/'summary.json').read_text())

@@ -43,6 +43,10 @@ def content_pages(site)->dict[str, str]:
         pages[f'experiments/{p.stem}.html'] = nb_title(nbformat.read(p, as_version=4), '')
     return pages
 
+def latest_run(site:Path, name:str)->Path:
+    "The newest run of experiment `name` beside the site (run folders are named by their start time)."
+    return sorted((site.parent/'runs'/name).iterdir())[-1]
+
 def visit(browser, url:str):
     "Open `url`, clear the console log, wait until the page and its scripts have settled."
     browser.get_log('browser'); requests_made(browser)
@@ -136,7 +140,7 @@ def test_search_from_disk_finds_pages_with_excerpts_and_no_errors(site, browser,
 def test_experiment_page_reads_as_a_report(site, browser):
     visit(browser, (site/'experiments'/'toy_recovery.html').as_uri())
     ARTIFACTS.mkdir(exist_ok=True); browser.save_screenshot(str(ARTIFACTS/'experiment_first_screen.png'))
-    run = next((site.parent/'runs'/'toy_recovery').iterdir())
+    run = latest_run(site, 'toy_recovery')
     summary = json.loads((run/'summary.json').read_text())
     first_screen = browser.execute_script(   # by code points: a UTF-16 slice can split MathJax's 𝑘 in two
         "return Array.from(document.querySelector('article').innerText).slice(0, 1500).join('')")
@@ -156,7 +160,7 @@ def test_index_links_every_experiment_with_its_headline(site, browser):
     visit(browser, (site/'index.html').as_uri())
     text = browser.execute_script("return document.body.innerText")
     for name in SITE_RUNS:
-        run = next((site.parent/'runs'/name).iterdir())
+        run = latest_run(site, name)
         assert json.loads((run/'summary.json').read_text())['headline'] in text
     hrefs = {a.get_attribute('href') for a in browser.find_elements('css selector', 'article a')}
     for p in EXPERIMENTS.glob('*.ipynb'): assert (site/'experiments'/f'{p.stem}.html').as_uri() in hrefs, p.stem
@@ -216,7 +220,7 @@ def test_figures_have_pixels(site, browser, name):
     visit(browser, (site/'experiments'/f'{name}.html').as_uri())
     sizes = browser.execute_script(
         "return Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.naturalHeight])")
-    run = next((site.parent/'runs'/name).iterdir())
+    run = latest_run(site, name)
     assert (len(sizes) >= len(list((run/'figures').glob('*.png'))) >= 1
             and all(c and w > 0 and h > 0 for c, w, h in sizes)), sizes
 
@@ -239,7 +243,7 @@ def test_slider_page_on_the_site(site, browser):
 
 def test_feature_atlas_browser(site, browser):
     "Type a latent's index: its card shows with its top token, shaded; a token search finds it too."
-    run = next((site.parent/'runs'/'feature_atlas').iterdir())
+    run = latest_run(site, 'feature_atlas')
     top = json.loads((run/'summary.json').read_text())['top_latents'][1]
     visit(browser, (site/'experiments'/'feature_atlas'/'atlas.html').as_uri())
     assert not [e for e in browser.get_log('browser') if e['level'] == 'SEVERE']
@@ -269,7 +273,7 @@ def test_atlas_has_a_card_for_every_alive_latent(site, browser):
     "Every alive latent has a card (the tiny run keeps the default: no cap), each reachable by typing its index."
     visit(browser, atlas_page(site).as_uri())
     assert not [e for e in browser.get_log('browser') if e['level'] == 'SEVERE']
-    run = next((site.parent/'runs'/'feature_atlas').iterdir())
+    run = latest_run(site, 'feature_atlas')
     s = json.loads((run/'summary.json').read_text())
     data = atlas_data_of(browser)
     assert len(data['latents']) == s['n_alive'] == s['cards'] and len(data['dead']) == s['n_dead']
@@ -279,7 +283,7 @@ def test_atlas_has_a_card_for_every_alive_latent(site, browser):
 
 def test_atlas_url_per_latent_and_neighbour_links(site, browser):
     "A fresh load of atlas.html#L<j> opens latent j's card; a neighbour is a link to its card and URL; back returns."
-    data = json.loads((next((site.parent/'runs'/'feature_atlas').iterdir())/'site'/'atlas.json').read_text())
+    data = json.loads((latest_run(site, 'feature_atlas')/'site'/'atlas.json').read_text())
     j = data['latents'][3]['latent']                              # not the card the page opens on by itself
     browser.get('about:blank')
     visit(browser, atlas_page(site).as_uri() + f'#L{j}')
