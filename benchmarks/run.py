@@ -63,7 +63,8 @@ def grvae_runs(runs:Path)->list[dict]:
             ok = json.loads((r/'run.json').read_text()).get('status') == 'ok'
             s, p = json.loads((r/'summary.json').read_text()), json.loads((r/'params.json').read_text())
         except (OSError, ValueError): continue
-        if ok and s.get('source') == 'mnist': out.append({**s, 'seed': p.get('seed', 0), 'run': r.name})
+        if ok and s.get('source') == 'mnist' and s.get('routed', True) is True:      # the routed model's accuracy
+            out.append({**s, 'seed': p.get('seed', 0), 'run': r.name})
     return out
 
 def grvae_md(rows:list)->list:

