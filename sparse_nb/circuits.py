@@ -20,7 +20,7 @@ from .activations import ConcatSource, PairedSource, hook_activations
 from .recipes import LMActivations
 from .splice import ce_recovered_draws
 from .interp import latent_stats, top_contexts, direction_logit_effects, feature_card, CARD_CSS
-from .safe import sanitize_html, script_json
+from .safe import sanitize_html, back_link, write_data_page
 
 # %% auto #0
 __all__ = ['TRACEABLE', 'MLP_IN', 'MLP_OUT', 'CT_NODE', 'GRAPH_SLUG', 'GRAPHS_PAGE', 'NeoXWeights', 'neox_weights', 'layer_norm',
@@ -795,8 +795,5 @@ def _check_graph_viewer_data(data, max_nodes:int=200_000)->dict:
 # %% ../nbs/13_circuits.ipynb #a1ae4fd1
 def write_graph_viewer(data:dict, folder:str|Path, back:str|None=None)->Path:
     "Write the viewer of `graph_viewer_data(...)` to `folder` (graphs.json, graphs_data.js, graphs.html); the page."
-    data, folder = _check_graph_viewer_data(data), Path(folder)
-    save_json(folder/'graphs.json', data)
-    atomic_write(folder/'graphs_data.js', 'window.GRAPHS = ' + script_json(data) + ';\n')
-    back_link = f'<p><a href="{html.escape(back)}">&larr; back to the experiment</a></p>' if back else ''
-    return atomic_write(folder/'graphs.html', GRAPHS_PAGE.replace('__CSS__', CARD_CSS).replace('__BACK__', back_link))
+    page = GRAPHS_PAGE.replace('__CSS__', CARD_CSS).replace('__BACK__', back_link(back))
+    return write_data_page(folder, 'graphs', _check_graph_viewer_data(data), page, 'GRAPHS')

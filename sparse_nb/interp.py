@@ -15,7 +15,7 @@ from .core import *
 from .metrics import cosine_sims, standardized_moments
 from .saes import SAE
 from .activations import StoreSource
-from .safe import sanitize_html, script_json
+from .safe import sanitize_html, back_link, write_data_page
 
 # %% auto #0
 __all__ = ['CARD_CSS', 'ATLAS_PAGE', 'member_latents', 'latent_stats', 'top_contexts', 'raw_directions',
@@ -375,8 +375,5 @@ def _check_atlas_data(data)->dict:
 # %% ../nbs/07_interp.ipynb #f5084754
 def write_atlas(data:dict, folder:str|Path, back:str|None=None)->Path:
     "Write the static browser of `atlas_data(...)` to `folder` (atlas.json, atlas_data.js, atlas.html); the page path."
-    data, folder = _check_atlas_data(data), Path(folder)
-    save_json(folder/'atlas.json', data)
-    atomic_write(folder/'atlas_data.js', 'window.ATLAS = ' + script_json(data) + ';\n')
-    back_link = f'<p><a href="{html.escape(back)}">&larr; back to the experiment</a></p>' if back else ''
-    return atomic_write(folder/'atlas.html', ATLAS_PAGE.replace('__CSS__', CARD_CSS).replace('__BACK__', back_link))
+    page = ATLAS_PAGE.replace('__CSS__', CARD_CSS).replace('__BACK__', back_link(back))
+    return write_data_page(folder, 'atlas', _check_atlas_data(data), page, 'ATLAS')

@@ -11,7 +11,7 @@ from .core import *
 
 # %% auto #0
 __all__ = ['MYST_EXTENSIONS', 'PNG_MAGIC', 'md_escape', 'md_code', 'unsafe_markdown', 'md_literal_block', 'safe_markdown',
-           'sanitize_html', 'script_json', 'regular_files']
+           'sanitize_html', 'script_json', 'back_link', 'write_data_page', 'regular_files']
 
 # %% ../nbs/00b_safe.ipynb #2da86177
 _PUNCT = re.compile(r'([!-/:-@\[-`{-~])')
@@ -159,6 +159,23 @@ def script_json(obj)->str:
     s = json.dumps(to_jsonable(obj), allow_nan=False)
     for ch in '<>&\u2028\u2029': s = s.replace(ch, f'\\u{ord(ch):04x}')
     return s
+
+# %% ../nbs/00b_safe.ipynb #278c21c2
+def back_link(back:str|None, what:str='the experiment')->str:
+    "An escaped link back to `back`, the page that explains a generated one ('' without it)."
+    return f'<p><a href="{html.escape(back)}">&larr; back to {html.escape(what)}</a></p>' if back else ''
+
+# %% ../nbs/00b_safe.ipynb #fa168999
+def write_data_page(folder:str|Path, name:str, data:dict, page:str,
+                    variable:str|None=None # with a name: `<name>_data.js` sets `window.<variable>` to `data`
+                   )->Path:
+    "Write `<name>.json` and the page `<name>.html` (and the script `<name>_data.js`) to `folder`; the page's path."
+    if variable is not None and not re.fullmatch(r'[A-Z_][A-Z0-9_]*', variable):
+        raise ParameterError(f"variable {short_repr(variable)} is not an upper-case JavaScript name")
+    folder = Path(folder)
+    save_json(folder/f'{name}.json', data)
+    if variable: atomic_write(folder/f'{name}_data.js', f'window.{variable} = {script_json(data)};\n')
+    return atomic_write(folder/f'{name}.html', page)
 
 # %% ../nbs/00b_safe.ipynb #27f78174
 PNG_MAGIC = b'\x89PNG\r\n\x1a\n'

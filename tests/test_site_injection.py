@@ -67,12 +67,14 @@ def hostile_run(runs:Path)->Path:
 def build_unsafe(runs:Path, out:Path)->Path:
     "The stand-in: the same builder with every escape, sanitiser and file check switched off."
     import sparse_nb.site as site, sparse_nb.interp as interp, sparse_nb.grvae as grvae, sparse_nb.circuits as circuits
+    import sparse_nb.safe as safe
     every_file = lambda folder, root, pattern='*', magic=None: (sorted(Path(folder).glob(pattern)), [])
+    no_escape = SimpleNamespace(escape=lambda s, quote=True: s)
     with mock.patch.object(site, 'md_escape', str), mock.patch.object(site, 'untrusted_notebook', nbformat.from_dict), \
          mock.patch.object(site, 'regular_files', every_file), mock.patch.object(interp, 'sanitize_html', str), \
-         mock.patch.object(interp, 'script_json', json.dumps), mock.patch.object(grvae, 'script_json', json.dumps), \
-         mock.patch.object(circuits, 'sanitize_html', str), mock.patch.object(circuits, 'script_json', json.dumps), \
-         mock.patch.object(grvae, 'html', SimpleNamespace(escape=lambda s, quote=True: s)):
+         mock.patch.object(safe, 'script_json', json.dumps), mock.patch.object(grvae, 'script_json', json.dumps), \
+         mock.patch.object(circuits, 'sanitize_html', str), mock.patch.object(grvae, 'html', no_escape), \
+         mock.patch.object(safe, 'html', no_escape):
         return site.build_site(out, runs, experiments=FIXTURES).parent
 
 @pytest.fixture(scope='module')
