@@ -3,6 +3,7 @@ import os, platform, statistics, sys, time
 from datetime import datetime, timezone
 from pathlib import Path
 import torch
+from sparse_nb.experiments import machine as run_machine   # cpu, cores, torch: as run.json records them
 
 def timed(fn)->float:
     "Wall seconds of `fn()`."
@@ -16,12 +17,6 @@ def compare(fns:dict, rounds:int=5)->dict:
         for name, f in fns.items(): times[name].append(timed(f))
     return {name: statistics.median(ts) for name, ts in times.items()}
 
-def cpu_model()->str:
-    "The CPU's model name from /proc/cpuinfo (or the platform's)."
-    try: return next(l.split(':', 1)[1].strip() for l in Path('/proc/cpuinfo').read_text().splitlines()
-                     if l.startswith('model name'))
-    except (OSError, StopIteration): return platform.processor() or 'unknown'
-
 def cpu_flags()->list:
     "The vector-instruction flags that matter for matmuls, of those the CPU reports."
     try: flags = next(l.split(':', 1)[1].split() for l in Path('/proc/cpuinfo').read_text().splitlines()
@@ -31,8 +26,7 @@ def cpu_flags()->list:
 
 def machine()->dict:
     "Where and when the numbers were measured."
-    return {'date': datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC'), 'cpu': cpu_model(),
-            'cores': os.cpu_count(), 'flags': cpu_flags(), 'torch': torch.__version__,
+    return {'date': datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC'), **run_machine(), 'flags': cpu_flags(),
             'threads': torch.get_num_threads(), 'python': platform.python_version()}
 
 def import_peers()->list:

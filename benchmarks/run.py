@@ -2,8 +2,9 @@
 
 Each ratio is measured in one process: the functions compared run in interleaved rounds and the median of
 each is taken. The speed goals are checked against the measured numbers; a miss is listed with its
-measured reason. The times of the latest experiment runs at their defaults (`make demo`) are read from
-`runs/*/*/run.json`. The raw measurements are kept beside RESULTS.md as RESULTS.json.
+measured reason. The raw measurements are kept beside RESULTS.md as RESULTS.json, with two records that
+accumulate across machines: the newest run at its defaults of each experiment (`make demo`) and the full-MNIST
+GR-VAE runs (newest per epochs, seed and CPU); each `make bench` adds the runs it finds under the runs root.
 
 Run: .venv/bin/python benchmarks/run.py [--quick] [--out FILE]
 """
@@ -45,48 +46,70 @@ def rows(train:dict, harv:dict)->list:
                 harv['read_vs_train']['read_over_train'] > 1))
     return out
 
-def experiment_times(runs:Path)->list:
-    "(experiment, seconds, run folder) of the latest successful run of each experiment under `runs`."
+def _finished(r:Path)->tuple[dict, dict, dict]|None:
+    "(run.json, params.json, summary.json) of run folder `r` if it finished well, else None."
+    try:
+        info = json.loads((r/'run.json').read_text())
+        params, summary = json.loads((r/'params.json').read_text()), json.loads((r/'summary.json').read_text())
+    except (OSError, ValueError): return None
+    return (info, params, summary) if info.get('status') == 'ok' else None
+
+def _cpu(info:dict)->str: return info.get('machine', {}).get('cpu', 'not recorded')
+
+def experiment_times(runs:Path)->list[dict]:
+    "The newest successful run at its defaults of each experiment under `runs`: seconds, run folder, CPU."
+    from sparse_nb.experiments import list_experiments
     out = []
-    for exp in sorted(p for p in runs.glob('*') if p.is_dir()):
-        done = sorted((r for r in exp.glob('*')
-                       if (r/'run.json').exists() and json.loads((r/'run.json').read_text()).get('status') == 'ok'),
-                      reverse=True)
-        if done: out.append((exp.name, json.loads((done[0]/'run.json').read_text())['seconds'], done[0].name))
+    for exp in list_experiments(HERE.parent/'nbs'/'experiments'):
+        defaults = {k: p.default for k, p in exp.user_params.items()}
+        done = [(r, f) for r in sorted((runs/exp.name).glob('*'), reverse=True) if (f := _finished(r))]
+        at_defaults = [(r, info) for r, (info, params, _) in done if params == defaults]
+        if at_defaults:
+            r, info = at_defaults[0]
+            out.append({'experiment': exp.name, 'seconds': info['seconds'], 'run': r.name, 'cpu': _cpu(info)})
     return out
+
+GRVAE_KEYS = ('epochs', 'n_train', 'test_accuracy', 'accuracy_interval', 'ablation_test_accuracy',
+              'ablation_accuracy_interval', 'seconds_per_epoch', 'unused_latents', 'blank_code_digit')
 
 def grvae_runs(runs:Path)->list[dict]:
-    "Every successful grvae_mnist run on full MNIST under `runs`: its summary with seed and run folder."
+    "Every successful grvae_mnist run on full MNIST under `runs` (the routed model's), as the record keeps them."
     out = []
     for r in sorted((runs/'grvae_mnist').glob('*')):
-        try:
-            ok = json.loads((r/'run.json').read_text()).get('status') == 'ok'
-            s, p = json.loads((r/'summary.json').read_text()), json.loads((r/'params.json').read_text())
-        except (OSError, ValueError): continue
-        if ok and s.get('source') == 'mnist' and s.get('routed', True) is True:      # the routed model's accuracy
-            out.append({**s, 'seed': p.get('seed', 0), 'run': r.name})
+        if not (f := _finished(r)): continue
+        info, params, s = f
+        if s.get('source') == 'mnist' and s.get('routed', True) is True:
+            out.append({**{k: s[k] for k in GRVAE_KEYS if k in s}, 'seed': params.get('seed', 0), 'run': r.name,
+                        'cpu': _cpu(info), 'started': info.get('started', '')})
     return out
 
+def merged(old:list[dict], new:list[dict], key)->list[dict]:
+    "`old` records with `new` ones in their place where `key` matches (the newer run wins), sorted by `key`."
+    out = {key(r): r for r in old}
+    for r in new:
+        k = key(r)
+        if k not in out or r['run'] >= out[k]['run']: out[k] = r      # run folders are named by start time
+    return [out[k] for k in sorted(out)]
+
+GRVAE_KEY = lambda r: (r['epochs'], r['seed'], r['cpu'])
+
 def grvae_md(rows:list)->list:
-    "The GR-VAE section: held-out accuracy on full MNIST per run, routed and ablation, beside the published 92.58%."
-    if not rows: return ['## GR-VAE on full MNIST', '', 'No grvae_mnist run on full MNIST under the runs root.', '']
+    "The GR-VAE section: held-out accuracy on full MNIST per recorded run, routed and ablation, against 92.58%."
+    from sparse_nb.grvae import full_mnist_report
+    head = ['## GR-VAE on full MNIST', '']
+    if not rows: return [*head, full_mnist_report([]), '']
     pct = lambda v, ci: f"{100 * v:.2f}% [{100 * ci[0]:.2f}, {100 * ci[1]:.2f}]"
     lines = [f"| {r['epochs']} | {r['seed']} | {pct(r['test_accuracy'], r['accuracy_interval'])} | "
              f"{pct(r['ablation_test_accuracy'], r['ablation_accuracy_interval'])} | "
-             f"{r.get('seconds_per_epoch', float('nan')):.0f} | {r['run']} |"
-             for r in sorted(rows, key=lambda r: (r['epochs'], r['seed'], r['run']))]
-    by_epochs = {}
-    for r in rows: by_epochs.setdefault(r['epochs'], []).append(r['test_accuracy'])
-    spread = [f"{e} epochs: {len(v)} run{'s' if len(v) > 1 else ''}, routed accuracy {100 * min(v):.2f}% to "
-              f"{100 * max(v):.2f}%, {100 * (sum(v) / len(v) - 0.9258):+.2f} points from the published 92.58% on "
-              "average" for e, v in sorted(by_epochs.items())]
-    return ['## GR-VAE on full MNIST', '',
-            'Held-out accuracy (argmax of the latent means, 10,000 test digits, 95% Wilson interval) of every '
-            '`grvae_mnist` run on full MNIST under the runs root, the routed model and its plain-VAE ablation '
+             f"{r['seconds_per_epoch']:.0f} | {r['cpu']} | {r['run']} |" for r in rows]
+    return [*head,
+            'Held-out accuracy (argmax of the latent means, 10,000 test digits, 95% Wilson interval) of the recorded '
+            '`grvae_mnist` runs on full MNIST (the newest per epochs, seed and CPU; `RESULTS.json` keeps them, and '
+            '`make bench` adds the runs it finds under the runs root), the routed model and its plain-VAE ablation '
             'trained side by side (one core each); seconds are per pass of both models. The original reports '
             '92.58% after 100 epochs.', '',
-            '| epochs | seed | routed | plain (ablation) | s / epoch | run |', '|---|---|---|---|---|---|',
-            *lines, '', *[f"- {x}." for x in spread], '']
+            '| epochs | seed | routed | plain (ablation) | s / epoch | CPU | run |', '|---|---|---|---|---|---|---|',
+            *lines, '', full_mnist_report(rows), '']
 
 def table(rs:list)->str:
     lines = ['| measurement | ratio | goal | met |', '|---|---|---|---|']
@@ -107,8 +130,10 @@ def circuits_md(circ:dict|None)->list:
             '| prompt tokens | replacement | active latents | nodes | seconds | peak MB |', '|---|---|---|---|---|---|',
             *rows, '']
 
-def results_md(train:dict, harv:dict, rs:list, times:list, demo_seconds:float|None=None, circ:dict|None=None,
-               runs_name:str='runs/', runs:Path=HERE.parent/'runs')->str:
+def results_md(saved:dict, rs:list)->str:
+    "RESULTS.md from the saved measurements and records (`RESULTS.json`) and the ratio rows `rs`."
+    train, harv, circ = saved['train'], saved['harvest'], saved.get('circuits')
+    times, demo_seconds = saved.get('experiments', []), saved.get('demo_seconds')
     m, s, d = train['machine'], train['shapes'], train['dense_relu']
     t = train['topk']
     tok = lambda v: f"{v:,.0f}"
@@ -157,16 +182,17 @@ def results_md(train:dict, harv:dict, rs:list, times:list, demo_seconds:float|No
         'centred input (b_dec\'s gradient goes through a `[1, d_sae]` product) '
         'and takes no `abs` of the non-negative latents for L1.', '',
         *circuits_md(circ),
-        *grvae_md(grvae_runs(runs)),
+        *grvae_md(saved.get('grvae_full', [])),
         '## Goals missed', '',
         *([f"- {name}: measured {v:.2f}x against {goal}." for name, v, goal, _ in misses] or ['None on this run.']), '',
         '## Experiments at their defaults', '',
-        f"From the latest successful run of each experiment under `{runs_name}` (`make demo` leaves them in `runs/`; "
+        'The newest successful run of each experiment with every parameter at its default, as `RESULTS.json` '
+        'records them (`make bench` adds the runs it finds under the runs root; `make demo` leaves them in `runs/`; '
         'cold caches add the model, stores and default dictionaries to the first runs).', '',
-        '| experiment | seconds | run |', '|---|---|---|',
-        *[f"| {e} | {sec:.0f} | {r} |" for e, sec, r in times],
+        '| experiment | seconds | CPU | run |', '|---|---|---|---|',
+        *[f"| {t['experiment']} | {t['seconds']:.0f} | {t['cpu']} | {t['run']} |" for t in times],
         *([f"| all, `make demo` wall time on a fresh clone with cold caches "
-           f"(venv, model, stores, dictionaries, site) | {demo_seconds:.0f} | |"] if demo_seconds else []), '']
+           f"(venv, model, stores, dictionaries, site) | {demo_seconds:.0f} | | |"] if demo_seconds else []), '']
     return '\n'.join(parts)
 
 if __name__ == '__main__':
@@ -174,26 +200,27 @@ if __name__ == '__main__':
     ap.add_argument('--quick', action='store_true',
                     help='tiny sizes (smoke test); does not write RESULTS.md unless --out is given')
     ap.add_argument('--out', help='where to write the results (default benchmarks/RESULTS.md)')
-    ap.add_argument('--runs', default=str(HERE.parent/'runs'), help='runs root to read experiment times from')
+    ap.add_argument('--runs', default=str(HERE.parent/'runs'),
+                    help='runs root whose finished runs are added to the records')
     ap.add_argument('--render', metavar='JSON',
                     help='write the table and RESULTS.md from a saved results JSON instead of measuring')
     ap.add_argument('--demo-seconds', type=float,
                     help='wall seconds of the `make demo` that made those runs (fresh clone, cold caches), if measured')
     a = ap.parse_args()
-    if a.render:
-        saved = json.loads(Path(a.render).read_text()); train, harv = saved['train'], saved['harvest']
-        circ = saved.get('circuits')
-    else:
+    out = Path(a.out) if a.out else (None if a.quick else HERE/'RESULTS.md')
+    record = Path(a.render) if a.render else HERE/'RESULTS.json'
+    saved = json.loads(record.read_text()) if record.exists() else {}   # the records below accumulate in it
+    if not a.render:
         peers = import_peers()
-        train, harv = bench_train.run(a.quick, peers), bench_harvest.run(a.quick)
-        circ = bench_circuits.run(a.quick)
-    rs = rows(train, harv)
+        saved.update(train=bench_train.run(a.quick, peers), harvest=bench_harvest.run(a.quick),
+                     circuits=bench_circuits.run(a.quick))
+    runs = Path(a.runs)
+    saved['experiments'] = merged(saved.get('experiments', []), experiment_times(runs), lambda t: t['experiment'])
+    saved['grvae_full'] = merged(saved.get('grvae_full', []), grvae_runs(runs), GRVAE_KEY)
+    if a.demo_seconds: saved['demo_seconds'] = a.demo_seconds
+    rs = rows(saved['train'], saved['harvest'])
     print(table(rs))
-    out = a.out or (None if a.quick else HERE/'RESULTS.md')
     if out:
-        if not a.render:
-            Path(out).with_suffix('.json').write_text(json.dumps({'train': train, 'harvest': harv, 'circuits': circ},
-                                                                 indent=1) + '\n')
-        Path(out).write_text(results_md(train, harv, rs, experiment_times(Path(a.runs)), a.demo_seconds, circ,
-                                        'runs/' if Path(a.runs) == HERE.parent/'runs' else a.runs, Path(a.runs)))
+        out.with_suffix('.json').write_text(json.dumps(saved, indent=1) + '\n')
+        out.write_text(results_md(saved, rs))
         print(f"wrote {out}", file=sys.stderr)

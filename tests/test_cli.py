@@ -87,3 +87,12 @@ def test_run_needs_name_or_all():
 def test_readme_in_sync():
     r = sparse_nb('readme', '--check')
     assert r.returncode == 0, r.stderr
+
+def test_readme_names_every_experiment_that_resumes():
+    "README's list of experiments `--resume` continues is the set whose parameters cell has `resume`."
+    import re
+    from conftest import REPO
+    from sparse_nb.experiments import list_experiments
+    listed = re.search(r'train into their\s+run folder: ([\w, ]+)\)', (REPO/'README.md').read_text()).group(1)
+    resumable = {e.name for e in list_experiments(REPO/'nbs'/'experiments') if 'resume' in e.params}
+    assert set(listed.split(', ')) == resumable
