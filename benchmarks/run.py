@@ -54,34 +54,46 @@ def _finished(r:Path)->tuple[dict, dict, dict]|None:
     except (OSError, ValueError): return None
     return (info, params, summary) if info.get('status') == 'ok' else None
 
-def _cpu(info:dict)->str: return info.get('machine', {}).get('cpu', 'not recorded')
+def _cpu(info:dict)->str:
+    "The CPU a run started on, as run.json records it."
+    cpu = info.get('machine', {}).get('cpu') if isinstance(info.get('machine'), dict) else None
+    return cpu if isinstance(cpu, str) else 'not recorded'
 
 def experiment_times(runs:Path)->list[dict]:
-    "The newest successful run at its defaults of each experiment under `runs`: seconds, run folder, CPU."
+    "The newest successful, uninterrupted run at its defaults of each experiment under `runs`: seconds, run, CPU."
     from sparse_nb.experiments import list_experiments
     out = []
     for exp in list_experiments(HERE.parent/'nbs'/'experiments'):
         defaults = {k: p.default for k, p in exp.user_params.items()}
         done = [(r, f) for r in sorted((runs/exp.name).glob('*'), reverse=True) if (f := _finished(r))]
-        at_defaults = [(r, info) for r, (info, params, _) in done if params == defaults]
-        if at_defaults:
-            r, info = at_defaults[0]
-            out.append({'experiment': exp.name, 'seconds': info['seconds'], 'run': r.name, 'cpu': _cpu(info)})
+        timed = [(r, info) for r, (info, params, _) in done               # a resumed run's seconds are its last part's
+                 if params == defaults and 'resumed_unix' not in info and isinstance(info.get('seconds'), (int, float))]
+        if timed:
+            r, info = timed[0]
+            out.append({'experiment': exp.name, 'seconds': info['seconds'], 'run': r.name, 'cpu': _cpu(info),
+                        'defaults_checked': True})
     return out
 
-GRVAE_KEYS = ('epochs', 'n_train', 'test_accuracy', 'accuracy_interval', 'ablation_test_accuracy',
-              'ablation_accuracy_interval', 'seconds_per_epoch', 'unused_latents', 'blank_code_digit')
+NUMBERS = ('test_accuracy', 'ablation_test_accuracy', 'seconds_per_epoch')
+INTERVALS = ('accuracy_interval', 'ablation_accuracy_interval')
+
+def _grvae_record(r:Path, info:dict, params:dict, s:dict)->dict|None:
+    "The record of a routed full-MNIST grvae_mnist run (its numbers type-checked: they reach the pages), else None."
+    if s.get('source') != 'mnist' or s.get('routed', True) is not True: return None
+    num, whole = (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)), (lambda v: type(v) is int)
+    ok = (all(num(s.get(k)) for k in NUMBERS) and whole(s.get('epochs')) and whole(s.get('n_train'))
+          and all(isinstance(s.get(k), list) and len(s[k]) == 2 and all(map(num, s[k])) for k in INTERVALS)
+          and whole(params.get('seed', 0)) and whole(params.get('batch_size', 128))
+          and all(map(whole, s.get('unused_latents', []))))
+    if not ok: return None
+    keep = ('epochs', 'n_train', *NUMBERS, *INTERVALS, 'unused_latents')
+    return {**{k: s[k] for k in keep if k in s}, 'seed': params.get('seed', 0),
+            'batch_size': params.get('batch_size', 128), 'run': r.name, 'cpu': _cpu(info)}
 
 def grvae_runs(runs:Path)->list[dict]:
-    "Every successful grvae_mnist run on full MNIST under `runs` (the routed model's), as the record keeps them."
-    out = []
-    for r in sorted((runs/'grvae_mnist').glob('*')):
-        if not (f := _finished(r)): continue
-        info, params, s = f
-        if s.get('source') == 'mnist' and s.get('routed', True) is True:
-            out.append({**{k: s[k] for k in GRVAE_KEYS if k in s}, 'seed': params.get('seed', 0), 'run': r.name,
-                        'cpu': _cpu(info), 'started': info.get('started', '')})
-    return out
+    "The record of every successful routed grvae_mnist run on full MNIST under `runs`."
+    found = ((r, _finished(r)) for r in sorted((runs/'grvae_mnist').glob('*')))
+    return [rec for r, f in found if f and (rec := _grvae_record(r, *f))]
 
 def merged(old:list[dict], new:list[dict], key)->list[dict]:
     "`old` records with `new` ones in their place where `key` matches (the newer run wins), sorted by `key`."
@@ -91,25 +103,29 @@ def merged(old:list[dict], new:list[dict], key)->list[dict]:
         if k not in out or r['run'] >= out[k]['run']: out[k] = r      # run folders are named by start time
     return [out[k] for k in sorted(out)]
 
-GRVAE_KEY = lambda r: (r['epochs'], r['seed'], r['cpu'])
+def grvae_key(r:dict)->tuple:
+    "What one GR-VAE record stands for: the schedule, the seed and the CPU."
+    return (r['epochs'], r.get('batch_size', 128), r['seed'], r['cpu'])
 
 def grvae_md(rows:list)->list:
     "The GR-VAE section: held-out accuracy on full MNIST per recorded run, routed and ablation, against 92.58%."
     from sparse_nb.grvae import full_mnist_report
+    from sparse_nb.safe import md_escape
     head = ['## GR-VAE on full MNIST', '']
     if not rows: return [*head, full_mnist_report([]), '']
     pct = lambda v, ci: f"{100 * v:.2f}% [{100 * ci[0]:.2f}, {100 * ci[1]:.2f}]"
-    lines = [f"| {r['epochs']} | {r['seed']} | {pct(r['test_accuracy'], r['accuracy_interval'])} | "
+    lines = [f"| {r['epochs']} | {r.get('batch_size', 128)} | {r['seed']} | "
+             f"{pct(r['test_accuracy'], r['accuracy_interval'])} | "
              f"{pct(r['ablation_test_accuracy'], r['ablation_accuracy_interval'])} | "
-             f"{r['seconds_per_epoch']:.0f} | {r['cpu']} | {r['run']} |" for r in rows]
+             f"{r['seconds_per_epoch']:.0f} | {md_escape(r['cpu'])} | {md_escape(r['run'])} |" for r in rows]
     return [*head,
             'Held-out accuracy (argmax of the latent means, 10,000 test digits, 95% Wilson interval) of the recorded '
-            '`grvae_mnist` runs on full MNIST (the newest per epochs, seed and CPU; `RESULTS.json` keeps them, and '
-            '`make bench` adds the runs it finds under the runs root), the routed model and its plain-VAE ablation '
-            'trained side by side (one core each); seconds are per pass of both models. The original reports '
-            '92.58% after 100 epochs.', '',
-            '| epochs | seed | routed | plain (ablation) | s / epoch | CPU | run |', '|---|---|---|---|---|---|---|',
-            *lines, '', full_mnist_report(rows), '']
+            '`grvae_mnist` runs on full MNIST (the newest per epochs, batch size, seed and CPU; `RESULTS.json` keeps '
+            'them, and `make bench` adds the runs it finds under the runs root), the routed model and its plain-VAE '
+            'ablation trained side by side (one core each on these 2-core machines); seconds are per pass of both '
+            'models, training and evaluation. The original reports 92.58% after 100 epochs.', '',
+            '| epochs | batch | seed | routed | plain (ablation) | s / epoch | CPU | run |',
+            '|---|---|---|---|---|---|---|---|', *lines, '', full_mnist_report(rows), '']
 
 def table(rs:list)->str:
     lines = ['| measurement | ratio | goal | met |', '|---|---|---|---|']
@@ -132,6 +148,7 @@ def circuits_md(circ:dict|None)->list:
 
 def results_md(saved:dict, rs:list)->str:
     "RESULTS.md from the saved measurements and records (`RESULTS.json`) and the ratio rows `rs`."
+    from sparse_nb.safe import md_escape
     train, harv, circ = saved['train'], saved['harvest'], saved.get('circuits')
     times, demo_seconds = saved.get('experiments', []), saved.get('demo_seconds')
     m, s, d = train['machine'], train['shapes'], train['dense_relu']
@@ -190,9 +207,13 @@ def results_md(saved:dict, rs:list)->str:
         'records them (`make bench` adds the runs it finds under the runs root; `make demo` leaves them in `runs/`; '
         'cold caches add the model, stores and default dictionaries to the first runs).', '',
         '| experiment | seconds | CPU | run |', '|---|---|---|---|',
-        *[f"| {t['experiment']} | {t['seconds']:.0f} | {t['cpu']} | {t['run']} |" for t in times],
+        *[f"| {t['experiment']} | {t['seconds']:.0f} | {md_escape(t['cpu'])} | {md_escape(t['run'])}"
+          f"{'' if t.get('defaults_checked', True) else ' (see below)'} |" for t in times],
         *([f"| all, `make demo` wall time on a fresh clone with cold caches "
-           f"(venv, model, stores, dictionaries, site) | {demo_seconds:.0f} | | |"] if demo_seconds else []), '']
+           f"(venv, model, stores, dictionaries, site) | {demo_seconds:.0f} | | |"] if demo_seconds else []), '',
+        *(['Rows marked "see below" were recorded before the record checked parameters: they come from the latest '
+           'run of each experiment on that machine, which `make demo` runs at its defaults, but nothing here checked '
+           'it.', ''] if any(not t.get('defaults_checked', True) for t in times) else [])]
     return '\n'.join(parts)
 
 if __name__ == '__main__':
@@ -203,20 +224,23 @@ if __name__ == '__main__':
     ap.add_argument('--runs', default=str(HERE.parent/'runs'),
                     help='runs root whose finished runs are added to the records')
     ap.add_argument('--render', metavar='JSON',
-                    help='write the table and RESULTS.md from a saved results JSON instead of measuring')
+                    help="take the measurements from a saved results JSON instead of measuring (the records "
+                         "still come from benchmarks/RESULTS.json and the runs root)")
     ap.add_argument('--demo-seconds', type=float,
                     help='wall seconds of the `make demo` that made those runs (fresh clone, cold caches), if measured')
     a = ap.parse_args()
     out = Path(a.out) if a.out else (None if a.quick else HERE/'RESULTS.md')
-    record = Path(a.render) if a.render else HERE/'RESULTS.json'
-    saved = json.loads(record.read_text()) if record.exists() else {}   # the records below accumulate in it
-    if not a.render:
+    record = HERE/'RESULTS.json'                        # the records below accumulate in the committed file
+    saved = json.loads(record.read_text()) if record.exists() else {}
+    if a.render: saved.update({k: v for k, v in json.loads(Path(a.render).read_text()).items()
+                               if k in ('train', 'harvest', 'circuits')})
+    else:
         peers = import_peers()
         saved.update(train=bench_train.run(a.quick, peers), harvest=bench_harvest.run(a.quick),
                      circuits=bench_circuits.run(a.quick))
     runs = Path(a.runs)
     saved['experiments'] = merged(saved.get('experiments', []), experiment_times(runs), lambda t: t['experiment'])
-    saved['grvae_full'] = merged(saved.get('grvae_full', []), grvae_runs(runs), GRVAE_KEY)
+    saved['grvae_full'] = merged(saved.get('grvae_full', []), grvae_runs(runs), grvae_key)
     if a.demo_seconds: saved['demo_seconds'] = a.demo_seconds
     rs = rows(saved['train'], saved['harvest'])
     print(table(rs))

@@ -4,7 +4,7 @@
 
 # %% ../nbs/13_circuits.ipynb #f20d8e34
 from __future__ import annotations
-import dataclasses, html, math, re
+import dataclasses, math, re
 from dataclasses import dataclass
 from pathlib import Path
 

@@ -290,8 +290,8 @@ def machine()->dict:
 def _execute(exp:Experiment, rd:RunDir, given:dict, progress:bool, resume:bool=False)->RunResult:
     "Execute `exp`'s notebook into `rd` with `given` (and `resume = True` if asked); record the outcome in `run.json`."
     import papermill as pm
-    info = {**(rd.read('run') or {}), 'experiment': exp.name, 'status': 'running', 'machine': machine(),
-            **({'resumed_unix': time.time()} if resume else {})}
+    info = {'machine': machine(), **(rd.read('run') or {}), 'experiment': exp.name, 'status': 'running',
+            **({'resumed_unix': time.time(), 'resumed_machine': machine()} if resume else {})}   # 'machine': the first
     save_json(rd.path/'run.json', info)
     t0, error = time.time(), None
     env_before = {k: os.environ.get(k) for k in ('SPARSE_NB_PROGRESS', 'SPARSE_NB_EXPERIMENTS')}

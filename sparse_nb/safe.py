@@ -162,8 +162,11 @@ def script_json(obj)->str:
 
 # %% ../nbs/00b_safe.ipynb #278c21c2
 def back_link(back:str|None, what:str='the experiment')->str:
-    "An escaped link back to `back`, the page that explains a generated one ('' without it)."
-    return f'<p><a href="{html.escape(back)}">&larr; back to {html.escape(what)}</a></p>' if back else ''
+    "An escaped link back to `back`, a page of the site relative to this one ('' without it)."
+    if not back: return ''
+    if not re.fullmatch(r'(\.\./)*[\w][\w.-]*(/[\w][\w.-]*)*(#[\w-]*)?', back):
+        raise ParameterError(f"back link {short_repr(back)} is not a relative path to a page of the site")
+    return f'<p><a href="{html.escape(back)}">&larr; back to {html.escape(what)}</a></p>'
 
 # %% ../nbs/00b_safe.ipynb #fa168999
 def write_data_page(folder:str|Path, name:str, data:dict, page:str,
@@ -172,6 +175,8 @@ def write_data_page(folder:str|Path, name:str, data:dict, page:str,
     "Write `<name>.json` and the page `<name>.html` (and the script `<name>_data.js`) to `folder`; the page's path."
     if variable is not None and not re.fullmatch(r'[A-Z_][A-Z0-9_]*', variable):
         raise ParameterError(f"variable {short_repr(variable)} is not an upper-case JavaScript name")
+    if not re.fullmatch(r'[a-z][a-z0-9_]*', name):
+        raise ParameterError(f"page name {short_repr(name)} is not a file stem")
     folder = Path(folder)
     save_json(folder/f'{name}.json', data)
     if variable: atomic_write(folder/f'{name}_data.js', f'window.{variable} = {script_json(data)};\n')

@@ -40,10 +40,10 @@ def test_bench_circuits_quick():
 def test_grvae_record_keeps_routed_full_mnist_runs_newest_per_seed(tmp_path):
     "RESULTS.json's GR-VAE record: successful routed full-MNIST runs (failed, subset, unrouted, torn: left out)."
     sys.path.insert(0, str(REPO/'benchmarks'))
-    from run import grvae_runs, grvae_md, merged, GRVAE_KEY
-    def run(name, status='ok', source='mnist', seed=0, epochs=5, acc=0.6):
+    from run import grvae_runs, grvae_md, merged, grvae_key
+    def run(name, status='ok', source='mnist', seed=0, epochs=5, acc=0.6, cpu='Some CPU'):
         r = tmp_path/'grvae_mnist'/name; r.mkdir(parents=True)
-        (r/'run.json').write_text(json.dumps({'status': status, 'machine': {'cpu': 'Some CPU'}}))
+        (r/'run.json').write_text(json.dumps({'status': status, 'machine': {'cpu': cpu}}))
         (r/'params.json').write_text(json.dumps({'seed': seed}))
         (r/'summary.json').write_text(json.dumps({'source': source, 'epochs': epochs, 'test_accuracy': acc,
                                                   'accuracy_interval': [acc - 0.01, acc + 0.01], 'n_train': 60000,
@@ -53,17 +53,21 @@ def test_grvae_record_keeps_routed_full_mnist_runs_newest_per_seed(tmp_path):
     run('f'); s = json.loads((tmp_path/'grvae_mnist'/'f'/'summary.json').read_text())
     (tmp_path/'grvae_mnist'/'f'/'summary.json').write_text(json.dumps({**s, 'routed': False}))   # the plain model's
     run('e', epochs=100, acc=0.93); (tmp_path/'grvae_mnist'/'e'/'summary.json').write_text('{"torn')
+    run('g', seed='<img src=x onerror=alert(1)>')                        # numbers that are not numbers: left out
     rows = grvae_runs(tmp_path)
     assert sorted(r['run'] for r in rows) == ['a', 'b'] and rows[0]['cpu'] == 'Some CPU'
     older = {**rows[0], 'run': '0-older', 'test_accuracy': 0.5}          # recorded before: the newer run replaces it
     other_cpu = {**rows[0], 'cpu': 'Other CPU', 'run': '0-older'}      # another machine's run stays beside it
-    record = merged([older, other_cpu], rows, GRVAE_KEY)
+    record = merged([older, other_cpu], rows, grvae_key)
     assert [(r['seed'], r['cpu'], r['run']) for r in record] == [(0, 'Other CPU', '0-older'), (0, 'Some CPU', 'a'),
                                                                   (1, 'Some CPU', 'b')]
-    assert merged(rows, [older], GRVAE_KEY) == rows                      # an older run never replaces a newer one
+    assert merged(rows, [older], grvae_key) == rows                      # an older run never replaces a newer one
     text = '\n'.join(grvae_md(rows))
-    assert '| 5 | 1 | 70.00% [69.00, 71.00] | 10.00% [9.00, 11.00] | 49 | Some CPU | b |' in text
-    assert 'below the published 92.58% by 22.58 to 32.58 points; across 2 seeds the routed accuracy spans' in text
+    assert '| 5 | 128 | 1 | 70.00% [69.00, 71.00] | 10.00% [9.00, 11.00] | 49 | Some CPU | b |' in text
+    assert ('clearly below the published 92.58% (reached after 100 epochs) in every run, by 22.58 to 32.58 points; '
+            'across the 2 runs (seeds 0, 1) the routed accuracy spans 60.00% to 70.00%') in text
+    run('h', seed=2, cpu='<b>CPU</b>')                                    # a CPU name from a run is text on the page
+    assert '<b>' not in '\n'.join(grvae_md(grvae_runs(tmp_path)))
 
 def test_default_times_count_runs_at_their_defaults_only(tmp_path):
     sys.path.insert(0, str(REPO/'benchmarks'))
@@ -75,8 +79,11 @@ def test_default_times_count_runs_at_their_defaults_only(tmp_path):
         (r/'run.json').write_text(json.dumps({'status': 'ok', 'seconds': seconds}))
         (r/'params.json').write_text(json.dumps(params)); (r/'summary.json').write_text('{}')
     run('1-default', defaults, 230.0); run('2-longer', {**defaults, 'epochs': 100}, 3000.0)
+    run('3-resumed', defaults, 20.0)                  # its seconds are the part after the resume only
+    resumed = tmp_path/'grvae_mnist'/'3-resumed'/'run.json'
+    resumed.write_text(json.dumps({**json.loads(resumed.read_text()), 'resumed_unix': 1.0}))
     assert experiment_times(tmp_path) == [{'experiment': 'grvae_mnist', 'seconds': 230.0, 'run': '1-default',
-                                           'cpu': 'not recorded'}]
+                                           'cpu': 'not recorded', 'defaults_checked': True}]
 
 def test_chapter_states_the_recorded_full_mnist_runs():
     "08_grvae's kept report is the one RESULTS.json's record gives (`make nbs` refreshes it after `make bench`)."

@@ -65,32 +65,43 @@ def test_sigkill_mid_training_then_resume_matches_an_uninterrupted_run(tmp_path)
     assert a['summary'] == b['summary']
 
 GRVAE = ['-p', 'source', 'subset', '-p', 'epochs', '4', '-p', 'eval_every', '1']
+MARK = 1234.5     # planted in the saved history: a resumed run shows it, a restarted one cannot
 
 def grvae_comparable(run:Path)->dict:
     "A grvae_mnist run's model bytes, per-pass log and summary, without wall-clock numbers."
-    untimed = lambda d: {k: v for k, v in d.items() if k not in TIMING | {'seconds_per_pass', 'seconds_per_epoch'}}
+    untimed = lambda d: {k: v for k, v in d.items() if k not in TIMING | {'seconds_per_epoch'}}
     return {'weights': (run/'model'/'weights.safetensors').read_bytes(),
             'metrics': [untimed(json.loads(l)) for l in (run/'metrics.jsonl').read_text().splitlines()],
             'summary': untimed(json.loads((run/'summary.json').read_text()))}
+
+def plant_mark(folder:Path)->int:
+    "Set the loss of the first history row of the state `folder/LATEST` names to MARK; that state's pass."
+    cfg = folder/(folder/'LATEST').read_text().strip()/'cfg.json'
+    meta = json.loads(cfg.read_text()); meta['history'][0]['loss'] = MARK
+    cfg.write_text(json.dumps(meta))
+    return meta['pass']
 
 def test_grvae_killed_after_a_pass_resumes_to_the_uninterrupted_models(tmp_path):
     env = {**os.environ, 'SPARSE_NB_EXPERIMENTS': str(EXPERIMENTS)}
     proc = subprocess.Popen([str(SPARSE_NB), 'run', 'grvae_mnist', *GRVAE, '--out', str(tmp_path/'killed'),
                              '--no-progress'],
                             cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    state = wait_for('grvae_mnist/*/checkpoints/0-routed/cfg.json', tmp_path/'killed', proc)    # a pass is done
+    latest = wait_for('grvae_mnist/*/checkpoints/0-routed/LATEST', tmp_path/'killed', proc)    # a pass is done
     kill_tree(proc.pid)
-    run = state.parents[2]
-    done = json.loads(state.read_text())['pass']
+    run = latest.parents[2]
+    done = plant_mark(latest.parent)
     assert done < 4 and not (run/'summary.json').exists()
     print(f"killed {run} after pass {done}")
 
     r = sparse_nb('run', '--resume', run, '--no-progress', experiments=EXPERIMENTS, timeout=900)
     assert r.returncode == 0, r.stderr[-3000:]
-    assert json.loads((run/'run.json').read_text())['status'] == 'ok' and not (run/'checkpoints').exists()
+    info = json.loads((run/'run.json').read_text())
+    assert info['status'] == 'ok' and 'resumed_machine' in info and not (run/'checkpoints').exists()
     whole = sparse_nb('run', 'grvae_mnist', *GRVAE, '--out', tmp_path/'whole', '--no-progress', experiments=EXPERIMENTS,
                       timeout=900)
     assert whole.returncode == 0, whole.stderr[-3000:]
     a, b = grvae_comparable(run), grvae_comparable(Path(last_line(whole.stdout)))
     assert [m['pass'] for m in a['metrics']] == [1, 2, 3, 4] * 2       # the routed model's passes, then the plain one's
+    assert a['metrics'][0]['loss'] == MARK                              # pass 1 came from the saved state
+    a['metrics'][0]['loss'] = b['metrics'][0]['loss']
     assert a == b
