@@ -136,6 +136,12 @@ def test_grvae_held_out_split_and_slider_page(runs):
     assert 0 <= s['test_accuracy'] <= 1 and 0 <= s['ablation_test_accuracy'] <= 1
     assert (run/'site'/'slider.html').stat().st_size > 1_000_000      # the decoder's weights are embedded
     assert (run/'model'/'weights.safetensors').exists()
+    from sparse_nb.grvae import full_mnist_report           # the page carries the repository's recorded runs
+    record = json.loads((REPO/'benchmarks'/'RESULTS.json').read_text())['grvae_full']
+    import nbformat
+    shown = [o['data']['text/markdown'] for c in nbformat.read(run/'grvae_mnist.ipynb', as_version=4).cells
+             for o in c.get('outputs', []) if 'text/markdown' in o.get('data', {})]
+    assert full_mnist_report(record) in shown and '**100 epochs**' in full_mnist_report(record)
 
 def test_grvae_bad_source_names_the_options(runs):
     r = sparse_nb('run', 'grvae_mnist', '-p', 'source', '/no/mnist/here', '-p', 'epochs', '1', '--out', runs,
