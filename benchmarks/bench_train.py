@@ -6,6 +6,7 @@
 2. TopK step, sparse path against dense path, at k = 32 and k = d_sae / 4, and against sparsify's step
    (its fused encoder and embedding_bag decoder) where it imports.
 3. An 8-member stack against 8 separate single-SAE runs, end to end.
+3b. The dense ReLU step and the sparse TopK step in fp32 and in bf16 (`TrainConfig.precision`).
 4. Achieved GFLOP/s of the dense step against a measured matmul of the same shapes.
 
 Peers are imported from `$SPARSE_NB_PEERS_PATH` (see RESULTS.md).
@@ -20,10 +21,12 @@ from sparse_nb.saes import make_sae
 from sparse_nb.train import train, TrainConfig
 
 
-def sparse_nb_step(variant:str, x:torch.Tensor, d_sae:int, steps:int, sparse_path:str='auto', **knob):
+def sparse_nb_step(variant:str, x:torch.Tensor, d_sae:int, steps:int, sparse_path:str='auto', precision:str='fp32',
+                   **knob):
     "A function running `steps` training steps of sparse_nb on the fixed batch `x` (logging once)."
     sae = make_sae(variant, d_in=x.shape[1], d_sae=d_sae, **knob)
-    cfg = TrainConfig(steps=steps, batch_size=len(x), log_every=10**9, sparse_path=sparse_path, lr_decay_steps=0)
+    cfg = TrainConfig(steps=steps, batch_size=len(x), log_every=10**9, sparse_path=sparse_path, lr_decay_steps=0,
+                      precision=precision)
     return lambda: train(sae, lambda b: x, cfg, progress=False)
 
 def plain_relu_step(x:torch.Tensor, d_sae:int, steps:int):
@@ -81,6 +84,14 @@ def topk_step(d_in, d_sae, batch, k, steps, rounds, peers)->dict:
     auto = make_sae('topk', d_in=d_in, d_sae=d_sae, k=k).sparse_faster(batch)
     return {'k': k, 'auto_picks': 'sparse' if auto else 'dense', **{name: batch * steps / s for name, s in t.items()}}
 
+def precision_steps(d_in, d_sae, batch, k, steps, rounds)->dict:
+    "Tokens/s of the dense ReLU step and the sparse TopK step, each in fp32 and bf16 (`TrainConfig.precision`)."
+    x = torch.randn(batch, d_in, generator=torch.Generator().manual_seed(0))
+    steps_ = (('dense_relu', 'relu', 'off', {'l1_coeff': 1e-3}), ('sparse_topk', 'topk', 'on', {'k': k}))
+    fns = {f'{step}_{p}': sparse_nb_step(v, x, d_sae, steps, path, p, **knob)
+           for step, v, path, knob in steps_ for p in ('fp32', 'bf16')}
+    return {'k': k, **{name: batch * steps / s for name, s in compare(fns, rounds).items()}}
+
 def stack_vs_separate(members, steps, n_features, d_in, d_sae, batch_size, rounds)->dict:
     "Seconds for one E-member stack vs E separate E=1 runs over identical batches, end to end (sampling included)."
     l1 = [0.03 * 1.5 ** i for i in range(members)]
@@ -124,6 +135,7 @@ def run(quick:bool=False, peers:list|None=None)->dict:
            'shapes': {'d_in': d_in, 'd_sae': d_sae, 'batch': batch, 'steps_per_round': steps, 'rounds': rounds}}
     out['dense_relu'] = dense_step(d_in, d_sae, batch, steps, rounds, peers)
     out['topk'] = [topk_step(d_in, d_sae, batch, k, steps, rounds, peers) for k in (4 if quick else 32, d_sae // 4)]
+    out['precision'] = precision_steps(d_in, d_sae, batch, 4 if quick else 32, steps, rounds)
     out['stack'] = (stack_vs_separate(8, 5, 64, 32, 64, 64, 2) if quick
                     else stack_vs_separate(8, 300, 512, 256, 512, 256, 3))
     out['gflops'] = gflops(d_in, d_sae, batch, out['dense_relu']['sparse_nb'], rounds)

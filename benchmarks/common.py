@@ -3,7 +3,7 @@ import os, platform, statistics, sys, time
 from datetime import datetime, timezone
 from pathlib import Path
 import torch
-from sparse_nb.experiments import machine as run_machine   # cpu, cores, torch: as run.json records them
+from sparse_nb.core import machine as run_machine, cpu_flags as all_cpu_flags   # as run.json records them
 
 def timed(fn)->float:
     "Wall seconds of `fn()`."
@@ -19,10 +19,8 @@ def compare(fns:dict, rounds:int=5)->dict:
 
 def cpu_flags()->list:
     "The vector-instruction flags that matter for matmuls, of those the CPU reports."
-    try: flags = next(l.split(':', 1)[1].split() for l in Path('/proc/cpuinfo').read_text().splitlines()
-                      if l.startswith('flags'))
-    except (OSError, StopIteration): return []
-    return [f for f in ('avx2', 'fma', 'avx512f', 'avx512_bf16', 'avx512_vnni', 'amx_bf16', 'amx_tile') if f in flags]
+    return [f for f in ('avx2', 'fma', 'avx512f', 'avx512_bf16', 'avx512_vnni', 'amx_bf16', 'amx_tile', 'bf16')
+            if f in all_cpu_flags()]
 
 def machine()->dict:
     "Where and when the numbers were measured."

@@ -8,14 +8,43 @@ GR-VAE runs (newest per epochs, seed and CPU); each `make bench` adds the runs i
 
 Run: .venv/bin/python benchmarks/run.py [--quick] [--out FILE]
 """
-import argparse, json, sys
+import argparse, json, os, subprocess, sys
 from pathlib import Path
 import bench_train, bench_harvest, bench_circuits
 from common import import_peers
 
 HERE = Path(__file__).resolve().parent
 
-def rows(train:dict, harv:dict)->list:
+def peer_bench(quick:bool)->dict|None:
+    "`bench_peers.py`'s measurements, run by the peers' venv Python (`$SPARSE_NB_PEERS_PYTHON`); None without it."
+    py = os.environ.get('SPARSE_NB_PEERS_PYTHON')
+    if not py: return None
+    r = subprocess.run([py, str(HERE/'bench_peers.py'), *(['--quick'] if quick else [])], capture_output=True,
+                       text=True)
+    if r.returncode:
+        print(f"bench_peers.py failed under {py}:\n{r.stderr[-3000:]}", file=sys.stderr); return None
+    return json.loads(r.stdout)
+
+def precision_rows(p:dict|None)->list:
+    "Rows of bf16 against fp32 for the dense ReLU step and the sparse TopK step."
+    if not p: return []
+    dense, topk = p['dense_relu_bf16'] / p['dense_relu_fp32'], p['sparse_topk_bf16'] / p['sparse_topk_fp32']
+    return [('dense ReLU step: bf16 / fp32', dense, '>= 1.6', dense >= 1.6),
+            (f"sparse TopK k={p['k']} step: bf16 / fp32", topk, '', None)]
+
+def peer_rows(pb:dict|None)->list:
+    "Rows of the comparisons with SAELens (one process of the peers' venv)."
+    if not pb: return []
+    m, sw = pb['matryoshka'], pb['sweep']
+    return [(f"Matryoshka k={m['k']} step, fp32: sparse path / SAELens", m['sparse_fp32'] / m['saelens'], '>= 3',
+             m['sparse_fp32'] / m['saelens'] >= 3),
+            (f"Matryoshka k={m['k']} step: sparse path in 'auto' precision / SAELens",
+             m['sparse_auto'] / m['saelens'], '', None),
+            (f"Matryoshka k={m['k']} step, fp32: sparse / dense path", m['sparse_fp32'] / m['dense_fp32'], '', None),
+            (f"{sw['members']}-member TopK sweep: one stacked `sweep` / {sw['members']} SAELens runs (end to end)",
+             sw['speedup'], '>= 3', sw['speedup'] >= 3)]
+
+def rows(train:dict, harv:dict, peers:dict|None=None)->list:
     "(measurement, value, goal, met) rows of the table."
     d, t = train['dense_relu'], train['topk']
     out = [('dense ReLU step: sparse_nb / plain torch', d['sparse_nb'] / d['plain'], '>= 0.95',
@@ -38,6 +67,7 @@ def rows(train:dict, harv:dict)->list:
             out.append((f"TopK k={x['k']}: the rule's path / sparsify", x[x['auto_picks']] / x['sparsify'], '', None))
     out.append(('8-member stack / 8 separate runs (end to end)', train['stack']['speedup'], '> 1',
                 train['stack']['speedup'] > 1))
+    out += precision_rows(train.get('precision')) + peer_rows(peers)
     out.append(('dense step GFLOP/s / matmul GFLOP/s',
                 train['gflops']['step_gflops'] / train['gflops']['matmul_gflops'], '', None))
     for k in ('harvest_middle', 'harvest_last'):
@@ -146,6 +176,22 @@ def circuits_md(circ:dict|None)->list:
             '| prompt tokens | replacement | active latents | nodes | seconds | peak MB |', '|---|---|---|---|---|---|',
             *rows, '']
 
+def saelens_text(pb:dict|None)->str:
+    "What the SAELens rows measured, and how."
+    if not pb: return ("SAELens: not measured on this run (set `SPARSE_NB_PEERS_PYTHON` to the peers' venv Python, "
+                       "README's side venvs).")
+    m, sw, s = pb['matryoshka'], pb['sweep'], pb['shapes']
+    return (f"SAELens {pb['sae_lens']} is measured by `bench_peers.py` in one process of the peers' venv "
+            f"(`$SPARSE_NB_PEERS_PYTHON`): SAELens does not import beside TransformerLens 4, so both it and sparse_nb "
+            f"(from this checkout) run there, on that venv's torch {pb['torch']}. The Matryoshka step: d_in "
+            f"{s['d_in']}, d_sae {s['d_sae']}, batch {s['batch']}, k {m['k']}, prefixes {m['widths']}, SAELens's "
+            f"MatryoshkaBatchTopKTrainingSAE under its own SAETrainer step (defaults, fp32), "
+            f"{s['steps_per_round']} steps per round, {s['rounds']} rounds. The sweep: {sw['members']} TopK "
+            f"members (k = {', '.join(map(str, sw['ks']))}), {sw['steps']} steps of batch {sw['batch']} each, "
+            f"d_in {sw['d_in']}, d_sae {sw['d_sae']}, all reading the same in-memory batches: one stacked `sweep` "
+            f"call at its defaults against {sw['members']} SAELens runs (`SAETrainer.fit`, set up as "
+            f"`train_toy_sae` does); {sw['stacked_s']:.1f} s against {sw['saelens_s']:.1f} s.")
+
 def results_md(saved:dict, rs:list)->str:
     "RESULTS.md from the saved measurements and records (`RESULTS.json`) and the ratio rows `rs`."
     from sparse_nb.safe import md_escape
@@ -173,6 +219,7 @@ def results_md(saved:dict, rs:list)->str:
         f"and reached through `SPARSE_NB_PEERS_PATH`, a folder of links "
         f"to their packages and the few dependencies this venv lacks, so they run on this venv's torch in this process "
         f"(sparsify with its eager embedding_bag decoder: Triton does not run on the CPU).", '',
+        saelens_text(saved.get('peers_bench')), '',
         table(rs), '',
         '## Tokens per second', '',
         '| step | tok/s |', '|---|---|',
@@ -233,16 +280,16 @@ if __name__ == '__main__':
     record = HERE/'RESULTS.json'                        # the records below accumulate in the committed file
     saved = json.loads(record.read_text()) if record.exists() else {}
     if a.render: saved.update({k: v for k, v in json.loads(Path(a.render).read_text()).items()
-                               if k in ('train', 'harvest', 'circuits')})
+                               if k in ('train', 'harvest', 'circuits', 'peers_bench')})
     else:
         peers = import_peers()
         saved.update(train=bench_train.run(a.quick, peers), harvest=bench_harvest.run(a.quick),
-                     circuits=bench_circuits.run(a.quick))
+                     circuits=bench_circuits.run(a.quick), peers_bench=peer_bench(a.quick))
     runs = Path(a.runs)
     saved['experiments'] = merged(saved.get('experiments', []), experiment_times(runs), lambda t: t['experiment'])
     saved['grvae_full'] = merged(saved.get('grvae_full', []), grvae_runs(runs), grvae_key)
     if a.demo_seconds: saved['demo_seconds'] = a.demo_seconds
-    rs = rows(saved['train'], saved['harvest'])
+    rs = rows(saved['train'], saved['harvest'], saved.get('peers_bench'))
     print(table(rs))
     if out:
         out.with_suffix('.json').write_text(json.dumps(saved, indent=1) + '\n')

@@ -15,12 +15,12 @@ from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['FORMAT_VERSION', 'TEXT_PX_KEY', 'LEGEND_KEY', 'SparseNBError', 'ParameterError', 'SourceUnavailableError',
-           'NonFiniteError', 'SparseNBWarning', 'warn', 'short_repr', 'seed_everything', 'default_device',
-           'rank_and_world', 'init_distributed', 'barrier', 'progress_bar', 'atomic_write', 'to_jsonable', 'save_json',
-           'load_json', 'read_json_object', 'save_tensors', 'safetensors_shapes', 'read_safetensors', 'load_tensors',
-           'cache_root', 'remove_tree', 'staging_dir', 'publish_dir', 'find_repo_root', 'default_runs_root',
-           'new_run_id', 'RunDir', 'git_commit', 'provenance', 'params_hash', 'smallest_text_px', 'legend_covers',
-           'legends_off_data', 'asset', 'num', 'pct']
+           'NonFiniteError', 'SparseNBWarning', 'warn', 'short_repr', 'seed_everything', 'default_device', 'cpu_flags',
+           'bf16_fast', 'machine', 'rank_and_world', 'init_distributed', 'barrier', 'progress_bar', 'atomic_write',
+           'to_jsonable', 'save_json', 'load_json', 'read_json_object', 'save_tensors', 'safetensors_shapes',
+           'read_safetensors', 'load_tensors', 'cache_root', 'remove_tree', 'staging_dir', 'publish_dir',
+           'find_repo_root', 'default_runs_root', 'new_run_id', 'RunDir', 'git_commit', 'provenance', 'params_hash',
+           'smallest_text_px', 'legend_covers', 'legends_off_data', 'asset', 'num', 'pct']
 
 # %% ../nbs/00_core.ipynb #e24c5b4a
 class SparseNBError(Exception):
@@ -74,6 +74,40 @@ def default_device(name:str='auto')->torch.device:
     try: return torch.device(name)
     except RuntimeError:
         raise ParameterError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {name!r}") from None
+
+# %% ../nbs/00_core.ipynb #73e3b4f7
+def cpu_flags()->set[str]:
+    "The instruction-set flags this CPU reports (`/proc/cpuinfo`: x86 `flags` or Arm `Features`; empty elsewhere)."
+    try: text = Path('/proc/cpuinfo').read_text()
+    except OSError: return set()
+    return {f for l in text.splitlines() if l.startswith(('flags', 'Features')) for f in l.split(':', 1)[1].split()}
+
+# %% ../nbs/00_core.ipynb #ba443348
+def bf16_fast(device:torch.device|str='cpu')->bool:
+    "Whether `device` multiplies bf16 natively (CUDA with bf16, a CPU with AVX-512 BF16, AMX or Arm BF16)."
+    device = torch.device(device)
+    if device.type == 'cuda': return torch.cuda.is_bf16_supported()
+    return device.type == 'cpu' and bool(cpu_flags() & {'avx512_bf16', 'amx_bf16', 'bf16'})
+
+# %% ../nbs/00_core.ipynb #b3a753a2
+def _cpu_name()->str:
+    "The CPU's model name: `/proc/cpuinfo` (x86 `model name`, Arm `Model` or `Hardware`), macOS's sysctl, or platform."
+    import platform
+    try:
+        fields = dict(l.split(':', 1) for l in Path('/proc/cpuinfo').read_text().splitlines() if ':' in l)
+        fields = {k.strip(): v.strip() for k, v in fields.items()}
+        name = next((fields[k] for k in ('model name', 'Model', 'Hardware') if fields.get(k)), None)
+        if name: return name
+    except OSError: pass
+    if sys.platform == 'darwin':
+        r = subprocess.run(['sysctl', '-n', 'machdep.cpu.brand_string'], capture_output=True, text=True)
+        if r.returncode == 0 and r.stdout.strip(): return r.stdout.strip()
+    return platform.processor() or platform.machine() or 'unknown'
+
+# %% ../nbs/00_core.ipynb #ea3a9cdf
+def machine()->dict:
+    "The CPU, cores, torch and native bf16 a run executes on: results differ slightly between CPUs even at one seed."
+    return {'cpu': _cpu_name(), 'cores': os.cpu_count(), 'torch': torch.__version__, 'bf16': bf16_fast()}
 
 # %% ../nbs/00_core.ipynb #6cea32c0
 def rank_and_world()->tuple[int, int]:

@@ -14,8 +14,8 @@ from .core import *
 # %% auto #0
 __all__ = ['RESERVED_PARAMS', 'EXPERIMENT_NAME', 'MAX_PARAMS_TEXT', 'experiments_dir', 'parse_check', 'Param', 'parse_params',
            'Experiment', 'parameters_cell', 'tiny_cell', 'load_experiment', 'list_experiments', 'find_experiment',
-           'parse_value', 'load_params_file', 'check_params', 'given_params', 'RunResult', 'machine', 'run_experiment',
-           'open_run', 'resume_run', 'runs_newest_first', 'latest_run']
+           'parse_value', 'load_params_file', 'check_params', 'given_params', 'RunResult', 'run_experiment', 'open_run',
+           'resume_run', 'runs_newest_first', 'latest_run']
 
 # %% ../nbs/10_experiments.ipynb #92123332
 def experiments_dir()->Path:
@@ -276,15 +276,6 @@ def given_params(exp:Experiment, pairs:list=(), file:str|Path|None=None)->dict:
 class RunResult:
     "Where a run went and whether it finished."
     experiment:str; path:Path; ok:bool; seconds:float; error:str|None=None
-
-# %% ../nbs/10_experiments.ipynb #237ebc61
-def machine()->dict:
-    "The CPU, cores and torch a run executes on: results differ slightly between CPUs even at one seed."
-    import platform, torch
-    try: cpu = next(l.split(':', 1)[1].strip() for l in Path('/proc/cpuinfo').read_text().splitlines()
-                    if l.startswith('model name'))
-    except (OSError, StopIteration): cpu = platform.processor() or 'unknown'
-    return {'cpu': cpu, 'cores': os.cpu_count(), 'torch': torch.__version__}
 
 # %% ../nbs/10_experiments.ipynb #1bd65e63
 def _execute(exp:Experiment, rd:RunDir, given:dict, progress:bool, resume:bool=False)->RunResult:

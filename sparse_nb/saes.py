@@ -299,7 +299,7 @@ def train_loss(self:SAE, x:Tensor, dead:Tensor|None=None, sparsity_scale:float=1
               )->tuple[Tensor, dict, DenseLatents|SparseLatents]:
     "`(total, parts, latents)` of one training step: the loss, and its latents behind the dense/sparse interface."
     if not sparse:
-        f = self.encode(x)
+        f = self.encode(x).float()      # under bf16 autocast: the losses and metrics read fp32 latents
         return (*self.loss(x, dead, sparsity_scale, f=f, y=y), DenseLatents(f))
     if self.sparse_loss is None:
         raise ParameterError(f"variant {self.variant!r} has no sparse path; train it with sparse_path 'auto' or 'off'")
@@ -416,6 +416,10 @@ class TopKSAE(SAE):
     saelens_architecture, saelens_transcoder = 'topk', None
     def encode(self, x): return torch.relu(_keep_topk(self.pre_acts(x), self.k, max(self.cfg.k)))
     def penalty(self, f, x): return {}
+    def reconstruction(self, f:DenseLatents|SparseLatents, x:Tensor, y:Tensor)->tuple[Tensor, dict]:
+        "`(y_hat, parts)`: the output from latents `f` and its reconstruction loss parts (here `mse`)."
+        y_hat = f.decode(self.W_dec, self.b_dec) + self.skip_out(x)
+        return y_hat, {'mse': mse(y, y_hat)}
     def aux_loss(self, x, y, y_hat, f, dead):
         if dead is None: return {'auxk': x.new_zeros(self.members)}
         z = self.pre_acts(x).masked_fill(~dead[:, None], -torch.inf)
@@ -433,8 +437,8 @@ class TopKSAE(SAE):
         with torch.no_grad(): z = self.pre_acts(x)   # dense forward, no graph: the backward is the sparse engine's
         active = lambda p: active_latents(x, self.W_enc, self.b_enc, self.input_shift(), p, z.shape[1])
         f = active(pattern_fn(z, self.k, max(self.cfg.k)))
-        y_hat = f.decode(self.W_dec, self.b_dec) + self.skip_out(x)
-        parts = {'mse': mse(y, y_hat), 'auxk': x.new_zeros(self.members)}
+        y_hat, parts = self.reconstruction(f, x, y)
+        parts['auxk'] = x.new_zeros(self.members)
         if dead is not None:
             k_aux = dead.sum(-1).clamp(max=self.cfg.k_aux)
             z_dead = z.masked_fill(~dead[:, None], -torch.inf)
@@ -496,23 +500,27 @@ class MatryoshkaConfig(TopKConfig):
 
 # %% ../nbs/03_saes.ipynb #f0a8779d
 class MatryoshkaSAE(BatchTopKSAE):
-    "Matryoshka BatchTopK SAE: each prefix of the dictionary learns to reconstruct alone (own loss: no sparse path)."
+    "Matryoshka BatchTopK SAE: each prefix of the dictionary learns to reconstruct alone."
     variant, config = 'matryoshka', MatryoshkaConfig
     loss_parts = ('auxk', 'prefix_mse')
     @property
     def prefixes(self)->list[int]:
         "The nested dictionary sizes: `cfg.prefixes`, else d_sae/16, /8, /4, /2 and d_sae."
         return self.cfg.prefixes or sorted({max(self.cfg.d_sae // q, 1) for q in (16, 8, 4, 2, 1)})
+    def reconstruction(self, f, x, y):
+        "`(y_hat, parts)`: the full output, its `mse`, and `prefix_mse` summed over the shorter prefixes."
+        y_hats = self.b_dec[:, None] + self.skip_out(x) + f.decode_bands(self.W_dec, self.prefixes).cumsum(0)
+        errs = [mse(y, y_hat) for y_hat in y_hats]
+        return y_hats[-1], {'mse': errs[-1], 'prefix_mse': sum(errs[:-1], torch.zeros_like(errs[-1]))}
     def loss(self, x, dead=None, sparsity_scale=1.0, f=None, y=None):
         y = self.check_target(x, y)
         f = self.encode(x) if f is None else f
-        y_hat, start, errs = self.b_dec[:, None] + self.skip_out(x), 0, []
-        for m in self.prefixes:
-            y_hat = y_hat + f[..., start:m] @ self.W_dec[:, start:m]; start = m
-            errs.append(mse(y, y_hat))
-        parts = {'mse': errs[-1], 'prefix_mse': sum(errs[:-1], torch.zeros_like(errs[-1]))}
+        y_hat, parts = self.reconstruction(DenseLatents(f), x, y)
         parts.update(self.aux_loss(x, y, y_hat, f, dead))
         return sum(parts.values()).sum(), parts
+    def sparse_loss(self, x, dead=None, y=None):
+        "BatchTopK's sparse path with this class's `reconstruction`: each prefix a column range of the CSR latents."
+        return BatchTopKSAE.sparse_loss(self, x, dead, y)
     def saelens_metadata(self, e):
         details = {'k': int(self.k[e]), 'matryoshka_widths': self.prefixes}
         return {'training_architecture': 'matryoshka_batchtopk', 'training_architecture_details': details}

@@ -27,6 +27,10 @@ class DenseLatents:
         "`f @ W_dec (+ b_dec)`: `[E, batch, d_out]` from `W_dec [E, d_sae, d_out]`."
         out = self.f @ W_dec
         return out if b_dec is None else out + b_dec[:, None]
+    def decode_bands(self, W_dec:Tensor, ends:list[int])->Tensor:
+        "What each band of latents `[ends[g-1], ends[g])` writes (the first from 0), `[G, E, batch, d_out]`."
+        starts = [0, *ends[:-1]]
+        return torch.stack([self.f[..., a:b] @ W_dec[:, a:b] for a, b in zip(starts, ends)])
 
 # %% ../nbs/02b_sparse.ipynb #898ae878
 @dataclass
@@ -60,6 +64,16 @@ class SparseLatents:
                               per_sample_weights=self.values)
         out = out.view(self.members, self.batch, d)
         return out if b_dec is None else out + b_dec[:, None]
+    def decode_bands(self, W_dec:Tensor, ends:list[int])->Tensor:
+        "What each band `[ends[g-1], ends[g])` writes, `[G, E, batch, d_out]`: one `embedding_bag`, bags (band, row)."
+        n_rows, G, d = len(self.crow) - 1, len(ends), W_dec.shape[-1]
+        band = torch.bucketize(self.col % self.d_sae, torch.tensor(ends, device=self.col.device), right=True)
+        key = band * n_rows + self.rows()
+        order = key.argsort(stable=True)
+        offsets = torch.cat([key.new_zeros(1), torch.bincount(key, minlength=G * n_rows).cumsum(0)[:-1]])
+        out = F.embedding_bag(self.col[order], W_dec.reshape(-1, d), offsets, mode='sum',
+                              per_sample_weights=self.values[order])
+        return out.view(G, self.members, self.batch, d)
 
 # %% ../nbs/02b_sparse.ipynb #7127bf6c
 def topk_pattern(z:Tensor, k:Tensor, kmax:int)->tuple[Tensor, Tensor, Tensor, Tensor]:
@@ -123,5 +137,6 @@ def active_latents(x:Tensor,     # inputs `[batch, d_in]`
                    pattern:tuple, batch:int)->SparseLatents:
     "ReLU of the pre-activations at `pattern`, zeroed where not kept, with gradients through `_ActivePreActs`."
     crow, col, vals, keep = pattern
-    pre = _ActivePreActs.apply(x, W_enc, b_enc, shift, vals, crow, col)
+    # values in the weights' dtype (fp32) where the pattern came from bf16 pre-activations
+    pre = _ActivePreActs.apply(x, W_enc, b_enc, shift, vals.to(W_enc.dtype), crow, col)
     return SparseLatents(crow, col, torch.relu(pre) * keep, W_enc.shape[0], batch, W_enc.shape[-1])

@@ -5,7 +5,7 @@
 # %% ../nbs/04_train.ipynb #3a9c39c2
 from __future__ import annotations
 import json
-from dataclasses import dataclass, asdict, field
+from dataclasses import dataclass, asdict, field, fields
 from pathlib import Path
 
 import pandas as pd
@@ -18,8 +18,8 @@ from .formats import load_sae
 from .sparse import DenseLatents, SparseLatents
 
 # %% auto #0
-__all__ = ['TrainConfig', 'lr_factor', 'sparsity_scale', 'update_since_fired', 'resample_dead', 'latest_checkpoint',
-           'save_checkpoint', 'train', 'SweepResult', 'sweep', 'cached_train']
+__all__ = ['TrainConfig', 'resolve_precision', 'lr_factor', 'sparsity_scale', 'update_since_fired', 'resample_dead',
+           'latest_checkpoint', 'save_checkpoint', 'train', 'SweepResult', 'sweep', 'cached_train']
 
 # %% ../nbs/04_train.ipynb #7e48f12b
 @dataclass
@@ -36,6 +36,7 @@ class TrainConfig:
     log_every:int|None=None    # metrics row every N steps (default: 40 rows per run)
     checkpoint_every:int|None=None # with a run folder: every N steps and at the end (default: 10 per run; 0: never)
     sparse_path:str='auto'     # TopK/BatchTopK: 'on', 'off', or 'auto' (on where `sae.sparse_faster` says so)
+    precision:str='auto'       # matmuls in 'fp32' or 'bf16' (fp32 weights, Adam and losses); 'auto': bf16 where native
     seed:int=0
     def __post_init__(self):
         if self.steps < 1 or self.batch_size < 1:
@@ -46,7 +47,15 @@ class TrainConfig:
         if self.checkpoint_every is None: self.checkpoint_every = max(self.steps // 10, 1)
         if self.sparse_path not in ('auto', 'on', 'off'):
             raise ParameterError(f"sparse_path must be 'auto', 'on' or 'off', got {self.sparse_path!r}")
+        if self.precision not in ('auto', 'fp32', 'bf16'):
+            raise ParameterError(f"precision must be 'auto', 'fp32' or 'bf16', got {self.precision!r}")
         self.betas = tuple(self.betas)
+
+# %% ../nbs/04_train.ipynb #bcc0c465
+def resolve_precision(precision:str, device:torch.device|str='cpu')->str:
+    "The precision a step runs in on `device`: 'fp32' or 'bf16' ('auto' is 'bf16' where `bf16_fast(device)`)."
+    if precision != 'auto': return precision
+    return 'bf16' if bf16_fast(device) else 'fp32'
 
 # %% ../nbs/04_train.ipynb #73225940
 def lr_factor(step:int, cfg:TrainConfig)->float:
@@ -206,9 +215,9 @@ def _check_same_run(meta:dict, params_sha256:str|None, ck:Path):
 
 # %% ../nbs/04_train.ipynb #4558488b
 def _check_same_config(saved:dict, cfg:TrainConfig, ck:Path):
-    "Raise `ParameterError` if a checkpoint was written under another `TrainConfig`."
-    now = to_jsonable(asdict(cfg))
-    diff = {k: (saved.get(k), v) for k, v in now.items() if saved.get(k) != v}
+    "Raise `ParameterError` if a checkpoint was written under another `TrainConfig` (a field it predates: its default)."
+    now, default = to_jsonable(asdict(cfg)), {f.name: f.default for f in fields(TrainConfig)}
+    diff = {k: (saved.get(k, default[k]), v) for k, v in now.items() if saved.get(k, default[k]) != v}
     if diff: raise ParameterError(f"{ck} was written with other training settings: "
                                   + ', '.join(f"{k}={a!r} there, {b!r} now" for k, (a, b) in diff.items())
                                   + "; expected the same TrainConfig to resume")
@@ -283,11 +292,13 @@ def _set_lr(opt:torch.optim.Optimizer, step:int, cfg:TrainConfig)->float:
 
 # %% ../nbs/04_train.ipynb #433c1123
 def _optimizer_step(sae:SAE, opt:torch.optim.Optimizer, x:Tensor, y:Tensor|None, since:Tensor, step:int,
-                    cfg:TrainConfig, sparse:bool, world:int)->tuple[dict, DenseLatents|SparseLatents, Tensor, Tensor]:
+                    cfg:TrainConfig, sparse:bool, world:int, precision:str='fp32'
+                   )->tuple[dict, DenseLatents|SparseLatents, Tensor, Tensor]:
     "Loss, backward and one Adam step on `(x, y)`: loss parts, latents, fired `[E, d_sae]`, non-finite members `[E]`."
     dead = since >= cfg.dead_window
     dead = dead if dead.any() else None
-    total, parts, f = sae.train_loss(x, dead=dead, sparsity_scale=sparsity_scale(step, cfg), sparse=sparse, y=y)
+    with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=precision == 'bf16'):
+        total, parts, f = sae.train_loss(x, dead=dead, sparsity_scale=sparsity_scale(step, cfg), sparse=sparse, y=y)
     opt.zero_grad(set_to_none=True); total.backward()
     fired, bad = f.fired(), ~torch.isfinite(sum(parts.values()))
     if world > 1: fired, bad = _all_reduce_step(sae, fired, bad, world)
@@ -343,15 +354,15 @@ def train(sae:SAE,              # the stack to train (modified in place)
     opt = torch.optim.Adam(sae.parameters(), lr=cfg.lr, betas=cfg.betas)
     device = sae.W_dec.device
     since, bad_at = _fresh_counters(sae)
-    sparse = _sparse_path(sae, cfg)
+    sparse, precision = _sparse_path(sae, cfg), resolve_precision(cfg.precision, device)
     ck_dir, start, history, warned_fvu = _checkpoint_dir(run, name), 0, [], False
     if resume: since, start, history = _resume(sae, opt, gen, source, cfg, run, name, ck_dir, rank)
-    bar = progress_bar(range(start, cfg.steps), desc=f'train {sae.cfg.variant} x{sae.members}', disable=not progress,
-                       initial=start, total=cfg.steps)
+    bar = progress_bar(range(start, cfg.steps), desc=f'train {sae.cfg.variant} x{sae.members} {precision}',
+                       disable=not progress, initial=start, total=cfg.steps)
     for step in bar:
         lr = _set_lr(opt, step, cfg)
         x, y = _batch(source, cfg.batch_size, device, shard)
-        parts, f, fired, bad = _optimizer_step(sae, opt, x, y, since, step, cfg, sparse, world)
+        parts, f, fired, bad = _optimizer_step(sae, opt, x, y, since, step, cfg, sparse, world, precision)
         bad_at = torch.where((bad_at < 0) & bad, step, bad_at)   # no host sync: checked when a row or checkpoint is due
         since = update_since_fired(since, fired, cfg.batch_size)
         since = _resample_if_due(sae, source, opt, gen, since, step, cfg)

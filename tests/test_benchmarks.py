@@ -1,5 +1,6 @@
 "Each benchmark runs at tiny sizes (a smoke test: the ratios are measured by `make bench`, never by tests)."
-import json, re, subprocess, sys
+import json, os, re, subprocess, sys
+import pytest
 from conftest import REPO
 
 def bench(*args, timeout=600):
@@ -16,6 +17,7 @@ def test_bench_train_quick():
     # d_sae 256: below the sparse path's measured range
     assert [t['auto_picks'] for t in out['topk']] == ['dense', 'dense']
     assert out['stack']['speedup'] > 0 and out['gflops']['matmul_gflops'] > 0 and out['machine']['cores'] >= 1
+    assert {f'{s}_{p}' for s in ('dense_relu', 'sparse_topk') for p in ('fp32', 'bf16')} < set(out['precision'])
 
 def test_bench_harvest_quick():
     out = json.loads(bench(REPO/'benchmarks'/'bench_harvest.py', '--quick'))
@@ -27,10 +29,35 @@ def test_make_bench_table_and_results_file(tmp_path):
                 timeout=900)
     assert re.search(r'\| dense ReLU step: sparse_nb / plain torch \| [\d.]+x \| >= 0.95 \| (yes|NO) \|', out)
     assert re.search(r'\| TopK k=4: sparse / dense path \| [\d.]+x \| >= 3 \|', out) and 'rule picks the faster' in out
+    assert re.search(r'\| dense ReLU step: bf16 / fp32 \| [\d.]+x \| >= 1.6 \| (yes|NO) \|', out)
     assert (tmp_path/'RESULTS.json').exists()
     text = (tmp_path/'RESULTS.md').read_text()
     assert (text.startswith('# Benchmark results') and 'torch 2.13.0' in text and '## Goals missed' in text
             and '## Experiments at their defaults' in text and '| prompt tokens | replacement |' in text)
+
+PEERS = os.environ.get('SPARSE_NB_PEERS_PYTHON')
+
+@pytest.mark.skipif(not PEERS, reason="no peers' venv (SPARSE_NB_PEERS_PYTHON; README: side venvs)")
+def test_bench_peers_quick():
+    r = subprocess.run([PEERS, 'bench_peers.py', '--quick'], capture_output=True, text=True, timeout=600,
+                       cwd=REPO/'benchmarks')
+    assert r.returncode == 0, r.stderr[-2000:]
+    out = json.loads(r.stdout)
+    m, sw = out['matryoshka'], out['sweep']
+    assert all(m[k] > 0 for k in ('sparse_fp32', 'dense_fp32', 'sparse_auto', 'saelens')) and m['widths'][-1] == 512
+    assert sw['members'] == len(sw['ks']) == 8 and sw['stacked_s'] > 0 and sw['saelens_s'] > 0 and out['sae_lens']
+
+def test_peer_rows_state_the_goals():
+    sys.path.insert(0, str(REPO/'benchmarks'))
+    from run import peer_rows, precision_rows
+    pb = {'matryoshka': {'k': 32, 'sparse_fp32': 30., 'dense_fp32': 10., 'sparse_auto': 60., 'saelens': 12.},
+          'sweep': {'members': 8, 'speedup': 2.5}}
+    got = {name: (round(v, 2), goal, met) for name, v, goal, met in peer_rows(pb)}
+    assert got['Matryoshka k=32 step, fp32: sparse path / SAELens'] == (2.5, '>= 3', False)
+    assert got['8-member TopK sweep: one stacked `sweep` / 8 SAELens runs (end to end)'] == (2.5, '>= 3', False)
+    assert peer_rows(None) == [] and precision_rows(None) == []
+    p = {'k': 32, 'dense_relu_fp32': 1., 'dense_relu_bf16': 1.7, 'sparse_topk_fp32': 2., 'sparse_topk_bf16': 3.}
+    assert [(round(v, 2), met) for _, v, _, met in precision_rows(p)] == [(1.7, True), (1.5, None)]
 
 def test_bench_circuits_quick():
     out = json.loads(bench(REPO/'benchmarks'/'bench_circuits.py', '--quick'))

@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 import pytest
 from conftest import sparse_nb, last_line, REPO
+from sparse_nb.core import bf16_fast
 from sparse_nb.experiments import list_experiments, check_params
 
 EXPERIMENTS = REPO/'nbs'/'experiments'
@@ -224,3 +225,33 @@ def test_attribution_graph_rows_pair_the_replacements_on_each_prompt(tiny_runs):
     assert all(r['n_nodes'] >= 1 and r['n_edges'] >= 1 for r in s['results'])
     reps = {(r['method'], r['k']): r for r in s['replacements']}
     assert all(reps[('clt', k)]['l0'] <= k and reps[('plt', k)]['l0'] <= k for _, k in reps)   # TopK: k per layer
+
+def _summaries(name, tiny_runs, runs)->tuple[dict, dict]:
+    "The summaries of experiment `name`'s tiny run in 'auto' precision (bf16 here) and of one in fp32."
+    bf, fp = [json.loads((r/'summary.json').read_text())
+              for r in (tiny_runs(name), run_tiny(name, runs, '-p', 'precision', 'fp32'))]
+    assert (bf['precision'], fp['precision']) == ('bf16', 'fp32')
+    return bf, fp
+
+BF16 = pytest.mark.skipif(not bf16_fast(), reason="'auto' precision is fp32 on this CPU: nothing to compare")
+
+@BF16
+def test_bf16_keeps_toy_recovery_best_mmcs(tiny_runs, runs):
+    bf, fp = _summaries('toy_recovery', tiny_runs, runs)
+    assert abs(bf['best']['mmcs'] / fp['best']['mmcs'] - 1) <= 0.01, (bf['best'], fp['best'])
+
+@BF16
+def test_bf16_keeps_sae_variants_fvu_per_member(tiny_runs, runs):
+    bf, fp = _summaries('sae_variants', tiny_runs, runs)
+    key = lambda r: (r['variant'], r['knob_value'], r['seed'])
+    assert [key(r) for r in bf['results']] == [key(r) for r in fp['results']]
+    off = {key(a): a['fvu'] / b['fvu'] - 1 for a, b in zip(bf['results'], fp['results'])}
+    assert max(map(abs, off.values())) <= 0.01, off
+    assert any(off.values()), 'the two runs differ: bf16 took effect'
+
+@BF16
+def test_bf16_keeps_lm_sweep_ce_recovered(tiny_runs, runs):
+    bf, fp = _summaries('lm_sweep', tiny_runs, runs)
+    sae = lambda s: [r for r in s['results'] if r['method'] == 'sae']
+    gaps = [abs(a['ce_recovered'] - b['ce_recovered']) for a, b in zip(sae(bf), sae(fp))]
+    assert len(gaps) == 2 and max(gaps) <= 0.005, gaps
