@@ -23,7 +23,7 @@ env: $(STAMP)
 test: $(STAMP)
 	bash scripts/check_repo.sh
 	OMP_NUM_THREADS=1 $(BIN)/nbdev_test --n_workers 2  # one thread per notebook worker: 2 workers x 2 threads on 2 cores spin-wait
-	$(BIN)/python -m pytest tests -q -rs
+	$(BIN)/python -m pytest tests -q -rs --durations=25  # the slowest tests: where the CI budget goes
 
 demo: $(STAMP)
 	$(BIN)/sparse_nb run --all
