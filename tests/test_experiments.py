@@ -3,11 +3,10 @@ leaves what the site reads: a headline, a caveat, a key figure that exists, a ca
 import json
 from pathlib import Path
 import pytest
-from conftest import sparse_nb, last_line, REPO
+from conftest import sparse_nb, last_line, run_tiny, EXPERIMENTS
 from sparse_nb.core import bf16_fast
 from sparse_nb.experiments import list_experiments, check_params
 
-EXPERIMENTS = REPO/'nbs'/'experiments'
 NAMES = sorted(p.stem for p in EXPERIMENTS.glob('*.ipynb'))
 SWEEP_COLUMNS = {'variant', 'dict_ratio', 'knob', 'knob_value', 'l0', 'fvu', 'dead_frac', 'gamma'}  # every sweep row
 PROVENANCE = {'seed', 'seconds', 'sparse_nb_version', 'torch_version', 'git_commit'}
@@ -18,22 +17,6 @@ def test_every_experiment_declares_tiny_parameters():
     for e in exps:
         assert e.tiny, f"{e.name}.ipynb has no raw cell tagged 'tiny' with its smoke-test parameters"
         check_params(e, e.tiny)
-
-def run_tiny(name:str, runs:Path, *params)->Path:
-    "Run experiment `name` at its tiny parameters (and `params`) into `runs`; its run folder."
-    r = sparse_nb('run', name, '--tiny', *params, '--out', runs, '--no-progress', experiments=EXPERIMENTS,
-                  timeout=900)
-    assert r.returncode == 0, r.stderr[-3000:]
-    return Path(last_line(r.stdout))
-
-@pytest.fixture(scope='module')
-def tiny_runs(tmp_path_factory):
-    "Each experiment's first tiny run, made on first use and shared by the tests below."
-    root, done = tmp_path_factory.mktemp('tiny_runs'), {}
-    def get(name):
-        if name not in done: done[name] = run_tiny(name, root)
-        return done[name]
-    return get
 
 def marked_figures(run:Path, name:str)->list[str]:
     "The figure names the executed notebook's outputs carry (what the site puts captions under)."

@@ -13,16 +13,13 @@ EXPERIMENTS = REPO/'nbs'/'experiments'
 SITE_RUNS = sorted(p.stem for p in EXPERIMENTS.glob('*.ipynb'))   # every experiment, at its tiny parameters
 
 @pytest.fixture(scope='module')
-def site(tmp_path_factory):
-    ("Tiny runs of a few experiments (the others show their templates), "
-     "then the site built from them by `sparse_nb docs`.")
+def site(tiny_runs):
+    "Every experiment's tiny run (shared with test_experiments.py), then the site built from them by `sparse_nb docs`."
     if os.environ.get('SPARSE_NB_TEST_SITE'):                 # a site already built beside its runs/ (for iterating)
         return Path(os.environ['SPARSE_NB_TEST_SITE'])
-    tmp = tmp_path_factory.mktemp('site')
-    for name in SITE_RUNS:
-        r = sparse_nb('run', name, '--tiny', '--out', tmp/'runs', '--no-progress', experiments=EXPERIMENTS, timeout=600)
-        assert r.returncode == 0, r.stderr[-3000:]
-    r = sparse_nb('docs', '--out', tmp/'_docs', '--runs', tmp/'runs', experiments=EXPERIMENTS)
+    for name in SITE_RUNS: tiny_runs(name)
+    tmp = tiny_runs.root.parent                                 # the site beside runs/, where latest_run reads
+    r = sparse_nb('docs', '--out', tmp/'_docs', '--runs', tiny_runs.root, experiments=EXPERIMENTS)
     assert r.returncode == 0, r.stderr[-3000:]
     index = Path(last_line(r.stdout))
     assert index == tmp/'_docs'/'index.html' and index.exists()
