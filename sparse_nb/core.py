@@ -364,9 +364,10 @@ def git_commit(root:str|Path|None=None)->str|None:
 
 # %% ../nbs/00_core.ipynb #b0d8b415
 def provenance()->dict:
-    "The versions and commit that produced a run's numbers."
+    "The versions and commit that produced a run's numbers (the commit `sparse_nb run` started from, else HEAD now)."
     from sparse_nb import __version__
-    return {'sparse_nb_version': __version__, 'torch_version': torch.__version__, 'git_commit': git_commit()}
+    commit = os.environ.get('SPARSE_NB_GIT_COMMIT') or git_commit()     # a long run outlives commits made meanwhile
+    return {'sparse_nb_version': __version__, 'torch_version': torch.__version__, 'git_commit': commit}
 
 # %% ../nbs/00_core.ipynb #82fb3715
 @patch

@@ -281,11 +281,14 @@ class RunResult:
 def _execute(exp:Experiment, rd:RunDir, given:dict, progress:bool, resume:bool=False)->RunResult:
     "Execute `exp`'s notebook into `rd` with `given` (and `resume = True` if asked); record the outcome in `run.json`."
     import papermill as pm
-    info = {'machine': machine(), **(rd.read('run') or {}), 'experiment': exp.name, 'status': 'running',
-            **({'resumed_unix': time.time(), 'resumed_machine': machine()} if resume else {})}   # 'machine': the first
+    commit, here = git_commit(), machine()
+    info = {'machine': here, 'git_commit': commit, **(rd.read('run') or {}), 'experiment': exp.name,
+            'status': 'running', **({'resumed_unix': time.time(), 'resumed_machine': here, 'resumed_git_commit': commit}
+                                    if resume else {})}   # 'machine' and 'git_commit': where it first started
     save_json(rd.path/'run.json', info)
     t0, error = time.time(), None
-    env_before = {k: os.environ.get(k) for k in ('SPARSE_NB_PROGRESS', 'SPARSE_NB_EXPERIMENTS')}
+    env_before = {k: os.environ.get(k) for k in ('SPARSE_NB_PROGRESS', 'SPARSE_NB_EXPERIMENTS', 'SPARSE_NB_GIT_COMMIT')}
+    os.environ['SPARSE_NB_GIT_COMMIT'] = commit or ''           # the summary's commit: this start's, not the end's
     os.environ['SPARSE_NB_PROGRESS'] = 'terminal' if progress else '0'   # inherited by the kernel...
     os.environ['SPARSE_NB_EXPERIMENTS'] = str(exp.path.parent.resolve())   # ...where open_run finds the notebook
     injected = {**given, 'run_dir': str(rd.path.resolve()), **({'resume': True} if resume else {})}
