@@ -3,7 +3,7 @@ leaves what the site reads: a headline, a caveat, a key figure that exists, a ca
 import json
 from pathlib import Path
 import pytest
-from conftest import sparse_nb, last_line, run_tiny, EXPERIMENTS
+from conftest import sparse_nb, last_line, run_tiny, EXPERIMENTS, REPO
 from sparse_nb.core import bf16_fast
 from sparse_nb.experiments import list_experiments, check_params
 

@@ -23,6 +23,7 @@ sae = make_sae(a.variant, d_in=32, d_sae=128, members=2,
 sae.init_b_dec(src(1024))
 def crash(step, sae):
     if step == a.crash_at: raise SystemExit(f"crash on purpose at step {step}")
-cfg = TrainConfig(steps=60, batch_size=128, checkpoint_every=20, resample_every=25, dead_window=256, lr=3e-3)
+cfg = TrainConfig(steps=60, batch_size=128, checkpoint_every=20, resample_every=25, dead_window=256, lr=3e-3,
+                  precision='fp32')   # the same weights to float32 rounding: bf16 rounds a split batch differently
 train(sae, src, cfg, run=RunDir(a.out), resume=a.resume, callback=crash, progress=False)
 print(f"rank {rank} of {world} done")
