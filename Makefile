@@ -23,7 +23,8 @@ env: $(STAMP)
 test: $(STAMP)
 	bash scripts/check_repo.sh
 	OMP_NUM_THREADS=1 $(BIN)/nbdev_test --n_workers 2  # one thread per notebook worker: 2 workers x 2 threads on 2 cores spin-wait
-	$(BIN)/python -m pytest tests -q -rs --durations=25  # the slowest tests: where the CI budget goes
+	# two workers of one thread (tests/conftest.py says which tests share one); the slowest: where the budget goes
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest tests -q -rs -n 2 --dist loadgroup --durations=25
 
 demo: $(STAMP)
 	$(BIN)/sparse_nb run --all

@@ -7,7 +7,9 @@
    (its fused encoder and embedding_bag decoder) where it imports.
 3. An 8-member stack against 8 separate single-SAE runs, end to end.
 3b. The dense ReLU step and the sparse TopK step in fp32 and in bf16 (`TrainConfig.precision`).
+3c. The optimiser step: `core.adam` (torch's fused kernel) against torch's default Adam, on an 8-member stack.
 4. Achieved GFLOP/s of the dense step against a measured matmul of the same shapes.
+5. Profiles: where the dense ReLU step and a step of bench_peers.py's stacked TopK sweep spend their time.
 
 Peers are imported from `$SPARSE_NB_PEERS_PATH` (see RESULTS.md).
 
@@ -19,6 +21,7 @@ from common import compare, import_peers, machine
 from sparse_nb.toy import ToySource
 from sparse_nb.saes import make_sae
 from sparse_nb.train import train, TrainConfig
+from sparse_nb.core import adam
 
 
 def sparse_nb_step(variant:str, x:torch.Tensor, d_sae:int, steps:int, sparse_path:str='auto', precision:str='fp32',
@@ -106,6 +109,18 @@ def stack_vs_separate(members, steps, n_features, d_in, d_sae, batch_size, round
     t = compare({'stack': stack, 'separate': separate}, rounds)
     return {'stack_s': t['stack'], 'separate_s': t['separate'], 'speedup': t['separate'] / t['stack']}
 
+def adam_step(members, d_in, d_sae, steps, rounds)->dict:
+    "Milliseconds per optimiser step over a TopK stack's parameters: `core.adam` (fused) against torch's default Adam."
+    def stepper(make):
+        params = list(make_sae('topk', d_in=d_in, d_sae=d_sae, members=members, k=[8] * members).parameters())
+        for p in params: p.grad = torch.randn_like(p)
+        opt = make(params)
+        return lambda: [opt.step() for _ in range(steps)]
+    t = compare({'fused': stepper(lambda p: adam(p, lr=1e-3)),
+                 'default': stepper(lambda p: torch.optim.Adam(p, lr=1e-3))}, rounds)
+    return {'members': members, 'd_in': d_in, 'd_sae': d_sae, **{k: 1e3 * v / steps for k, v in t.items()},
+            'speedup': t['default'] / t['fused']}
+
 def gflops(d_in, d_sae, batch, relu_tok_s, rounds)->dict:
     ("Achieved GFLOP/s of the dense ReLU step (5 matmuls of batch x d_in x d_sae) "
      "against one measured matmul of those shapes.")
@@ -127,6 +142,20 @@ def profile_dense_step(d_in, d_sae, batch, steps)->list:
     top = sorted(ops, key=lambda e: -e.self_cpu_time_total)[:10]
     return [(e.key, str(e.input_shapes)[:60], e.self_cpu_time_total / total) for e in top]
 
+def profile_sweep_step(members, d_in, d_sae, batch, steps)->list:
+    ("Where one step of a stacked TopK sweep (k = 4, 8, ... per member, 'auto' precision) spends its time, as in "
+     "bench_peers.py's sweep: the ops with the largest self CPU time, as (op, share of the total).")
+    from torch.profiler import profile, ProfilerActivity
+    x = torch.randn(batch, d_in, generator=torch.Generator().manual_seed(0))
+    sae = make_sae('topk', d_in=d_in, d_sae=d_sae, members=members, k=[4 * (i + 1) for i in range(members)],
+                   member_seeds=list(range(members)))
+    cfg = TrainConfig(steps=steps, batch_size=batch, log_every=10**9, lr_decay_steps=0)
+    train(sae, lambda b: x, cfg, progress=False)
+    with profile(activities=[ProfilerActivity.CPU]) as prof: train(sae, lambda b: x, cfg, progress=False)
+    ops = [e for e in prof.key_averages() if not e.key.startswith(('autograd::', 'Optimizer.'))]
+    total = sum(e.self_cpu_time_total for e in ops)
+    return [(e.key, e.self_cpu_time_total / total) for e in sorted(ops, key=lambda e: -e.self_cpu_time_total)[:8]]
+
 def run(quick:bool=False, peers:list|None=None)->dict:
     "Every training benchmark at full size, or at small sizes when `quick`."
     peers = import_peers() if peers is None else peers
@@ -138,8 +167,11 @@ def run(quick:bool=False, peers:list|None=None)->dict:
     out['precision'] = precision_steps(d_in, d_sae, batch, 4 if quick else 32, steps, rounds)
     out['stack'] = (stack_vs_separate(8, 5, 64, 32, 64, 64, 2) if quick
                     else stack_vs_separate(8, 300, 512, 256, 512, 256, 3))
+    out['adam'] = adam_step(8, 16, 64, 2, 2) if quick else adam_step(8, 256, 2048, 10, 5)
     out['gflops'] = gflops(d_in, d_sae, batch, out['dense_relu']['sparse_nb'], rounds)
     out['dense_profile'] = profile_dense_step(d_in, d_sae, batch, steps)
+    out['sweep_profile'] = (profile_sweep_step(8, 16, 64, 64, 2) if quick
+                            else profile_sweep_step(8, 256, 2048, 1024, 20))
     return out
 
 if __name__ == '__main__':

@@ -9,6 +9,7 @@ GR-VAE runs (newest per epochs, seed and CPU); each `make bench` adds the runs i
 Run: .venv/bin/python benchmarks/run.py [--quick] [--out FILE]
 """
 import argparse, json, os, subprocess, sys
+from datetime import datetime, timezone
 from pathlib import Path
 import bench_train, bench_harvest, bench_circuits
 from common import import_peers
@@ -68,6 +69,10 @@ def rows(train:dict, harv:dict, peers:dict|None=None)->list:
     out.append(('8-member stack / 8 separate runs (end to end)', train['stack']['speedup'], '> 1',
                 train['stack']['speedup'] > 1))
     out += precision_rows(train.get('precision')) + peer_rows(peers)
+    if 'adam' in train:
+        a = train['adam']
+        out.append((f"optimiser step, {a['members']}-member TopK stack: `core.adam` (fused) / torch's default Adam",
+                    a['speedup'], '', None))
     out.append(('dense step GFLOP/s / matmul GFLOP/s',
                 train['gflops']['step_gflops'] / train['gflops']['matmul_gflops'], '', None))
     for k in ('harvest_middle', 'harvest_last'):
@@ -176,6 +181,34 @@ def circuits_md(circ:dict|None)->list:
             '| prompt tokens | replacement | active latents | nodes | seconds | peak MB |', '|---|---|---|---|---|---|',
             *rows, '']
 
+def sweep_profile_md(prof:list|None)->list:
+    "Where a step of the stacked TopK sweep (the one compared with SAELens) spends its time."
+    if not prof: return []
+    matmul = sum(share for op, share in prof if op in ('aten::bmm', 'aten::baddbmm', 'aten::mm', 'aten::addmm'))
+    top = ', '.join(f"`{op}` {share:.0%}" for op, share in prof[:3])
+    return ['## Where a step of the stacked TopK sweep spends its time', '',
+            "torch.profiler over 20 steps of the 8-member TopK stack of the SAELens comparison (d_in 256, d_sae 2048, "
+            "batch 1024, k = 4 to 32, 'auto' precision; self CPU time). The largest shares: "
+            f"{top}; the matmuls (`bmm`, `baddbmm`, `mm`, `addmm`) among the 8 ops listed take {matmul:.0%}.", '',
+            '| op | share |', '|---|---|', *[f"| {op} | {share:.0%} |" for op, share in prof], '']
+
+BUDGETS = {'demo': ('`make demo` on a fresh clone with cold caches', 20 * 60),
+           'ci': ('`bash .ci/run` on a fresh clone (its own venv; tiny parameters)', 15 * 60)}
+
+def budget_machine()->dict:
+    "The CPU and date a budget is recorded with."
+    from sparse_nb.core import machine
+    return {'cpu': machine()['cpu'], 'date': datetime.now(timezone.utc).strftime('%Y-%m-%d')}
+
+def budgets_md(budgets:dict)->list:
+    "The wall-time budgets, as measured (`--demo-seconds`, `--ci-seconds`), each with its goal and whether it is met."
+    if not budgets: return []
+    from sparse_nb.safe import md_escape
+    rows = [f"| {BUDGETS[k][0]} | {b['seconds'] / 60:.1f} min | <= {BUDGETS[k][1] // 60} min | "
+            f"{'yes' if b['seconds'] <= BUDGETS[k][1] else 'NO'} | {md_escape(b['cpu'])}, {md_escape(b['date'])} |"
+            for k, b in budgets.items() if k in BUDGETS]
+    return ['## Budgets', '', '| what | wall time | goal | met | measured on |', '|---|---|---|---|---|', *rows, '']
+
 def saelens_text(pb:dict|None)->str:
     "What the SAELens rows measured, and how."
     if not pb: return ("SAELens: not measured on this run (set `SPARSE_NB_PEERS_PYTHON` to the peers' venv Python, "
@@ -232,6 +265,8 @@ def results_md(saved:dict, rs:list)->str:
         f"vs {tok(harv['harvest_middle']['bare_tok_s'])} |",
         f"| store reads vs ReLU train step | {tok(harv['read_vs_train']['read_tok_s'])} "
         f"vs {tok(harv['read_vs_train']['train_tok_s'])} |", '',
+        "sparse_nb's steps use `core.adam`, torch's fused Adam kernel; the plain-torch step and the peers use torch's "
+        "default Adam, as their code does (the optimiser-step row above gives the difference this makes alone).", '',
         '## Where the dense ReLU step spends its time', '',
         f"torch.profiler over one `train` call of {s['steps_per_round']} steps "
         "(self CPU time; the loop body plus its two logged rows):", '',
@@ -245,10 +280,13 @@ def results_md(saved:dict, rs:list)->str:
         'sparse_nb does not form the gradient of the '
         'centred input (b_dec\'s gradient goes through a `[1, d_sae]` product) '
         'and takes no `abs` of the non-negative latents for L1.', '',
+        *sweep_profile_md(train.get('sweep_profile')),
         *circuits_md(circ),
         *grvae_md(saved.get('grvae_full', [])),
         '## Goals missed', '',
-        *([f"- {name}: measured {v:.2f}x against {goal}." for name, v, goal, _ in misses] or ['None on this run.']), '',
+        *([f"- {name}: measured {v:.2f}x against {goal}."
+            + (" Where its step's time goes: the sweep profile above." if 'sweep' in name and train.get('sweep_profile')
+               else '') for name, v, goal, _ in misses] or ['None on this run.']), '',
         '## Experiments at their defaults', '',
         'The newest successful run of each experiment with every parameter at its default, as `RESULTS.json` '
         'records them (`make bench` adds the runs it finds under the runs root; `make demo` leaves them in `runs/`; '
@@ -258,6 +296,7 @@ def results_md(saved:dict, rs:list)->str:
           f"{'' if t.get('defaults_checked', True) else ' (see below)'} |" for t in times],
         *([f"| all, `make demo` wall time on a fresh clone with cold caches "
            f"(venv, model, stores, dictionaries, site) | {demo_seconds:.0f} | | |"] if demo_seconds else []), '',
+        *budgets_md(saved.get('budgets', {})),
         *(['Rows marked "see below" were recorded before the record checked parameters: they come from the latest '
            'run of each experiment on that machine, which `make demo` runs at its defaults, but nothing here checked '
            'it.', ''] if any(not t.get('defaults_checked', True) for t in times) else [])]
@@ -273,6 +312,7 @@ if __name__ == '__main__':
     ap.add_argument('--render', metavar='JSON',
                     help="take the measurements from a saved results JSON instead of measuring (the records "
                          "still come from benchmarks/RESULTS.json and the runs root)")
+    ap.add_argument('--ci-seconds', type=float, help='wall seconds of `bash .ci/run` on a fresh clone, if measured')
     ap.add_argument('--demo-seconds', type=float,
                     help='wall seconds of the `make demo` that made those runs (fresh clone, cold caches), if measured')
     a = ap.parse_args()
@@ -289,6 +329,8 @@ if __name__ == '__main__':
     saved['experiments'] = merged(saved.get('experiments', []), experiment_times(runs), lambda t: t['experiment'])
     saved['grvae_full'] = merged(saved.get('grvae_full', []), grvae_runs(runs), grvae_key)
     if a.demo_seconds: saved['demo_seconds'] = a.demo_seconds
+    for k, v in (('demo', a.demo_seconds), ('ci', a.ci_seconds)):
+        if v: saved.setdefault('budgets', {})[k] = {'seconds': v, **budget_machine()}
     rs = rows(saved['train'], saved['harvest'], saved.get('peers_bench'))
     print(table(rs))
     if out:

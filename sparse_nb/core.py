@@ -16,11 +16,11 @@ from fastcore.basics import patch
 # %% auto #0
 __all__ = ['FORMAT_VERSION', 'TEXT_PX_KEY', 'LEGEND_KEY', 'SparseNBError', 'ParameterError', 'SourceUnavailableError',
            'NonFiniteError', 'SparseNBWarning', 'warn', 'short_repr', 'seed_everything', 'default_device', 'cpu_flags',
-           'bf16_fast', 'machine', 'rank_and_world', 'init_distributed', 'barrier', 'progress_bar', 'atomic_write',
-           'to_jsonable', 'save_json', 'load_json', 'read_json_object', 'save_tensors', 'safetensors_shapes',
-           'read_safetensors', 'load_tensors', 'cache_root', 'remove_tree', 'staging_dir', 'publish_dir',
-           'find_repo_root', 'default_runs_root', 'new_run_id', 'RunDir', 'git_commit', 'provenance', 'params_hash',
-           'smallest_text_px', 'legend_covers', 'legends_off_data', 'asset', 'num', 'pct']
+           'bf16_fast', 'adam', 'machine', 'rank_and_world', 'init_distributed', 'barrier', 'progress_bar',
+           'atomic_write', 'to_jsonable', 'save_json', 'load_json', 'read_json_object', 'save_tensors',
+           'safetensors_shapes', 'read_safetensors', 'load_tensors', 'cache_root', 'remove_tree', 'staging_dir',
+           'publish_dir', 'find_repo_root', 'default_runs_root', 'new_run_id', 'RunDir', 'git_commit', 'provenance',
+           'params_hash', 'smallest_text_px', 'legend_covers', 'legends_off_data', 'asset', 'num', 'pct']
 
 # %% ../nbs/00_core.ipynb #e24c5b4a
 class SparseNBError(Exception):
@@ -88,6 +88,17 @@ def bf16_fast(device:torch.device|str='cpu')->bool:
     device = torch.device(device)
     if device.type == 'cuda': return torch.cuda.is_bf16_supported()
     return device.type == 'cpu' and bool(cpu_flags() & {'avx512_bf16', 'amx_bf16', 'bf16'})
+
+# %% ../nbs/00_core.ipynb #721c357c
+def adam(params,                      # the tensors to optimise
+         decoupled_decay:bool=False,  # AdamW (weight decay decoupled from the gradient)
+         **kwargs                     # the optimiser's own (lr, betas, weight_decay, ...)
+        )->torch.optim.Optimizer:
+    "Adam (or AdamW), fused into one kernel where torch has one for the parameters' device."
+    from torch.utils._foreach_utils import _get_fused_kernels_supported_devices
+    params = list(params)
+    fused = all(p.device.type in _get_fused_kernels_supported_devices() and p.dtype.is_floating_point for p in params)
+    return (torch.optim.AdamW if decoupled_decay else torch.optim.Adam)(params, fused=fused or None, **kwargs)
 
 # %% ../nbs/00_core.ipynb #b3a753a2
 def _cpu_name()->str:

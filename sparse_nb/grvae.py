@@ -352,7 +352,7 @@ def train_grvae(model:GRVAE, x:Tensor, y:Tensor,
                )->list[dict]:              # rows {pass, samples, lr, loss, recon, test_accuracy, seconds}
     "Train `model` in place with the original schedule; return the history."
     gen = torch.Generator().manual_seed(seed)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    opt = adam(model.parameters(), lr=lr)
     setup = dict(routed=routed, seed=seed, batch_size=batch_size, lr=lr, samples_per_epoch=samples_per_epoch,
                  n_train=len(x))
     if resume and not checkpoint: raise ParameterError("resume=True needs the checkpoint folder to continue from")

@@ -202,7 +202,7 @@ def train_lm(cfg:LMConfig, tokenizer, train_rows:Tensor, test_rows:Tensor, progr
     from transformers import GPTNeoXForCausalLM
     torch.manual_seed(cfg.seed)
     model = GPTNeoXForCausalLM(neox_config(cfg, tokenizer))
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.95))
+    opt = adam(model.parameters(), True, lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.95))
     gen, history = torch.Generator().manual_seed(cfg.seed), []
     bar = progress_bar(range(cfg.steps), desc='train LM', disable=not progress)
     for step in bar:

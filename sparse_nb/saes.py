@@ -167,7 +167,7 @@ class SAE(nn.Module):
         self.register_buffer(self.knob, torch.tensor(values, dtype=self.knob_dtype))
     def init_params(self, W:Tensor):
         "Create the variant's own parameters (here `W_enc = W^T`) from the initial encoder rows `W [E, d_sae, d_in]`."
-        self.W_enc = nn.Parameter(W.transpose(1, 2).clone())
+        self.W_enc = nn.Parameter(W.transpose(1, 2).clone(memory_format=torch.contiguous_format))
     @property
     def members(self)->int: return self.cfg.members
     def __repr__(self):
@@ -205,12 +205,20 @@ def input_shift(self:SAE)->Tensor:
     "What the encoder subtracts from `x`, `[E, d_in]`: `b_dec`; zeros for a transcoder (its `b_dec` is an output bias)."
     return self.b_dec.new_zeros(self.members, self.cfg.d_in) if self.cfg.transcoder else self.b_dec
 
+# %% ../nbs/03_saes.ipynb #1be4b3ca
+def _autocast_off(device:torch.device):
+    "A context with autocast off on `device` (a no-op on a device autocast does not know, such as meta)."
+    import contextlib
+    try: return torch.autocast(device.type, enabled=False)
+    except RuntimeError: return contextlib.nullcontext()
+
 # %% ../nbs/03_saes.ipynb #540c1fa0
 @patch
 def pre_acts(self:SAE, x:Tensor)->Tensor:
     "`(x - b_dec) @ W_enc + b_enc` (a transcoder: `x @ W_enc + b_enc`): `[E, batch, d_sae]`."
     x, b = self.check_input(x), self.input_shift()
-    shift = b[:, None] @ self.W_enc.detach()               # [E, 1, d_sae], exactly 0 below: it carries b_dec's gradient
+    with _autocast_off(x.device):                          # fp32: no second bf16 copy of W_enc under autocast
+        shift = b[:, None] @ self.W_enc.detach()           # [E, 1, d_sae], exactly 0 below: it carries b_dec's gradient
     bias = self.b_enc[:, None] + (shift.detach() - shift)
     return torch.baddbmm(bias, (x - b.detach()[:, None]).expand(self.members, -1, -1), self.W_enc)
 

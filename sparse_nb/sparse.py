@@ -36,7 +36,7 @@ class DenseLatents:
 @dataclass
 class SparseLatents:
     "Latents kept by their active entries: CSR rows are (member, token) pairs, columns (member, latent) pairs."
-    # values carry the gradient; zeros where a member keeps fewer than the pattern holds
+    # values carry the gradient (zeros where the ReLU cuts)
     crow:Tensor; col:Tensor; values:Tensor
     members:int; batch:int; d_sae:int
     def rows(self)->Tensor:
@@ -76,29 +76,36 @@ class SparseLatents:
         return out.view(G, self.members, self.batch, d)
 
 # %% ../nbs/02b_sparse.ipynb #7127bf6c
-def topk_pattern(z:Tensor, k:Tensor, kmax:int)->tuple[Tensor, Tensor, Tensor, Tensor]:
-    "`(crow, col, z values, keep)` of the top `k[e] <= kmax` entries of each row of `z [E, batch, n]`."
+def _top_keys(z:Tensor, ks:list[int])->tuple[Tensor, Tensor]:
+    "Values and flat positions in `z [E, rows, m]` of the top `ks[e]` of each row of member `e`, unsorted, row-major."
+    E, R, m = z.shape
+    spans = [(0, E)] if len(set(ks)) == 1 else [(e, e + 1) for e in range(E)]   # one call when the members agree
+    vals, keys = [], []
+    for a, b in spans:
+        v, i = z[a:b].topk(ks[a], dim=-1, sorted=False)
+        row_start = torch.arange(a * R, b * R, device=z.device).view(b - a, R, 1) * m
+        vals.append(v.reshape(-1)); keys.append((i + row_start).reshape(-1))
+    return torch.cat(vals), torch.cat(keys)
+
+# %% ../nbs/02b_sparse.ipynb #3f87a2e9
+def topk_pattern(z:Tensor, k:Tensor, kmax:int)->tuple[Tensor, Tensor, Tensor]:
+    "`(crow, col, z values)` of the top `k[e] <= kmax` entries of each row of `z [E, batch, n]`."
     E, B, n = z.shape
-    # sorted only if some member keeps fewer than kmax
-    vals, idx = z.topk(kmax, dim=-1, sorted=not bool((k == kmax).all()))
-    keep = (torch.arange(kmax, device=z.device) < k[:, None, None]).expand(E, B, kmax)
-    col = (idx + (torch.arange(E, device=z.device) * n)[:, None, None]).reshape(-1)
-    return torch.arange(0, E * B * kmax + 1, kmax, device=z.device), col, vals.reshape(-1), keep.reshape(-1)
+    ks = k.clamp(max=kmax).tolist()
+    vals, key = _top_keys(z, ks)
+    counts = torch.tensor(ks, device=z.device).repeat_interleave(B)
+    crow = torch.cat([counts.new_zeros(1), counts.cumsum(0)])
+    return crow, (key // (B * n)) * n + key % n, vals
 
 # %% ../nbs/02b_sparse.ipynb #6ab42ceb
-def batch_topk_pattern(z:Tensor, k:Tensor, kmax:int)->tuple[Tensor, Tensor, Tensor, Tensor]:
-    "`(crow, col, z values, keep)` of the top `k[e] * batch <= kmax * batch` of each member's `relu(z) [E, batch, n]`."
+def batch_topk_pattern(z:Tensor, k:Tensor, kmax:int)->tuple[Tensor, Tensor, Tensor]:
+    "`(crow, col, z values)` of the top `k[e] * batch <= kmax * batch` of each member's `relu(z) [E, batch, n]`."
     E, B, n = z.shape
-    m = min(kmax * B, B * n)
-    _, flat = torch.relu(z).reshape(E, B * n).topk(m, dim=-1, sorted=not bool((k * B >= m).all()))
-    vals = z.reshape(E, B * n).gather(1, flat)
-    keep = torch.arange(vals.shape[1], device=z.device) < (k * B)[:, None]
-    key = (flat + (torch.arange(E, device=z.device) * B * n)[:, None]).reshape(-1)   # row-major position in [E * B, n]
-    order = key.argsort()
-    key, vals, keep = key[order], vals.reshape(-1)[order], keep.reshape(-1)[order]
-    row, col = key // n, (key // (B * n)) * n + key % n
+    ks = (k * B).clamp(max=min(kmax * B, B * n)).tolist()
+    key = _top_keys(torch.relu(z).reshape(E, 1, B * n), ks)[1].sort().values   # row-major position in [E * B, n]
+    row = key // n
     crow = torch.cat([row.new_zeros(1), torch.bincount(row, minlength=E * B).cumsum(0)])
-    return crow, col, vals, keep
+    return crow, (key // (B * n)) * n + key % n, z.reshape(-1)[key]
 
 # %% ../nbs/02b_sparse.ipynb #01221784
 def _rows_of(x:Tensor, E:int)->Tensor:
@@ -135,8 +142,8 @@ def active_latents(x:Tensor,     # inputs `[batch, d_in]`
                    b_enc:Tensor, # `[E, d_sae]`
                    shift:Tensor, # `[E, d_in]`
                    pattern:tuple, batch:int)->SparseLatents:
-    "ReLU of the pre-activations at `pattern`, zeroed where not kept, with gradients through `_ActivePreActs`."
-    crow, col, vals, keep = pattern
+    "ReLU of the pre-activations at `pattern`, with gradients through `_ActivePreActs`."
+    crow, col, vals = pattern
     # values in the weights' dtype (fp32) where the pattern came from bf16 pre-activations
     pre = _ActivePreActs.apply(x, W_enc, b_enc, shift, vals.to(W_enc.dtype), crow, col)
-    return SparseLatents(crow, col, torch.relu(pre) * keep, W_enc.shape[0], batch, W_enc.shape[-1])
+    return SparseLatents(crow, col, torch.relu(pre), W_enc.shape[0], batch, W_enc.shape[-1])

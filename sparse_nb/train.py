@@ -351,7 +351,7 @@ def train(sae:SAE,              # the stack to train (modified in place)
     rank, world = rank_and_world()
     shard = _shard(cfg.batch_size, rank, world)
     gen = torch.Generator().manual_seed(cfg.seed)
-    opt = torch.optim.Adam(sae.parameters(), lr=cfg.lr, betas=cfg.betas)
+    opt = adam(sae.parameters(), lr=cfg.lr, betas=cfg.betas)
     device = sae.W_dec.device
     since, bad_at = _fresh_counters(sae)
     sparse, precision = _sparse_path(sae, cfg), resolve_precision(cfg.precision, device)

@@ -23,7 +23,9 @@ def chromium_or_skip():
     return d
 
 def requests_made(driver)->list[str]:
-    "URLs the browser requested since the last call, from its network events (file:// pages list none in timings)."
+    ("URLs the browser requested since the last call, from its network events (file:// pages list none in timings); "
+     "not the browser's own pages (chrome://: a slow start can load its new-tab page's icons while a page loads).")
     import json
     msgs = (json.loads(e['message'])['message'] for e in driver.get_log('performance'))
-    return [m['params']['request']['url'] for m in msgs if m['method'] == 'Network.requestWillBeSent']
+    urls = [m['params']['request']['url'] for m in msgs if m['method'] == 'Network.requestWillBeSent']
+    return [u for u in urls if not u.startswith(('chrome://', 'chrome-untrusted://'))]

@@ -1,5 +1,5 @@
 "Shared helpers: run the real `sparse_nb` console script against the fixture experiments."
-import os, subprocess, sys
+import fcntl, os, subprocess, sys
 from pathlib import Path
 import pytest
 
@@ -29,10 +29,28 @@ def run_tiny(name:str, runs:Path, *params)->Path:
 
 @pytest.fixture(scope='session')
 def tiny_runs(tmp_path_factory):
-    "Each experiment's first tiny run, made on first use in one runs root (`tiny_runs.root`) shared by every test file."
-    root, done = tmp_path_factory.mktemp('tiny')/'runs', {}
+    ("Each experiment's first tiny run, made on first use in one runs root (`tiny_runs.root`) shared by every test "
+     "file and every pytest-xdist worker (a lock per experiment: the first to ask runs it, the others wait for it).")
+    base = tmp_path_factory.getbasetemp()
+    shared = (base.parent if os.environ.get('PYTEST_XDIST_WORKER') else base)/'tiny'
+    root = shared/'runs'
+    root.mkdir(parents=True, exist_ok=True)
     def get(name):
-        if name not in done: done[name] = run_tiny(name, root)
-        return done[name]
+        done = shared/f'{name}.done'
+        with open(shared/f'{name}.lock', 'w') as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not done.exists(): done.write_text(str(run_tiny(name, root)))
+        return Path(done.read_text())
     get.root = root
     return get
+
+def pytest_configure(config):
+    config.addinivalue_line('markers', 'xdist_group(name): tests that run in one pytest-xdist worker')
+
+# module-scoped fixtures are made once per worker: keep their modules whole
+WHOLE_MODULES = {'test_formats', 'test_grvae_page', 'test_site', 'test_site_injection'}
+
+def pytest_collection_modifyitems(config, items):
+    "Under `pytest -n N --dist loadgroup`: a module with module-scoped fixtures runs in one worker; the rest spread."
+    for item in items:
+        if item.module.__name__ in WHOLE_MODULES: item.add_marker(pytest.mark.xdist_group(item.module.__name__))
