@@ -9,8 +9,8 @@ def bench(*args, timeout=600):
     assert r.returncode == 0, r.stderr[-2000:]
     return r.stdout
 
-def test_bench_train_quick():
-    out = json.loads(bench(REPO/'benchmarks'/'bench_train.py', '--quick'))
+def check_train(out:dict):
+    "bench_train.py's quick results: every measurement present and positive."
     assert out['dense_relu']['sparse_nb'] > 0 and out['dense_relu']['plain'] > 0
     assert [t['k'] for t in out['topk']] == [4, 64]
     assert all(t['sparse'] > 0 and t['dense'] > 0 for t in out['topk'])
@@ -18,19 +18,27 @@ def test_bench_train_quick():
     assert [t['auto_picks'] for t in out['topk']] == ['dense', 'dense']
     assert out['stack']['speedup'] > 0 and out['gflops']['matmul_gflops'] > 0 and out['machine']['cores'] >= 1
     assert {f'{s}_{p}' for s in ('dense_relu', 'sparse_topk') for p in ('fp32', 'bf16')} < set(out['precision'])
+    assert out['adam']['fused'] > 0 and out['adam']['default'] > 0 and out['sweep_profile']
 
-def test_bench_harvest_quick():
-    out = json.loads(bench(REPO/'benchmarks'/'bench_harvest.py', '--quick'))
+def check_harvest(out:dict):
+    "bench_harvest.py's quick results."
     for k in ('harvest_middle', 'harvest_last'): assert out[k]['slowdown'] > 0 and out[k]['bare_tok_s'] > 0
     assert out['read_vs_train']['read_tok_s'] > 0 and out['read_vs_train']['train_tok_s'] > 0
 
+def check_circuits(out:dict):
+    "bench_circuits.py's quick results."
+    assert [(g['tokens'], g['replacement']) for g in out['graphs']] == [(n, r) for n in (8, 16) for r in ('plt', 'clt')]
+    assert all(g['seconds'] > 0 and g['peak_mb'] >= 0 and g['nodes'] > g['features'] > 0 for g in out['graphs'])
+
 def test_make_bench_table_and_results_file(tmp_path):
+    "run.py --quick runs every benchmark (train, harvest, circuits) at tiny sizes: their results, the table, the file."
     out = bench(REPO/'benchmarks'/'run.py', '--quick', '--out', tmp_path/'RESULTS.md', '--runs', tmp_path/'runs',
                 timeout=900)
     assert re.search(r'\| dense ReLU step: sparse_nb / plain torch \| [\d.]+x \| >= 0.95 \| (yes|NO) \|', out)
     assert re.search(r'\| TopK k=4: sparse / dense path \| [\d.]+x \| >= 3 \|', out) and 'rule picks the faster' in out
     assert re.search(r'\| dense ReLU step: bf16 / fp32 \| [\d.]+x \| >= 1.6 \| (yes|NO) \|', out)
-    assert (tmp_path/'RESULTS.json').exists()
+    saved = json.loads((tmp_path/'RESULTS.json').read_text())
+    check_train(saved['train']); check_harvest(saved['harvest']); check_circuits(saved['circuits'])
     text = (tmp_path/'RESULTS.md').read_text()
     assert (text.startswith('# Benchmark results') and 'torch 2.13.0' in text and '## Goals missed' in text
             and '## Experiments at their defaults' in text and '| prompt tokens | replacement |' in text)
@@ -58,11 +66,6 @@ def test_peer_rows_state_the_goals():
     assert peer_rows(None) == [] and precision_rows(None) == []
     p = {'k': 32, 'dense_relu_fp32': 1., 'dense_relu_bf16': 1.7, 'sparse_topk_fp32': 2., 'sparse_topk_bf16': 3.}
     assert [(round(v, 2), met) for _, v, _, met in precision_rows(p)] == [(1.7, True), (1.5, None)]
-
-def test_bench_circuits_quick():
-    out = json.loads(bench(REPO/'benchmarks'/'bench_circuits.py', '--quick'))
-    assert [(g['tokens'], g['replacement']) for g in out['graphs']] == [(n, r) for n in (8, 16) for r in ('plt', 'clt')]
-    assert all(g['seconds'] > 0 and g['peak_mb'] >= 0 and g['nodes'] > g['features'] > 0 for g in out['graphs'])
 
 def test_grvae_record_keeps_routed_full_mnist_runs_newest_per_seed(tmp_path):
     "RESULTS.json's GR-VAE record: successful routed full-MNIST runs (failed, subset, unrouted, torn: left out)."
