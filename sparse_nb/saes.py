@@ -88,9 +88,9 @@ class SAEConfig:
 
 # %% ../nbs/03_saes.ipynb #5f011d52
 def _nonnegative(cfg, name:str):
-    "Raise a `ParameterError` unless every value of per-member field `name` is >= 0."
-    bad = [v for v in getattr(cfg, name) or [] if not v >= 0]
-    if bad: raise ParameterError(f"{name} must be >= 0, got {bad[0]!r}")
+    "Raise a `ParameterError` unless every value of per-member field `name` is finite and >= 0."
+    bad = [v for v in getattr(cfg, name) or [] if not 0 <= v < math.inf]
+    if bad: raise ParameterError(f"{name} must be finite and >= 0, got {bad[0]!r}")
 
 # %% ../nbs/03_saes.ipynb #8a7d26c8
 @dataclass

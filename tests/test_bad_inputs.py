@@ -72,7 +72,7 @@ def test_k_out_of_range(k):
 
 def test_negative_l1_coeff():
     expect(lambda: make_sae('relu', d_in=4, d_sae=8, l1_coeff=[0.1, -0.5], members=2), ParameterError,
-           'l1_coeff must be >= 0, got -0.5')
+           'l1_coeff must be finite and >= 0, got -0.5')
 
 def test_resume_under_other_training_settings(tmp_path):
     run, sae = RunDir(tmp_path/'run'), make_sae('relu', d_in=16, d_sae=32, l1_coeff=0.1)
