@@ -15,7 +15,7 @@ from .core import *
 # %% auto #0
 __all__ = ['TOY_PRESETS', 'random_features', 'orthogonalize', 'firing_probs', 'zipf_probs', 'random_correlation',
            'low_rank_correlation', 'feature_trees', 'exclusive_parents', 'compensated_probs', 'ToyConfig', 'toy_preset',
-           'ToySource', 'ToyPairs', 'TMSModel', 'tms_batch', 'tms_loss', 'train_tms']
+           'ToySource', 'ToyPairs', 'TMSModel', 'tms_batch', 'tms_loss', 'tms_step', 'train_tms']
 
 # %% ../nbs/01_toy.ipynb #87d90d87
 def _gen(seed:int|None)->torch.Generator:
@@ -362,7 +362,8 @@ def tms_batch(probs:Tensor, batch_size:int, n_features:int, gen:torch.Generator|
     "`[E, batch, n]` features: Uniform(0,1) with probability `probs[e]`, else 0 (one uniform draw: `u/p` if `u < p`)."
     p = probs[:, None, None]
     u = torch.rand(len(probs), batch_size, n_features, generator=gen)
-    return torch.where(u < p, u / p, 0.0)
+    off = u >= p
+    return u.div_(p).masked_fill_(off, 0.0)                    # in place: the batch is the step's largest tensor
 
 # %% ../nbs/01_toy.ipynb #932bdff5
 def tms_loss(x:Tensor, x_hat:Tensor, importance:Tensor|None=None)->Tensor:
@@ -370,6 +371,22 @@ def tms_loss(x:Tensor, x_hat:Tensor, importance:Tensor|None=None)->Tensor:
     err = (x - x_hat) ** 2
     if importance is not None: err = err * importance
     return err.sum(-1).mean(-1)
+
+# %% ../nbs/01_toy.ipynb #6e4f1864
+def tms_step(model:TMSModel, x:Tensor, importance:Tensor|None=None)->Tensor:
+    "Per-member `tms_loss` `[E]` of `model` on `x`, its gradients written to `model.W.grad` and `model.b.grad`."
+    W, b, B = model.W.detach(), model.b.detach(), x.shape[1]
+    h = torch.bmm(x, W.transpose(1, 2))                                   # [E, B, m]
+    x_hat = torch.baddbmm(b[:, None], h, W).relu_()                       # [E, B, n]
+    err = x_hat - x
+    g = err * importance if importance is not None else err
+    loss = torch.linalg.vecdot(g.flatten(1), err.flatten(1)) / B
+    g = g if importance is not None else err                              # err is not needed after the loss
+    g.masked_fill_(x_hat == 0, 0.0)                                       # ReLU's gradient (autograd: 0 at 0 too)
+    dh = torch.bmm(g, W.transpose(1, 2))
+    model.W.grad = torch.baddbmm(torch.bmm(h.transpose(1, 2), g), dh.transpose(1, 2), x).mul_(2 / B)
+    model.b.grad = g.sum(1).mul_(2 / B)
+    return loss
 
 # %% ../nbs/01_toy.ipynb #7499979d
 def train_tms(probs:Tensor,         # [E] feature probability 1 - S per member
@@ -383,8 +400,7 @@ def train_tms(probs:Tensor,         # [E] feature probability 1 - S per member
     opt = torch.optim.AdamW(model.parameters(), lr=lr)
     losses = []
     for _ in progress_bar(range(steps), desc='TMS', disable=not progress):
-        x = tms_batch(probs, batch_size, n_features, g)
-        loss = tms_loss(x, model(x), importance).sum()
-        opt.zero_grad(); loss.backward(); opt.step()
-        losses.append(loss.item() / len(probs))
+        loss = tms_step(model, tms_batch(probs, batch_size, n_features, g), importance)
+        opt.step()
+        losses.append(loss.mean().item())
     return model, losses
