@@ -4,13 +4,14 @@
 
 # %% ../nbs/12_cli.ipynb #4ede6653
 from __future__ import annotations
-import argparse, sys
+import argparse, json, sys
 
+import pandas as pd
 from .core import *
 from .experiments import *
 
 # %% auto #0
-__all__ = ['COMMANDS', 'cmd_list', 'cmd_run', 'cmd_docs', 'cmd_readme', 'main']
+__all__ = ['COMMANDS', 'cmd_list', 'cmd_run', 'select_runs', 'runs_text', 'cmd_runs', 'cmd_docs', 'cmd_readme', 'main']
 
 # %% ../nbs/12_cli.ipynb #74ad4d89
 def _parser()->argparse.ArgumentParser:
@@ -39,6 +40,12 @@ def _parser()->argparse.ArgumentParser:
     d.add_argument('--runs', metavar='DIR', help='runs root to take experiment pages from (default runs/)')
     d.add_argument('--force', action='store_true', help='replace an --out folder that is not a sparse_nb site '
                                                         '(its contents are moved aside, not deleted)')
+    x = sub.add_parser('runs', help='the run index: one line per run, changed parameters first')
+    x.add_argument('name', nargs='?', help='only this experiment')
+    x.add_argument('--where', action='append', default=[], metavar='K=V',
+                   help='keep runs whose column K equals V (YAML; K may omit params./metrics.); repeatable')
+    x.add_argument('--columns', nargs='+', metavar='C', help='show these columns (after id)')
+    x.add_argument('--runs', metavar='DIR', help='runs root (default runs/)')
     m = sub.add_parser('readme', help='write README.md from nbs/index.ipynb')
     m.add_argument('--check', action='store_true', help='fail if README.md is out of date instead of writing it')
     return p
@@ -94,6 +101,85 @@ def cmd_run(args)->int:
     for r in results: print(r.path)
     return 0 if all(r.ok for r in results) else 1
 
+# %% ../nbs/12_cli.ipynb #2d92af12
+def _column(df, key:str)->str:
+    "The column of the run index that `key` names: itself, or a parameter or metric without its prefix."
+    import difflib
+    for c in (key, f'params.{key}', f'metrics.{key}'):
+        if c in df.columns: return c
+    near = difflib.get_close_matches(key, [c.split('.', 1)[-1] for c in df.columns] + list(df.columns), 3)
+    raise ParameterError(f"no run column {key!r}" + (f"; close: {', '.join(near)}" if near else ''))
+
+# %% ../nbs/12_cli.ipynb #43e0ba8d
+def _same(cell, value)->bool:
+    "Whether an index cell equals a `--where` value (numbers by value, others as text if not equal as data)."
+    if isinstance(cell, (list, dict)): return cell == value
+    if cell is None or pd.isna(cell): return False
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and not isinstance(cell, (str, bool)):
+        return float(cell) == float(value)
+    return cell == value or str(cell) == str(value)
+
+# %% ../nbs/12_cli.ipynb #0b8c6b7f
+def select_runs(df, where:list[str])->pd.DataFrame:
+    "The rows of the run index `df` matching every `key=value` of `where`."
+    for clause in where:
+        key, eq, text = clause.partition('=')
+        if not eq or not key: raise ParameterError(f"--where {clause!r}: expected KEY=VALUE")
+        col, value = _column(df, key.strip()), parse_value(text.strip(), f"--where {key}")
+        df = df[[_same(c, value) for c in df[col]]]
+    return df
+
+# %% ../nbs/12_cli.ipynb #dd5e43d5
+def _cell(v, width:int=18)->str:
+    "One index cell as short text: numbers to 4 significant digits, times to the minute, long text cut with ..."
+    if isinstance(v, pd.Timestamp): t = v.strftime('%Y-%m-%d %H:%M')
+    elif isinstance(v, (list, dict)): t = json.dumps(v, separators=(',', ':'))
+    elif v is None or (not isinstance(v, str) and pd.isna(v)): t = '-'
+    elif isinstance(v, float): t = f'{v:.4g}'
+    else: t = str(v)
+    t = ' '.join(t.split())
+    return t if len(t) <= width else t[:width - 3] + '...'
+
+# %% ../nbs/12_cli.ipynb #2c2362aa
+def _default_columns(df)->list[str]:
+    "Status and timing, then the parameters that differ between the rows, then numbers every summary has."
+    differs = lambda c: len({_cell(v, 200) for v in df[c]}) > 1
+    base = ['status', 'started', 'seconds'] + (['experiment'] if df.experiment.nunique() > 1 else [])
+    params = [c for c in df.columns if c.startswith('params.') and differs(c)]
+    numeric = lambda c: pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])
+    metrics = [c for c in df.columns if c.startswith('metrics.') and numeric(c) and df[c].notna().all()
+               and c not in ('metrics.seconds', 'metrics.seed')]
+    return base + params + metrics + (['problem'] if df.problem.notna().any() else [])
+
+# %% ../nbs/12_cli.ipynb #e17a1799
+def runs_text(df, columns:list[str]|None=None, width:int|None=None)->str:
+    "The run index `df` as lines that fit `width` (default: the terminal's), the id first."
+    import shutil
+    if not len(df): return 'no runs'
+    width = width or shutil.get_terminal_size((120, 24)).columns
+    wanted = [_column(df, c) for c in columns] if columns else _default_columns(df)
+    shown, used = ['id'], len(df.id.max())
+    cut = {'id': 80, 'problem': 40}                                      # an id is never cut: it names the folder
+    table = {c: [_cell(v, cut.get(c, 18)) for v in df[c]] for c in ['id'] + wanted}
+    short = lambda c: c.replace('params.', 'p.').replace('metrics.', 'm.')
+    for c in wanted:
+        w = max(len(short(c)), *map(len, table[c]))
+        if used + 2 + w > width: continue
+        shown.append(c); used += 2 + w
+    widths = {c: max(len(short(c)), *map(len, table[c])) for c in shown}
+    line = lambda cells: '  '.join(t.ljust(widths[c]) for c, t in zip(shown, cells)).rstrip()
+    lines = [line([short(c) for c in shown])] + [line([table[c][i] for c in shown]) for i in range(len(df))]
+    left = len(wanted) - len(shown) + 1
+    foot = f"{len(df)} run(s)" + (f"; {left} more column(s) did not fit: --columns NAME ... to choose" if left else '')
+    return '\n'.join(lines + [foot])
+
+# %% ../nbs/12_cli.ipynb #9e0ffaec
+def cmd_runs(args)->int:
+    "Print the run index of one experiment or all, filtered by `--where`, with `--columns` or the differing ones."
+    df = select_runs(runs(args.name, args.runs), args.where)
+    print(runs_text(df, args.columns))
+    return 0
+
 # %% ../nbs/12_cli.ipynb #f00a6e47
 def cmd_docs(args)->int:
     "Build the site and print its index page."
@@ -125,7 +211,7 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
           else f"{category.__name__}: {message}", file=sys.stderr)
 
 # %% ../nbs/12_cli.ipynb #b3af318c
-COMMANDS = {'list': cmd_list, 'run': cmd_run, 'docs': cmd_docs, 'readme': cmd_readme}
+COMMANDS = {'list': cmd_list, 'run': cmd_run, 'runs': cmd_runs, 'docs': cmd_docs, 'readme': cmd_readme}
 
 def main(argv:list[str]|None=None)->int:
     "Entry point of the `sparse_nb` console script."

@@ -20,7 +20,8 @@ __all__ = ['FORMAT_VERSION', 'TEXT_PX_KEY', 'LEGEND_KEY', 'SparseNBError', 'Para
            'atomic_write', 'to_jsonable', 'save_json', 'load_json', 'read_json_object', 'save_tensors',
            'safetensors_shapes', 'read_safetensors', 'load_tensors', 'cache_root', 'remove_tree', 'staging_dir',
            'publish_dir', 'find_repo_root', 'default_runs_root', 'new_run_id', 'RunDir', 'git_commit', 'provenance',
-           'params_hash', 'smallest_text_px', 'legend_covers', 'legends_off_data', 'asset', 'num', 'pct']
+           'headline_curve', 'params_hash', 'smallest_text_px', 'legend_covers', 'legends_off_data', 'asset', 'num',
+           'pct']
 
 # %% ../nbs/00_core.ipynb #e24c5b4a
 class SparseNBError(Exception):
@@ -400,6 +401,15 @@ def write_summary(self:RunDir, summary:dict)->Path:
     extra = {'seed': (self.read('params') or {}).get('seed'), 'seconds': round(time.time() - self.started, 2),
              **provenance()}
     return save_json(self.path/'summary.json', {**summary, **{k: v for k, v in extra.items() if k not in summary}})
+
+# %% ../nbs/00_core.ipynb #5fc02ba8
+def headline_curve(x, y, x_label:str, y_label:str, log_x:bool=False)->dict:
+    "A summary's `curve`: the values `y` at `x` (equal lengths, finite numbers) and the axes' labels."
+    x, y = [float(v) for v in x], [float(v) for v in y]
+    if len(x) != len(y) or not x:
+        raise ParameterError(f"a curve needs equal, non-empty x and y; got {len(x)} and {len(y)}")
+    if not all(map(math.isfinite, x + y)): raise ParameterError("a curve's values must be finite numbers")
+    return {'x': x, 'y': y, 'x_label': str(x_label), 'y_label': str(y_label), 'log_x': bool(log_x)}
 
 # %% ../nbs/00_core.ipynb #2f9b89ec
 def params_hash(params:dict)->str:

@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_experiments.ipynb #047be5cf
 from __future__ import annotations
-import ast, io, math, operator, os, re, time, tokenize
+import ast, io, math, operator, os, re, socket, time, tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,7 +15,7 @@ from .core import *
 __all__ = ['RESERVED_PARAMS', 'EXPERIMENT_NAME', 'MAX_PARAMS_TEXT', 'experiments_dir', 'parse_check', 'Param', 'parse_params',
            'Experiment', 'parameters_cell', 'tiny_cell', 'load_experiment', 'list_experiments', 'find_experiment',
            'parse_value', 'load_params_file', 'check_params', 'given_params', 'RunResult', 'run_experiment', 'open_run',
-           'resume_run', 'runs_newest_first', 'latest_run']
+           'resume_run', 'runs_newest_first', 'latest_run', 'runs']
 
 # %% ../nbs/10_experiments.ipynb #92123332
 def experiments_dir()->Path:
@@ -283,7 +283,8 @@ def _execute(exp:Experiment, rd:RunDir, given:dict, progress:bool, resume:bool=F
     import papermill as pm
     commit, here = git_commit(), machine()
     info = {'machine': here, 'git_commit': commit, **(rd.read('run') or {}), 'experiment': exp.name,
-            'status': 'running', **({'resumed_unix': time.time(), 'resumed_machine': here, 'resumed_git_commit': commit}
+            'status': 'running', 'host': socket.gethostname(), 'pid': os.getpid(),   # who runs it: see `runs`
+            **({'resumed_unix': time.time(), 'resumed_machine': here, 'resumed_git_commit': commit}
                                     if resume else {})}   # 'machine' and 'git_commit': where it first started
     save_json(rd.path/'run.json', info)
     t0, error = time.time(), None
@@ -396,3 +397,67 @@ def runs_newest_first(name:str, runs_root:str|Path|None=None, ok_only:bool=True)
 def latest_run(name:str, runs_root:str|Path|None=None, ok_only:bool=True)->Path|None:
     "The run folder of experiment `name` that started last (finished without error if `ok_only`)."
     return next(iter(runs_newest_first(name, runs_root, ok_only)), None)
+
+# %% ../nbs/10_experiments.ipynb #103f259f
+def _flat(d:dict, prefix:str='')->dict:
+    "Nested dicts as one level, keys joined with dots (`{'a': {'b': 1}}` -> `{'a.b': 1}`)."
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict): out.update(_flat(v, f'{prefix}{k}.'))
+        else: out[f'{prefix}{k}'] = v
+    return out
+
+# %% ../nbs/10_experiments.ipynb #c2bb3e49
+def _alive(info:dict)->bool:
+    "Whether the process recorded in run.json still runs (True when it ran on another machine: we cannot tell)."
+    if info.get('host') != socket.gethostname() or type(info.get('pid')) is not int: return True
+    try: os.kill(info['pid'], 0)
+    except ProcessLookupError: return False
+    except PermissionError: return True
+    return True
+
+# %% ../nbs/10_experiments.ipynb #bca674ff
+def _run_status(info:dict)->str:
+    "finished, resumed, failed, running or interrupted, from a run.json record."
+    s = info.get('status')
+    if s == 'ok': return 'resumed' if 'resumed_unix' in info else 'finished'
+    if s == 'failed': return 'failed'
+    return 'running' if _alive(info) else 'interrupted'
+
+# %% ../nbs/10_experiments.ipynb #302863e9
+def _run_row(run:Path)->dict:
+    "One run folder as a flat row; what could not be read is named in `problem`."
+    row, problems = {'id': run.name, 'experiment': run.parent.name, 'path': str(run)}, []
+    def part(name:str)->dict:
+        if not (run/f'{name}.json').is_file(): return {}
+        try: return read_json_object(run/f'{name}.json')
+        except ParameterError as e: problems.append(str(e)); return {}
+    info, params, summary = part('run'), part('params'), part('summary')
+    row['status'] = _run_status(info) if info else 'unreadable'
+    row['started'] = _started(run, info)
+    live = row['status'] in ('running', 'interrupted') and 'seconds' not in info
+    row['seconds'] = info.get('seconds') if not live else None
+    row['commit'] = info.get('git_commit')
+    if info.get('error'):                                   # a notebook's error ends with the exception's own line
+        problems.append([l for l in str(info['error']).splitlines() if l.strip()][-1].strip())
+    if row['status'] in ('finished', 'resumed') and not summary and not problems: problems.append('no summary.json')
+    row.update(_flat(params, 'params.'))
+    row.update({k: v for k, v in _flat(summary, 'metrics.').items() if isinstance(v, (bool, int, float, str))})
+    row['problem'] = '; '.join(problems) or None
+    return row
+
+# %% ../nbs/10_experiments.ipynb #41c815d9
+def runs(experiment:str|None=None, # one experiment's runs (default: every experiment's)
+         root:str|Path|None=None   # the runs root (default `default_runs_root()`)
+        )->pd.DataFrame:
+    "Every run as a row: id, experiment, status, started, seconds, commit, `params.*`, `metrics.*`, problem, path."
+    import pandas as pd
+    root = Path(root or default_runs_root())
+    folders = sorted(p.parent for p in root.glob(f"{experiment or '*'}/*/run.json"))
+    cols = ['id', 'experiment', 'status', 'started', 'seconds', 'commit']
+    df = pd.DataFrame([_run_row(p) for p in folders], columns=None if folders else cols + ['problem', 'path'])
+    if not len(df): return df
+    df = df.convert_dtypes()                                      # integers stay integers beside missing values
+    df['started'] = pd.to_datetime(df.started.astype(float), unit='s', utc=True)
+    rest = [c for c in df.columns if c not in cols + ['problem', 'path']]
+    return df[cols + rest + ['problem', 'path']].sort_values(['started', 'id'], ignore_index=True)

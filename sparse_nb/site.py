@@ -8,6 +8,7 @@ import base64, binascii, html as htmllib, json, math, os, re, shutil, subprocess
 from pathlib import Path
 
 import nbformat, yaml
+import pandas as pd
 from .core import *
 from .safe import *
 from .experiments import *
@@ -16,9 +17,10 @@ from .interp import write_atlas
 from .circuits import write_graph_viewer
 
 # %% auto #0
-__all__ = ['FOLD_LINES', 'README_HEADER', 'PROVENANCE_KEYS', 'STATIC_PAGES', 'SITE_MARKER', 'page_name', 'reader_notebook',
-           'readme_text', 'write_readme', 'nb_title', 'params_table', 'summary_table', 'untrusted_notebook', 'run_file',
-           'run_figures', 'report_notebook', 'experiment_card', 'results_grid', 'demo_time', 'front_page', 'stage_book',
+__all__ = ['FOLD_LINES', 'README_HEADER', 'PROVENANCE_KEYS', 'STATIC_PAGES', 'RUN_ID', 'SITE_MARKER', 'page_name',
+           'reader_notebook', 'readme_text', 'write_readme', 'nb_title', 'params_table', 'summary_table',
+           'untrusted_notebook', 'run_file', 'run_figures', 'report_notebook', 'experiment_card', 'results_grid',
+           'demo_time', 'front_page', 'run_page', 'differing_params', 'runs_section', 'runs_figure', 'stage_book',
            'book_config', 'book_toc', 'search_text', 'write_search_pages', 'build_book', 'build_site', 'build_docs']
 
 # %% ../nbs/11_site.ipynb #4501b2e7
@@ -121,24 +123,25 @@ def summary_table(summary:dict)->str:
     return '\n'.join(['| key | value |', '|---|---|', *rows])
 
 # %% ../nbs/11_site.ipynb #7e11a002
-def _run_line(run:Path, info:dict, summary:dict)->str:
-    "The 'Latest run' line: the run's name, seconds, version and commit (each shown as text)."
+def _run_line(run:Path, info:dict, summary:dict, label:str='Latest run')->str:
+    "The 'Latest run' line (or `label`'s): the run's name, seconds, version and commit (each shown as text)."
     secs = info.get('seconds')
-    parts = [f"> **Latest run** {md_escape(run.name)}" + (f", {secs:.0f} s" if type(secs) in (int, float) else '')]
+    parts = [f"> **{label}** {md_escape(run.name)}" + (f", {secs:.0f} s" if type(secs) in (int, float) else '')]
     if isinstance(summary.get('sparse_nb_version'), str):
         parts.append(f"sparse_nb {md_escape(summary['sparse_nb_version'])}")
     if isinstance(summary.get('git_commit'), str): parts.append(f"commit {md_escape(summary['git_commit'][:7])}")
     return ', '.join(parts) + '.'
 
 # %% ../nbs/11_site.ipynb #84b51c17
-def _run_header(exp:Experiment, run:Path|None, info:dict, params:dict, summary:dict, figures:dict)->str:
+def _run_header(exp:Experiment, run:Path|None, info:dict, params:dict, summary:dict, figures:dict,
+                page:str|None=None, label:str='Latest run')->str:
     "The first screen of an experiment page: what ran, the headline and its caveat, the key figure, the parameters."
     defaults = {k: p.default for k, p in exp.user_params.items()}
     if run is None:
         lines = [f"> **Not run yet.** `sparse_nb run {exp.name}` fills this page; "
                  "below is the template with its default parameters."]
     else:
-        lines = [_run_line(run, info, summary)]
+        lines = [_run_line(run, info, summary, label)]
         if isinstance(summary.get('headline'), str) and summary['headline']:
             lines += ['', f"**Result.** {md_escape(summary['headline'])}"]
         if isinstance(summary.get('caveat'), str) and summary['caveat']:
@@ -146,7 +149,8 @@ def _run_header(exp:Experiment, run:Path|None, info:dict, params:dict, summary:d
         key = summary.get('key_figure')
         if isinstance(key, str) and key in figures:
             cap = md_escape(figures[key])
-            lines += ['', f"![{cap or md_escape(key)}]({exp.name}/figures/{key}.png)", '', f"*{cap}*" if cap else '']
+            src = f"{page or exp.name}/figures/{key}.png"                  # beside the page, in its own folder
+            lines += ['', f"![{cap or md_escape(key)}]({src})", '', f"*{cap}*" if cap else '']
     return '\n'.join(lines + ['', params_table(params, defaults)])
 
 # %% ../nbs/11_site.ipynb #974c6c19
@@ -287,7 +291,10 @@ def _read_run(exp:Experiment, run:Path)->dict:
             'summary': _run_json(run, 'summary.json', False), 'captions': captions, 'nb': nb}
 
 # %% ../nbs/11_site.ipynb #bdd36e00
-def report_notebook(exp:Experiment, run:Path|None=None)->nbformat.NotebookNode:
+def report_notebook(exp:Experiment, run:Path|None=None,
+                    page:str|None=None,        # the page's name, its figures' folder (default: the experiment's)
+                    label:str='Latest run'     # how the first line names the run
+                   )->nbformat.NotebookNode:
     "The page of experiment `exp`: its run `run` (or the template when None) rewritten as a report."
     r = _read_run(exp, run) if run else {'info': {}, 'params': {k: p.default for k, p in exp.user_params.items()},
                                          'summary': {}, 'captions': {}, 'nb': nbformat.read(exp.path, as_version=4)}
@@ -304,7 +311,7 @@ def report_notebook(exp:Experiment, run:Path|None=None)->nbformat.NotebookNode:
     first_md = next((i for i, c in enumerate(cells) if c.cell_type == 'markdown'), -1)
     title, rest = _split_title(cells[first_md].source) if first_md >= 0 else ('', '')
     if first_md >= 0: cells[first_md].source = title
-    head = _run_header(exp, run, r['info'], r['params'], summary, figures)
+    head = _run_header(exp, run, r['info'], r['params'], summary, figures, page, label)
     cells[first_md + 1:first_md + 1] = [nbformat.v4.new_markdown_cell(t) for t in (head, rest) if t]
     if summary: cells.append(nbformat.v4.new_markdown_cell('## Summary\n\n' + summary_table(summary)
                                                            + '\n\nEverything else is in the run\'s `summary.json`.'))
@@ -393,6 +400,100 @@ def front_page(index_nb, cards:list[dict]):
     index.cells[:1] = [nbformat.v4.new_markdown_cell(t) for t in (title, results, rest) if t]
     return index
 
+# %% ../nbs/11_site.ipynb #2bb9710d
+RUN_ID = re.compile(r'[\w][\w.-]{0,80}')    # run folders that get a page of their own (their name is its file name)
+
+def run_page(exp_name:str, run_id:str)->str|None:
+    "The page name of one run of `exp_name`, or None when its folder name cannot be a file name."
+    return f'{exp_name}-run-{run_id}' if RUN_ID.fullmatch(run_id) else None
+
+# %% ../nbs/11_site.ipynb #e47f15ba
+def differing_params(df)->list[str]:
+    "The `params.*` columns of a run index whose values are not the same in every row."
+    as_text = lambda v: json.dumps(v, default=str, sort_keys=True)
+    return [c for c in df.columns if c.startswith('params.') and df[c].map(as_text).nunique() > 1]
+
+# %% ../nbs/11_site.ipynb #962d1480
+def runs_section(df, shown:str|None, pages:dict)->str:
+    "Markdown 'Runs' section of one experiment's run index `df`: a row per run, newest first, linked to its page."
+    if not len(df): return ''
+    differ, rows = differing_params(df), []
+    for _, r in df.iloc[::-1].iterrows():
+        name = md_escape(r.id)
+        name = f"{name} (this page)" if r.id == shown else f"[{name}]({pages[r.id]}.ipynb)" if r.id in pages else name
+        result = r.get('metrics.headline') if r.status in ('finished', 'resumed') else r.problem
+        secs = f"{r.seconds:.0f}" if pd.notna(r.seconds) else '-'
+        cells = [name, r.status, r.started.strftime('%Y-%m-%d %H:%M'), secs, *[_value(r[c]) for c in differ],
+                 md_escape(result) if isinstance(result, str) and result else '-']
+        rows.append('| ' + ' | '.join(cells) + ' |')
+    head = ['run', 'status', 'started (UTC)', 'seconds', *[_key(c[len('params.'):]) for c in differ], 'result']
+    what = (f"the parameters that differ between them ({', '.join(_key(c[7:]) for c in differ)}) and "
+            if differ else 'all at the same parameters, ')
+    return '\n'.join([f"## Runs\n\n{len(df)} run{'s' * (len(df) != 1)} of this experiment, newest first: {what}"
+                      "each run's result. `sparse_nb runs <experiment>` prints the same index.", '',
+                      '| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head), *rows])
+
+# %% ../nbs/11_site.ipynb #6047f7ea
+def runs_figure(curves:list[tuple[str, dict]])->bytes|None:
+    "PNG of the (label, curve) pairs overlaid on one axis, or None for fewer than two curves."
+    import io, matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
+    if len(curves) < 2: return None
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    for label, c in curves: ax.plot(c['x'], c['y'], marker='o', ms=3, lw=1.2, label=label)
+    last = curves[-1][1]
+    if last.get('log_x'): ax.set_xscale('log')
+    ax.set(xlabel=last['x_label'] + (' (log scale)' if last.get('log_x') else ''), ylabel=last['y_label'],
+           title=f'The headline curves of {len(curves)} runs')
+    ax.legend(fontsize=7, loc='center left', bbox_to_anchor=(1.01, 0.5)); fig.tight_layout()
+    buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=100); plt.close(fig)
+    return buf.getvalue()
+
+# %% ../nbs/11_site.ipynb #f42b0964
+def _copy_figures(run:Path, dest:Path):
+    "Copy `run`'s figures (regular PNG files inside it only) into `dest/figures/`."
+    figures, skipped = regular_files(run/'figures', run, '*.png', PNG_MAGIC)
+    for s in skipped: warn(f"run {run}: not copied to the site: {s}")
+    for f in figures: atomic_write(dest/'figures'/f.name, f.read_bytes())
+
+# %% ../nbs/11_site.ipynb #3fae138a
+def _curves(df)->list[tuple[str, dict]]:
+    "(label, curve) of every finished run in the index `df` whose summary declares a headline curve, oldest first."
+    differ, out = differing_params(df), []
+    short = lambda v: (v if isinstance(v, str) else json.dumps(v, default=str))[:24].replace('$', r'\$')  # no mathtext
+    for _, r in df.iterrows():
+        if r.status not in ('finished', 'resumed'): continue
+        try: curve = _run_json(Path(r.path), 'summary.json', False).get('curve')
+        except (ParameterError, SourceUnavailableError): continue
+        try: curve = headline_curve(curve['x'], curve['y'], curve.get('x_label', ''), curve.get('y_label', ''),
+                                    curve.get('log_x', False))
+        except (TypeError, KeyError, ValueError, ParameterError): continue              # none, or not a curve
+        out.append((' '.join([short(r.id)[-8:], *[f"{c[7:]}={short(r[c])}" for c in differ]]), curve))
+    return out
+
+# %% ../nbs/11_site.ipynb #d0f45cd3
+def _stage_other_runs(exp:Experiment, runs_root:Path, shown:Path|None, stage:Path)->tuple[str, list[str]]:
+    "Write a page for each run of `exp` but `shown`; return the Runs section and the pages' names."
+    df, pages = runs(exp.name, runs_root), {}
+    for r in df.itertuples():
+        page = run_page(exp.name, r.id)
+        if page is None or (shown is not None and r.id == shown.name): continue
+        try: nb = report_notebook(exp, Path(r.path), page=page, label='Run')
+        except (ParameterError, SourceUnavailableError) as e: warn(f"no page for run {r.path}: {e}"); continue
+        first, *rest = nb.cells[0].source.split('\n')
+        if first.startswith('# '):                                        # its own title in the table of contents
+            nb.cells[0].source = '\n'.join([f'{first} (run {md_escape(r.id)})', *rest])
+        nb.cells.insert(1, nbformat.v4.new_markdown_cell(
+            f"One run of **{md_escape(exp.name)}**; [its page]({exp.name}.ipynb) shows the latest and lists them all."))
+        _write_nb(nb, stage/'experiments'/f'{page}.ipynb'); _copy_figures(Path(r.path), stage/'experiments'/page)
+        pages[r.id] = page
+    section = runs_section(df, shown.name if shown else None, pages)
+    png = runs_figure(_curves(df))
+    if png:
+        atomic_write(stage/'experiments'/f'{exp.name}-runs.png', png)
+        section += (f"\n\n![The headline curves of the runs]({exp.name}-runs.png)\n\n*The headline curve of every "
+                    "finished run, labelled by its id and the parameters that differ.*")
+    return section, list(pages.values())
+
 # %% ../nbs/11_site.ipynb #01142f91
 def stage_book(stage:Path, nbs:Path, runs_root:Path, experiments:Path)->list:
     "Write the book's notebooks into `stage` and the static pages into `stage/_assets/`; return its toc parts."
@@ -401,18 +502,20 @@ def stage_book(stage:Path, nbs:Path, runs_root:Path, experiments:Path)->list:
     exp_pages, cards = [], []
     for exp in list_experiments(experiments):
         report, run = _report(exp, runs_root)
+        section, others = _stage_other_runs(exp, runs_root, run, stage)
+        if section: report.cells.append(nbformat.v4.new_markdown_cell(section))
         _write_nb(report, stage/'experiments'/f'{exp.name}.ipynb')
-        exp_pages.append(f'experiments/{exp.name}'); cards.append(experiment_card(exp, run))
+        cards.append(experiment_card(exp, run))
+        exp_pages.append({'file': f'experiments/{exp.name}',
+                          **({'sections': [{'file': f'experiments/{p}'} for p in others]} if others else {})})
         if run is None: continue
-        figures, skipped = regular_files(run/'figures', run, '*.png', PNG_MAGIC)
-        for s in skipped: warn(f"run {run}: not copied to the site: {s}")
-        for f in figures: atomic_write(stage/'experiments'/exp.name/'figures'/f.name, f.read_bytes())
+        _copy_figures(run, stage/'experiments'/exp.name)
         for kind in _stage_static_pages(exp.name, run, stage/'_assets'):
             atomic_write(stage/'experiments'/f'{exp.name}-{kind}.md', _static_page(exp.name, kind))
-            exp_pages.append(f'experiments/{exp.name}-{kind}')
+            exp_pages.append({'file': f'experiments/{exp.name}-{kind}'})
     _write_nb(front_page(nbformat.read(nbs/'index.ipynb', as_version=4), cards), stage/'index.ipynb')
     return [{'caption': 'Library', 'chapters': [{'file': page_name(p)} for p in library]},
-            {'caption': 'Experiments', 'chapters': [{'file': f} for f in exp_pages]}]
+            {'caption': 'Experiments', 'chapters': exp_pages}]
 
 # %% ../nbs/11_site.ipynb #7e11a006
 def book_config(title:str='sparse_nb')->dict:
