@@ -33,6 +33,9 @@ def _parser()->argparse.ArgumentParser:
                    help='continue the interrupted run in folder RUN (same notebook, params and folder)')
     r.add_argument('--force', action='store_true', help='with --resume: execute a finished run again in place')
     r.add_argument('--no-progress', action='store_true', help='hide the per-cell progress bar')
+    r.add_argument('--track', choices=['mlflow', 'wandb'],
+                   help='also mirror the run into MLflow (MLFLOW_TRACKING_URI, default runs/mlflow.db) or W&B '
+                        '(offline unless WANDB_MODE says otherwise); or set SPARSE_NB_TRACK')
     d = sub.add_parser('docs', help='build the site: a Jupyter Book (default) or nbdev_docs with Quarto')
     d.add_argument('--builder', choices=['book', 'quarto'], default='book',
                    help="'book' (Jupyter Book, offline; default) or 'quarto' (nbdev_docs, needs quarto)")
@@ -95,7 +98,8 @@ def cmd_run(args)->int:
     else:
         results, jobs = [], _jobs(args)
         for exp, params in jobs:
-            results.append(run_experiment(exp, params, runs_root=args.out, progress=not args.no_progress))
+            results.append(run_experiment(exp, params, runs_root=args.out, progress=not args.no_progress,
+                                          track=args.track))
             _report(results[-1])   # as each finishes
     if args.resume: _report(results[0])
     for r in results: print(r.path)

@@ -349,6 +349,7 @@ class RunDir:
     "One run's folder: params, a metrics log, a summary, figures and checkpoints, all written atomically."
     def __init__(self, path:str|Path):
         self.path, self.started = Path(path), time.time()
+        self.tracker = None             # a `track.Tracker` mirroring this folder, when one is turned on
         self.path.mkdir(parents=True, exist_ok=True)
     @classmethod
     def create(cls, experiment:str, root:str|Path|None=None, run_id:str|None=None)->RunDir:
@@ -400,7 +401,9 @@ def write_summary(self:RunDir, summary:dict)->Path:
     "Write `summary.json`: the run's final numbers, with its seed, seconds, versions and commit."
     extra = {'seed': (self.read('params') or {}).get('seed'), 'seconds': round(time.time() - self.started, 2),
              **provenance()}
-    return save_json(self.path/'summary.json', {**summary, **{k: v for k, v in extra.items() if k not in summary}})
+    path = save_json(self.path/'summary.json', {**summary, **{k: v for k, v in extra.items() if k not in summary}})
+    if self.tracker is not None: self.tracker.finish(load_json(path)); self.tracker = None
+    return path
 
 # %% ../nbs/00_core.ipynb #5fc02ba8
 def headline_curve(x, y, x_label:str, y_label:str, log_x:bool=False)->dict:
@@ -430,6 +433,7 @@ def log(self:RunDir, step:int, **metrics)->dict:
     row = to_jsonable({'step': step, **metrics})
     with open(self.path/'metrics.jsonl', 'a') as f:
         f.write(json.dumps(row) + '\n'); f.flush(); os.fsync(f.fileno())
+    if self.tracker is not None: self.tracker.log_row(row)            # the file first: it is the source of truth
     return row
 
 # %% ../nbs/00_core.ipynb #255c51cd

@@ -278,9 +278,12 @@ class RunResult:
     experiment:str; path:Path; ok:bool; seconds:float; error:str|None=None
 
 # %% ../nbs/10_experiments.ipynb #1bd65e63
-def _execute(exp:Experiment, rd:RunDir, given:dict, progress:bool, resume:bool=False)->RunResult:
+def _execute(exp:Experiment, rd:RunDir, given:dict, progress:bool, resume:bool=False, track:str|None=None)->RunResult:
     "Execute `exp`'s notebook into `rd` with `given` (and `resume = True` if asked); record the outcome in `run.json`."
     import papermill as pm
+    from sparse_nb.track import TRACKERS, mark_failed
+    if track is not None and track not in TRACKERS:
+        raise ParameterError(f"unknown tracker {short_repr(track)}; known: {', '.join(TRACKERS)}")
     commit, here = git_commit(), machine()
     info = {'machine': here, 'git_commit': commit, **(rd.read('run') or {}), 'experiment': exp.name,
             'status': 'running', 'host': socket.gethostname(), 'pid': os.getpid(),   # who runs it: see `runs`
@@ -288,7 +291,9 @@ def _execute(exp:Experiment, rd:RunDir, given:dict, progress:bool, resume:bool=F
                                     if resume else {})}   # 'machine' and 'git_commit': where it first started
     save_json(rd.path/'run.json', info)
     t0, error = time.time(), None
-    env_before = {k: os.environ.get(k) for k in ('SPARSE_NB_PROGRESS', 'SPARSE_NB_EXPERIMENTS', 'SPARSE_NB_GIT_COMMIT')}
+    env_before = {k: os.environ.get(k) for k in ('SPARSE_NB_PROGRESS', 'SPARSE_NB_EXPERIMENTS', 'SPARSE_NB_GIT_COMMIT',
+                                                 'SPARSE_NB_TRACK')}
+    if track: os.environ['SPARSE_NB_TRACK'] = track                 # the kernel's open_run starts the tracker
     os.environ['SPARSE_NB_GIT_COMMIT'] = commit or ''           # the summary's commit: this start's, not the end's
     os.environ['SPARSE_NB_PROGRESS'] = 'terminal' if progress else '0'   # inherited by the kernel...
     os.environ['SPARSE_NB_EXPERIMENTS'] = str(exp.path.parent.resolve())   # ...where open_run finds the notebook
@@ -303,6 +308,7 @@ def _execute(exp:Experiment, rd:RunDir, given:dict, progress:bool, resume:bool=F
             if v is None: os.environ.pop(k, None)
             else: os.environ[k] = v
     res = RunResult(exp.name, rd.path, error is None, time.time() - t0, error)
+    if error: mark_failed(rd.path)                                   # a tracker run the notebook left open
     save_json(rd.path/'run.json',
               {**info, 'status': 'ok' if res.ok else 'failed', 'seconds': round(res.seconds, 2), 'error': error})
     return res
@@ -322,7 +328,8 @@ def _writable_root(root:str|Path|None)->Path:
 def run_experiment(exp:Experiment|str,     # an Experiment, or the name of one
                    params:dict|None=None,  # parameter overrides
                    runs_root:str|Path|None=None, # default `default_runs_root()`
-                   progress:bool=True      # papermill's cell progress bar
+                   progress:bool=True,     # papermill's cell progress bar
+                   track:str|None=None     # mirror the run into a tracker: 'mlflow' or 'wandb' (`track` module)
                   )->RunResult:
     "Execute an experiment notebook into a new run folder."
     exp = exp if isinstance(exp, Experiment) else find_experiment(exp)
@@ -332,7 +339,7 @@ def run_experiment(exp:Experiment|str,     # an Experiment, or the name of one
     save_json(rd.path/'run.json', {'experiment': exp.name, 'status': 'created',
                                    'started': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()),
                                    'started_unix': time.time(), 'params_sha256': rd.params_sha256()})
-    return _execute(exp, rd, given, progress)
+    return _execute(exp, rd, given, progress, track=track)
 
 # %% ../nbs/10_experiments.ipynb #a860c3d1
 def open_run(experiment:str,         # the experiment's name, the folder under the runs root
@@ -349,6 +356,9 @@ def open_run(experiment:str,         # the experiment's name, the folder under t
     rd = RunDir(run_dir) if run_dir else RunDir.create(experiment)
     params = {k: ns[k] for k in exp.user_params}
     if rd.read('params') is None: rd.write_params(params)
+    if os.environ.get('SPARSE_NB_TRACK'):                     # `sparse_nb run --track ...` (or the user's environment)
+        from sparse_nb.track import open_tracker
+        rd.tracker = open_tracker(None, rd, experiment, params)
     if isinstance(params.get('seed'), int): seed_everything(params['seed'])
     return rd
 
@@ -374,7 +384,9 @@ def resume_run(run_folder:str|Path, progress:bool=True,
                              "resuming would label what was trained with other values; start a new run")
     if info.get('status') == 'ok' and not force:
         raise ParameterError(f"{rd_path} finished already (status ok); pass --force to execute it again in place")
-    return _execute(exp, RunDir(rd_path), check_params(exp, params), progress, resume=True)
+    tracked = read_json_object(rd_path/'track.json') if (rd_path/'track.json').is_file() else {}
+    track = next(iter(tracked), None)                  # the tracker run it had goes on (`track.json` keeps its id)
+    return _execute(exp, RunDir(rd_path), check_params(exp, params), progress, resume=True, track=track)
 
 # %% ../nbs/10_experiments.ipynb #94277062
 def _started(run:Path, info:dict)->float:

@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_train.ipynb #3a9c39c2
 from __future__ import annotations
-import json
+import json, os
 from dataclasses import dataclass, asdict, field, fields
 from pathlib import Path
 
@@ -344,11 +344,16 @@ def train(sae:SAE,              # the stack to train (modified in place)
           name:str='sae',       # checkpoint/weights folder name under run/
           progress:bool=True,
           callback=None,        # called as callback(step, sae) after each step
+          track:str|None=None,  # mirror `run` into 'mlflow' or 'wandb' (default: $SPARSE_NB_TRACK; see `track`)
           **kwargs              # TrainConfig fields, when cfg is None
          )->list[dict]:         # the metrics rows logged
     "Train every member of `sae` on the same batches from `source` (data-parallel across processes under `torchrun`)."
     cfg = cfg or TrainConfig(**kwargs)
     rank, world = rank_and_world()
+    own = run is not None and run.tracker is None and rank == 0 and bool(track or os.environ.get('SPARSE_NB_TRACK'))
+    if own:                                                   # (an experiment's open_run may have started one)
+        from sparse_nb.track import open_tracker
+        run.tracker = open_tracker(track, run, name, asdict(cfg))
     shard = _shard(cfg.batch_size, rank, world)
     gen = torch.Generator().manual_seed(cfg.seed)
     opt = adam(sae.parameters(), lr=cfg.lr, betas=cfg.betas)
@@ -375,6 +380,7 @@ def train(sae:SAE,              # the stack to train (modified in place)
             save_checkpoint(ck_dir, step + 1, sae, opt, since, gen, source, cfg, run.params_sha256())
         if callback: callback(step, sae)
     if run and rank == 0: sae.save(run.path/'sae'/name)
+    if own and run.tracker is not None: run.tracker.finish(history[-1] if history else {}); run.tracker = None
     barrier()
     return history
 

@@ -34,10 +34,24 @@ def comparable(run:Path)->dict:
     weights = {str(p.relative_to(run)): p.read_bytes() for p in sorted((run/'sae').rglob('weights.safetensors'))}
     return {'summary': summary, 'weights': weights, 'metrics': (run/'metrics.jsonl').read_text()}
 
+def assert_one_mlflow_run_mirrors(run:Path):
+    "The killed and resumed processes wrote one MLflow run whose every metric history equals metrics.jsonl."
+    from mlflow.tracking import MlflowClient
+    from sparse_nb.track import tracker_metrics
+    client = MlflowClient(f"sqlite:///{run.parent.parent/'mlflow.db'}")
+    runs = client.search_runs([e.experiment_id for e in client.search_experiments()])
+    assert len(runs) == 1 and runs[0].info.status == 'FINISHED', [r.info for r in runs]
+    expect = {}
+    for line in (run/'metrics.jsonl').read_text().splitlines():
+        row = json.loads(line)
+        for k, v in tracker_metrics(row).items(): expect.setdefault(k, []).append((row['step'], v))
+    for key, rows in expect.items():
+        assert [(m.step, m.value) for m in client.get_metric_history(runs[0].info.run_id, key)] == rows, key
+
 def test_sigkill_mid_training_then_resume_matches_an_uninterrupted_run(tmp_path):
     env = {**os.environ, 'SPARSE_NB_EXPERIMENTS': str(EXPERIMENTS)}
     proc = subprocess.Popen([str(SPARSE_NB), 'run', 'toy_recovery', *PARAMS, '--out', str(tmp_path/'killed'),
-                             '--no-progress'],
+                             '--no-progress', '--track', 'mlflow'],         # the resumed run continues its MLflow run
                             cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     # the first stack is done, the second under way
     ck = wait_for('toy_recovery/*/checkpoints/relu_r2/LATEST', tmp_path/'killed', proc)
@@ -57,6 +71,7 @@ def test_sigkill_mid_training_then_resume_matches_an_uninterrupted_run(tmp_path)
             and info['resumed_unix'] > info['started_unix'])
     index = sparse_nb('runs', '--runs', tmp_path/'killed', '--columns', 'steps', experiments=EXPERIMENTS)
     assert f"{run.name}  resumed" in index.stdout, index.stdout
+    assert_one_mlflow_run_mirrors(run)
 
     whole = sparse_nb('run', 'toy_recovery', *PARAMS, '--out', tmp_path/'whole', '--no-progress',
                       experiments=EXPERIMENTS, timeout=900)

@@ -14,6 +14,7 @@ p = argparse.ArgumentParser()
 p.add_argument('out'); p.add_argument('--resume', action='store_true')
 p.add_argument('--crash-at', type=int, default=-1)
 p.add_argument('--variant', default='topk')
+p.add_argument('--track', default=None)
 a = p.parse_args()
 rank, world = init_distributed()
 torch.manual_seed(0)
@@ -25,5 +26,5 @@ def crash(step, sae):
     if step == a.crash_at: raise SystemExit(f"crash on purpose at step {step}")
 cfg = TrainConfig(steps=60, batch_size=128, checkpoint_every=20, resample_every=25, dead_window=256, lr=3e-3,
                   precision='fp32')   # the same weights to float32 rounding: bf16 rounds a split batch differently
-train(sae, src, cfg, run=RunDir(a.out), resume=a.resume, callback=crash, progress=False)
+train(sae, src, cfg, run=RunDir(a.out), resume=a.resume, callback=crash, progress=False, track=a.track)
 print(f"rank {rank} of {world} done")
