@@ -59,7 +59,7 @@ def test_sigkill_mid_training_then_resume_matches_an_uninterrupted_run(tmp_path)
     run = ck.parents[2]
     latest = ck.read_text()
     assert not (run/'summary.json').exists() and json.loads((run/'run.json').read_text())['status'] == 'running'
-    index = sparse_nb('runs', '--runs', tmp_path/'killed', '--columns', 'steps', experiments=EXPERIMENTS)
+    index = sparse_nb('runs', '--runs', tmp_path/'killed', '--columns', 'status', 'steps', experiments=EXPERIMENTS)
     assert f"{run.name}  interrupted" in index.stdout, index.stdout      # its process is gone: not "running"
     assert int(latest.split('-')[1]) < 2000 and (run/'sae'/'relu_r1').exists() and not (run/'sae'/'relu_r2').exists()
     print(f"killed {run} with relu_r2 at {latest}")
@@ -69,7 +69,7 @@ def test_sigkill_mid_training_then_resume_matches_an_uninterrupted_run(tmp_path)
     info = json.loads((run/'run.json').read_text())
     assert (Path(last_line(r.stdout)) == run and info['status'] == 'ok'
             and info['resumed_unix'] > info['started_unix'])
-    index = sparse_nb('runs', '--runs', tmp_path/'killed', '--columns', 'steps', experiments=EXPERIMENTS)
+    index = sparse_nb('runs', '--runs', tmp_path/'killed', '--columns', 'status', 'steps', experiments=EXPERIMENTS)
     assert f"{run.name}  resumed" in index.stdout, index.stdout
     assert_one_mlflow_run_mirrors(run)
 
