@@ -448,7 +448,9 @@ def _run_row(run:Path)->dict:
     row['status'] = _run_status(info) if info else 'unreadable'
     row['started'] = _started(run, info)
     live = row['status'] in ('running', 'interrupted') and 'seconds' not in info
-    row['seconds'] = info.get('seconds') if not live else None
+    row['seconds'] = None if live else info.get('seconds')
+    if row['seconds'] is not None and type(row['seconds']) not in (int, float):
+        problems.append(f"run.json: seconds is {row['seconds']!r}, not a number"); row['seconds'] = None
     row['commit'] = info.get('git_commit')
     if info.get('error'):                                   # a notebook's error ends with the exception's own line
         problems.append([l for l in str(info['error']).splitlines() if l.strip()][-1].strip())
