@@ -421,7 +421,8 @@ def runs_section(df, shown:str|None, pages:dict)->str:
     for _, r in df.iloc[::-1].iterrows():
         name = md_escape(r.id)
         name = f"{name} (this page)" if r.id == shown else f"[{name}]({pages[r.id]}.ipynb)" if r.id in pages else name
-        result = r.get('metrics.headline') if r.status in ('finished', 'resumed') else r.problem
+        result = r.get('metrics.headline') if r.status in ('finished', 'resumed') else None
+        result = result if isinstance(result, str) and result else r.problem       # no readable result: say why
         secs = f"{r.seconds:.0f}" if pd.notna(r.seconds) else '-'
         cells = [name, r.status, r.started.strftime('%Y-%m-%d %H:%M'), secs, *[_value(r[c]) for c in differ],
                  md_escape(result) if isinstance(result, str) and result else '-']

@@ -48,7 +48,7 @@ def pytest_configure(config):
     config.addinivalue_line('markers', 'xdist_group(name): tests that run in one pytest-xdist worker')
 
 # module-scoped fixtures are made once per worker: keep their modules whole
-WHOLE_MODULES = {'test_formats', 'test_grvae_page', 'test_site', 'test_site_injection'}
+WHOLE_MODULES = {'test_formats', 'test_grvae_page', 'test_site', 'test_site_injection', 'test_site_runs', 'test_track'}
 
 def pytest_collection_modifyitems(config, items):
     "Under `pytest -n N --dist loadgroup`: a module with module-scoped fixtures runs in one worker; the rest spread."

@@ -79,7 +79,8 @@ def test_synth_bench_rows_cover_variants_seeds_and_targets(tiny_runs):
     cells = {}
     for r in s['results']: cells.setdefault((r['data'], r['variant'], r['target_l0']), []).append(r['seed'])
     synth = {(v, t) for d, v, t in cells if d == 'synth'}
-    assert synth == {(v, t) for v in ('relu', 'topk', 'batchtopk', 'matryoshka') for t in s['targets']}   # tiny
+    assert synth == {(v, t) for v in ('relu', 'topk', 'batchtopk', 'matryoshka', 'jumprelu')
+                    for t in s['targets']}                                      # tiny: every target of each
     assert all(sorted(seeds) == [0, 1] for seeds in cells.values())                     # tiny: 2 seeds each
     assert all(r['l0'] == pytest.approx(r['target_l0'], abs=0.01) for r in s['results'] if r['variant'] == 'topk')
     assert all(0 <= r[k] <= 1 for r in s['results'] for k in ('f1', 'precision', 'recall', 'mcc', 'uniqueness'))

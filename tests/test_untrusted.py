@@ -478,8 +478,9 @@ def test_corrupt_run_files_are_skipped_by_the_site(tmp_path):
     said = [str(x.message) for x in w]
     assert any(f'skipped run {newer}' in s and 'summary.json is not valid JSON' in s for s in said)
     assert any(f'skipped run {broken}' in s for s in said)
-    page = (tmp_path/'stage'/'experiments'/'fixture.ipynb').read_text()
-    assert 'older' in page and 'newer' not in page                              # the newest run that can be read
+    report, _, table = (tmp_path/'stage'/'experiments'/'fixture.ipynb').read_text().partition('## Runs')
+    assert 'older' in report and 'newer' not in report                          # the newest run that can be read
+    assert 'newer' in table and 'not valid JSON' in table                       # listed with why it is not shown
 
 @pytest.mark.parametrize('fmt, edit, msg', [
     ('native', lambda c: [1, 2], 'holds a JSON list; expected a JSON object'),
