@@ -1,6 +1,7 @@
 # The two commands users need are `make demo` and `make test`; both build the environment first.
 PYTHON ?= python3
 TORCH_PIP_ARGS ?=
+JOBS ?= 2   # experiments `make demo` runs at once (each on its share of the cores)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -27,7 +28,7 @@ test: $(STAMP)
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest tests -q -rs -n 2 --dist loadgroup --durations=25
 
 demo: $(STAMP)
-	$(BIN)/sparse_nb run --all
+	$(BIN)/sparse_nb run --all --jobs $(JOBS)
 	$(BIN)/sparse_nb docs
 
 docs: $(STAMP)

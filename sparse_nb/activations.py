@@ -175,7 +175,8 @@ def cached_harvest(model, hooks:list[str]|str, texts, n_tokens:int,
     "`harvest` into a cache folder named by its settings, reusing or resuming an earlier harvest with the same ones."
     name = hashlib.sha1(json.dumps([key[0], hooks, *key[1:], n_tokens, seq_len, seed]).encode()).hexdigest()[:10]
     folder = Path(root or cache_root()/'stores')/name
-    return harvest(model, hooks, texts, n_tokens, folder, seq_len=seq_len, seed=seed, **kwargs)
+    with build_lock(folder):                       # a second process asking for it waits, then reads it whole
+        return harvest(model, hooks, texts, n_tokens, folder, seq_len=seq_len, seed=seed, **kwargs)
 
 # %% ../nbs/06_activations.ipynb #adf85ca3
 def held_out_rows(tokenizer, texts, n_tokens:int, eval_tokens:int, seq_len:int=128, seed:int=0)->Tensor:

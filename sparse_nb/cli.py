@@ -33,6 +33,9 @@ def _parser()->argparse.ArgumentParser:
                    help='continue the interrupted run in folder RUN (same notebook, params and folder)')
     r.add_argument('--force', action='store_true', help='with --resume: execute a finished run again in place')
     r.add_argument('--no-progress', action='store_true', help='hide the per-cell progress bar')
+    r.add_argument('--jobs', type=int, default=1, metavar='N',
+                   help='with --all: run N experiments at once, each on its share of the cores (output.log in '
+                        'each run folder); default 1')
     r.add_argument('--track', choices=['mlflow', 'wandb'],
                    help='also mirror the run into MLflow (MLFLOW_TRACKING_URI, default runs/mlflow.db) or W&B '
                         '(offline unless WANDB_MODE says otherwise); or set SPARSE_NB_TRACK')
@@ -91,16 +94,22 @@ def _resume(args)->RunResult:
                              "RUN's own folder and params.json are used")
     return resume_run(args.resume, not args.no_progress, force=args.force, folder=args.experiments)
 
+# %% ../nbs/12_cli.ipynb #62fb6fc8
+def _run_jobs(args, jobs:list)->list:
+    "Run `jobs` one after the other, or `--jobs N` at once; report each as it finishes."
+    if args.jobs < 1: raise ParameterError(f"--jobs {args.jobs}: expected at least 1")
+    if args.jobs > 1 and len(jobs) > 1: return run_parallel(jobs, args.jobs, args.out, args.track, on_done=_report)
+    results = []
+    for exp, params in jobs:
+        results.append(run_experiment(exp, params, runs_root=args.out, progress=not args.no_progress,
+                                      track=args.track))
+        _report(results[-1])
+    return results
+
 # %% ../nbs/12_cli.ipynb #f180c614
 def cmd_run(args)->int:
     "Run one experiment, or all of them at their defaults, or continue an interrupted run."
-    if args.resume: results = [_resume(args)]
-    else:
-        results, jobs = [], _jobs(args)
-        for exp, params in jobs:
-            results.append(run_experiment(exp, params, runs_root=args.out, progress=not args.no_progress,
-                                          track=args.track))
-            _report(results[-1])   # as each finishes
+    results = [_resume(args)] if args.resume else _run_jobs(args, _jobs(args))
     if args.resume: _report(results[0])
     for r in results: print(r.path)
     return 0 if all(r.ok for r in results) else 1

@@ -5,7 +5,9 @@
 # %% ../nbs/00_core.ipynb #fda5278a
 from __future__ import annotations
 import errno, hashlib, json, math, os, random, re, reprlib, secrets, shutil, subprocess, sys, tempfile, time
+from contextlib import contextmanager
 from datetime import datetime, timezone
+from typing import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -19,9 +21,9 @@ __all__ = ['FORMAT_VERSION', 'TEXT_PX_KEY', 'LEGEND_KEY', 'SparseNBError', 'Para
            'bf16_fast', 'adam', 'machine', 'rank_and_world', 'init_distributed', 'barrier', 'progress_bar',
            'atomic_write', 'to_jsonable', 'save_json', 'load_json', 'read_json_object', 'save_tensors',
            'safetensors_shapes', 'read_safetensors', 'load_tensors', 'cache_root', 'remove_tree', 'staging_dir',
-           'publish_dir', 'find_repo_root', 'default_runs_root', 'new_run_id', 'RunDir', 'git_commit', 'provenance',
-           'headline_curve', 'params_hash', 'smallest_text_px', 'legend_covers', 'legends_off_data', 'asset', 'num',
-           'pct']
+           'publish_dir', 'build_lock', 'find_repo_root', 'default_runs_root', 'new_run_id', 'RunDir', 'git_commit',
+           'provenance', 'headline_curve', 'params_hash', 'smallest_text_px', 'legend_covers', 'legends_off_data',
+           'asset', 'num', 'pct']
 
 # %% ../nbs/00_core.ipynb #e24c5b4a
 class SparseNBError(Exception):
@@ -321,6 +323,23 @@ def publish_dir(tmp:str|Path, dest:str|Path,
         stale = staging_dir(dest)                                   # an incomplete leftover
         os.replace(dest, stale/'stale'); remove_tree(stale, dest.parent)
     raise SparseNBError(f"could not publish {tmp} as {dest}: it keeps reappearing incomplete")
+
+# %% ../nbs/00_core.ipynb #a852e321
+@contextmanager
+def build_lock(dest:str|Path, say=None)->Iterator[None]:
+    "Hold the lock on building the cache entry `dest`; another process asking for it waits (and `say`s so) until then."
+    try: import fcntl
+    except ImportError: yield; return                                       # no flock (Windows): builds may repeat
+    if torch.distributed.is_available() and torch.distributed.is_initialized(): yield; return   # ranks build together
+    dest = Path(dest); dest.parent.mkdir(parents=True, exist_ok=True)
+    with open(dest.parent/f'.{dest.name}.lock', 'a') as f:
+        try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            (say or (lambda m: print(m, file=sys.stderr, flush=True)))(
+                f"waiting for another process that is building {dest.name}")
+            fcntl.flock(f, fcntl.LOCK_EX)
+        try: yield
+        finally: fcntl.flock(f, fcntl.LOCK_UN)
 
 # %% ../nbs/00_core.ipynb #fa47092b
 def find_repo_root(start:str|Path|None=None)->Path|None:

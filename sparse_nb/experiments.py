@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_experiments.ipynb #047be5cf
 from __future__ import annotations
-import ast, io, math, operator, os, re, socket, time, tokenize
+import ast, io, json, math, operator, os, re, secrets, shutil, signal, socket, subprocess, sys, tempfile, time, tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,8 +14,8 @@ from .core import *
 # %% auto #0
 __all__ = ['RESERVED_PARAMS', 'EXPERIMENT_NAME', 'MAX_PARAMS_TEXT', 'experiments_dir', 'parse_check', 'Param', 'parse_params',
            'Experiment', 'parameters_cell', 'tiny_cell', 'load_experiment', 'list_experiments', 'find_experiment',
-           'parse_value', 'load_params_file', 'check_params', 'given_params', 'RunResult', 'run_experiment', 'open_run',
-           'resume_run', 'runs_newest_first', 'latest_run', 'runs']
+           'parse_value', 'load_params_file', 'check_params', 'given_params', 'RunResult', 'run_experiment',
+           'shared_build', 'run_parallel', 'open_run', 'resume_run', 'runs_newest_first', 'latest_run', 'runs']
 
 # %% ../nbs/10_experiments.ipynb #92123332
 def experiments_dir()->Path:
@@ -340,6 +340,79 @@ def run_experiment(exp:Experiment|str,     # an Experiment, or the name of one
                                    'started': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()),
                                    'started_unix': time.time(), 'params_sha256': rd.params_sha256()})
     return _execute(exp, rd, given, progress, track=track)
+
+# %% ../nbs/10_experiments.ipynb #debd2d8c
+def shared_build(exp:Experiment, params:dict|None=None)->Path|None:
+    "The cache entry `exp` builds that others share: the folder of the preset model its `model` parameter names."
+    if 'model' not in exp.params: return None
+    from sparse_nb.lm import PRESETS, model_dir
+    name = (params or {}).get('model', exp.params['model'].default)
+    return model_dir(PRESETS[name]) if name in PRESETS else None     # a saved or hub model needs no build
+
+# %% ../nbs/10_experiments.ipynb #512019ab
+def _next_job(pending:list, running:list)->int:
+    "Index in `pending` to start next: the first whose shared build no running job is still making, else 0."
+    cold = {b for b in (shared_build(*j) for j in running) if b is not None and not b.exists()}
+    return next((i for i, j in enumerate(pending) if shared_build(*j) not in cold), 0)
+
+# %% ../nbs/10_experiments.ipynb #143a19e1
+def _run_child(spec:str)->None:
+    "A `run_parallel` worker: run the experiment JSON `spec` names and write its `RunResult` to `spec['result']`."
+    s = json.loads(spec)
+    res = run_experiment(find_experiment(s['name'], s['folder']), s['params'], s['runs_root'], progress=False,
+                         track=s['track'])
+    save_json(s['result'], {**res.__dict__, 'path': str(res.path)})
+
+# %% ../nbs/10_experiments.ipynb #5e2054a6
+def _start_child(exp:Experiment, params:dict, root:Path, logs:Path, track:str|None, env:dict)->dict:
+    "Start one `run_parallel` worker process; what is needed to collect its result."
+    log, result = logs/f'{exp.name}-{secrets.token_hex(4)}.log', logs/f'{exp.name}-{secrets.token_hex(4)}.json'
+    spec = json.dumps({'name': exp.name, 'params': params, 'runs_root': str(root), 'track': track,
+                       'folder': str(exp.path.parent), 'result': str(result)})
+    code = 'import sys; from sparse_nb.experiments import _run_child; _run_child(sys.argv[1])'
+    with open(log, 'wb') as out:
+        proc = subprocess.Popen([sys.executable, '-c', code, spec], env=env, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)      # its own process group: stopping it stops its kernel
+    return {'proc': proc, 'exp': exp, 'log': log, 'result': result, 't0': time.time()}
+
+# %% ../nbs/10_experiments.ipynb #8c01da6e
+def _collect_child(w:dict)->RunResult:
+    "The `RunResult` of a finished worker; its output moved into its run folder as `output.log`."
+    tail = lambda: ' '.join(w['log'].read_text(errors='replace').strip().splitlines()[-3:])[-500:]
+    r = read_json_object(w['result']) if w['result'].is_file() else None
+    if r is None:
+        return RunResult(w['exp'].name, w['log'], False, time.time() - w['t0'],
+                         f"worker exited with code {w['proc'].returncode}: {tail()}")
+    res = RunResult(r['experiment'], Path(r['path']), r['ok'], r['seconds'], r['error'])
+    if res.path.is_dir(): shutil.move(w['log'], res.path/'output.log')
+    return res
+
+# %% ../nbs/10_experiments.ipynb #4280f7e3
+def run_parallel(jobs:list,           # (Experiment, params) pairs, started in this order unless a build is shared
+                 n_jobs:int=2,        # worker processes at once
+                 runs_root:str|Path|None=None, track:str|None=None,
+                 on_done=None         # on_done(RunResult), called as each finishes
+                )->list[RunResult]:
+    "Run experiments `n_jobs` at a time in worker processes sharing the cores; the results in the order of `jobs`."
+    root = _writable_root(runs_root); logs = Path(tempfile.mkdtemp(prefix='.workers-', dir=root))
+    threads = str(max(1, len(os.sched_getaffinity(0)) // n_jobs if hasattr(os, 'sched_getaffinity')
+                         else (os.cpu_count() or 1) // n_jobs))
+    env = {**os.environ, 'OMP_NUM_THREADS': threads, 'MKL_NUM_THREADS': threads}
+    pending, running, results = list(enumerate(jobs)), [], {}
+    try:
+        while pending or running:
+            while pending and len(running) < n_jobs:
+                i, (exp, params) = pending.pop(_next_job([j for _, j in pending], [w['job'] for w in running]))
+                running.append({**_start_child(exp, params, root, logs, track, env), 'i': i, 'job': (exp, params)})
+            time.sleep(0.2)
+            for w in [w for w in running if w['proc'].poll() is not None]:
+                running.remove(w)
+                results[w['i']] = _collect_child(w)
+                if on_done: on_done(results[w['i']])
+    finally:
+        for w in running: os.killpg(w['proc'].pid, signal.SIGTERM)   # interrupted: stop the workers and kernels
+        remove_tree(logs, root)
+    return [results[i] for i in range(len(jobs))]
 
 # %% ../nbs/10_experiments.ipynb #a860c3d1
 def open_run(experiment:str,         # the experiment's name, the folder under the runs root

@@ -99,10 +99,11 @@ def load_corpus(name:str=DEFAULT_CORPUS, # 'python-docstrings', a local file/fol
     ds_logging.enable_progress_bar() if progress else ds_logging.disable_progress_bar()
     if name == DEFAULT_CORPUS:
         folder = cache_root()/'corpus'/f'{DEFAULT_CORPUS}-{corpus_fingerprint()}'
-        if not (folder/'dataset_info.json').exists():
-            tmp = staging_dir(folder)
-            build_docstring_corpus(progress=progress).save_to_disk(str(tmp))
-            publish_dir(tmp, folder, complete=lambda f: (f/'dataset_info.json').exists())
+        with build_lock(folder):                                 # one builder; the others wait and read it
+            if not (folder/'dataset_info.json').exists():
+                tmp = staging_dir(folder)
+                build_docstring_corpus(progress=progress).save_to_disk(str(tmp))
+                publish_dir(tmp, folder, complete=lambda f: (f/'dataset_info.json').exists())
         return load_from_disk(str(folder))
     return _with_texts(_load_other_corpus(name, split), name)
 
@@ -229,12 +230,9 @@ def model_dir(cfg:LMConfig, root:str|Path|None=None)->Path:
     "Cache folder of the model `cfg` defines."
     return Path(root or cache_root()/'models')/f'pythia-local-{config_hash(cfg)}'
 
-# %% ../nbs/05_lm.ipynb #9df2323e
-def build_model(cfg:LMConfig|str='tiny-pythia', root:str|Path|None=None, progress:bool=True)->Path:
-    "Train (once) and save the model `cfg` defines; return its folder."
-    cfg = PRESETS[cfg] if isinstance(cfg, str) else cfg
-    out = model_dir(cfg, root)
-    if (out/'training.json').exists(): return out
+# %% ../nbs/05_lm.ipynb #0ae4c635
+def _train_and_save(cfg:LMConfig, out:Path, progress:bool):
+    "Train the model `cfg` defines and publish it, its tokenizer and its `training.json` as `out`."
     _quiet_transformers()
     t0 = time.time()
     corpus = load_corpus(cfg.corpus, progress=progress)
@@ -257,6 +255,15 @@ def build_model(cfg:LMConfig|str='tiny-pythia', root:str|Path|None=None, progres
     tmp = staging_dir(out)
     model.save_pretrained(tmp); tokenizer.save_pretrained(tmp); save_json(tmp/'training.json', report)
     publish_dir(tmp, out, complete=lambda f: (f/'training.json').exists())
+
+# %% ../nbs/05_lm.ipynb #9df2323e
+def build_model(cfg:LMConfig|str='tiny-pythia', root:str|Path|None=None, progress:bool=True)->Path:
+    "Train (once) and save the model `cfg` defines; return its folder."
+    cfg = PRESETS[cfg] if isinstance(cfg, str) else cfg
+    out = model_dir(cfg, root)
+    if (out/'training.json').exists(): return out
+    with build_lock(out):                                   # two experiments asking at once train it once
+        if not (out/'training.json').exists(): _train_and_save(cfg, out, progress)
     return out
 
 # %% ../nbs/05_lm.ipynb #b65ad5a2

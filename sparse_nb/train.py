@@ -473,12 +473,11 @@ def cached_train(make, # builds the untrained SAE: `make() -> SAE`
     sae = make()
     name = hashlib.sha1(json.dumps([key, asdict(sae.cfg), asdict(cfg)], default=str).encode()).hexdigest()[:12]
     folder = Path(root or cache_root()/'saes')/f'{sae.variant}-{name}'
-    if (folder/'weights.safetensors').exists(): return load_sae(folder).eval(), folder
-    sae.init_b_dec(_target_sample(source, 4096, sae.W_dec.device))
-    train(sae, source, cfg, progress=progress)
-    # this process's own: two processes training it at once never share one
-    tmp = staging_dir(folder)
-    sae.save(tmp)
-    folder = publish_dir(tmp, folder, complete=lambda f: (f/'weights.safetensors').exists())
-    # whichever process published first, everyone uses that entry
+    with build_lock(folder):                          # a second process asking for it waits, then loads it
+        if not (folder/'weights.safetensors').exists():
+            sae.init_b_dec(_target_sample(source, 4096, sae.W_dec.device))
+            train(sae, source, cfg, progress=progress)
+            tmp = staging_dir(folder)                     # this process's own: nobody reads a half-saved entry
+            sae.save(tmp)
+            folder = publish_dir(tmp, folder, complete=lambda f: (f/'weights.safetensors').exists())
     return load_sae(folder).to(sae.W_dec.device).eval(), folder
