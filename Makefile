@@ -1,7 +1,8 @@
 # The two commands users need are `make demo` and `make test`; both build the environment first.
 PYTHON ?= python3
 TORCH_PIP_ARGS ?=
-JOBS ?= 2   # experiments `make demo` runs at once (each on its share of the cores)
+# experiments `make demo` runs at once, each on its share of the cores
+JOBS ?= 2
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
