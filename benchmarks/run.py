@@ -105,8 +105,9 @@ def experiment_times(runs:Path)->list[dict]:
                  if params == defaults and 'resumed_unix' not in info and isinstance(info.get('seconds'), (int, float))]
         if timed:
             r, info = timed[0]
+            threads = info.get('threads') if type(info.get('threads')) is int else None   # recorded since --jobs
             out.append({'experiment': exp.name, 'seconds': info['seconds'], 'run': r.name, 'cpu': _cpu(info),
-                        'defaults_checked': True})
+                        'threads': threads, 'defaults_checked': True})
     return out
 
 NUMBERS = ('test_accuracy', 'ablation_test_accuracy', 'seconds_per_epoch')
@@ -291,11 +292,15 @@ def results_md(saved:dict, rs:list)->str:
         'The newest successful run of each experiment with every parameter at its default, as `RESULTS.json` '
         'records them (`make bench` adds the runs it finds under the runs root; `make demo` leaves them in `runs/`; '
         'cold caches add the model, stores and default dictionaries to the first runs).', '',
-        '| experiment | seconds | CPU | run |', '|---|---|---|---|',
-        *[f"| {t['experiment']} | {t['seconds']:.0f} | {md_escape(t['cpu'])} | {md_escape(t['run'])}"
+        'The threads column is the share of the cores each run had: `make demo` runs two experiments at once '
+        '(`--jobs 2`), each on half the cores, so a row with fewer threads than the machine has cores is wall time '
+        'beside another experiment; "-" marks a run recorded before run.json kept its threads.', '',
+        '| experiment | seconds | threads | CPU | run |', '|---|---|---|---|---|',
+        *[f"| {t['experiment']} | {t['seconds']:.0f} | {t.get('threads') or '-'} | {md_escape(t['cpu'])} | "
+          f"{md_escape(t['run'])}"
           f"{'' if t.get('defaults_checked', True) else ' (see below)'} |" for t in times],
         *([f"| all, `make demo` wall time on a fresh clone with cold caches "
-           f"(venv, model, stores, dictionaries, site) | {demo_seconds:.0f} | | |"] if demo_seconds else []), '',
+           f"(venv, model, stores, dictionaries, site) | {demo_seconds:.0f} | | | |"] if demo_seconds else []), '',
         *budgets_md(saved.get('budgets', {})),
         *(['Rows marked "see below" were recorded before the record checked parameters: they come from the latest '
            'run of each experiment on that machine, which `make demo` runs at its defaults, but nothing here checked '

@@ -8,7 +8,7 @@ import ast, io, json, math, operator, os, re, secrets, shutil, signal, socket, s
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import nbformat, yaml
+import nbformat, torch, yaml
 from .core import *
 
 # %% auto #0
@@ -277,6 +277,12 @@ class RunResult:
     "Where a run went and whether it finished."
     experiment:str; path:Path; ok:bool; seconds:float; error:str|None=None
 
+# %% ../nbs/10_experiments.ipynb #ae1ba883
+def _kernel_threads()->int:
+    "The threads a kernel started now computes with: `$OMP_NUM_THREADS` (as `run_parallel` sets it), else torch's."
+    try: return max(1, int(os.environ.get('OMP_NUM_THREADS', '')))
+    except ValueError: return torch.get_num_threads()
+
 # %% ../nbs/10_experiments.ipynb #1bd65e63
 def _execute(exp:Experiment, rd:RunDir, given:dict, progress:bool, resume:bool=False, track:str|None=None)->RunResult:
     "Execute `exp`'s notebook into `rd` with `given` (and `resume = True` if asked); record the outcome in `run.json`."
@@ -287,6 +293,7 @@ def _execute(exp:Experiment, rd:RunDir, given:dict, progress:bool, resume:bool=F
     commit, here = git_commit(), machine()
     info = {'machine': here, 'git_commit': commit, **(rd.read('run') or {}), 'experiment': exp.name,
             'status': 'running', 'host': socket.gethostname(), 'pid': os.getpid(),   # who runs it: see `runs`
+            'threads': _kernel_threads(),                                         # its share of the cores
             **({'resumed_unix': time.time(), 'resumed_machine': here, 'resumed_git_commit': commit}
                                     if resume else {})}   # 'machine' and 'git_commit': where it first started
     save_json(rd.path/'run.json', info)
