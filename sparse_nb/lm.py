@@ -230,32 +230,6 @@ def model_dir(cfg:LMConfig, root:str|Path|None=None)->Path:
     "Cache folder of the model `cfg` defines."
     return Path(root or cache_root()/'models')/f'pythia-local-{config_hash(cfg)}'
 
-# %% ../nbs/05_lm.ipynb #0ae4c635
-def _train_and_save(cfg:LMConfig, out:Path, progress:bool):
-    "Train the model `cfg` defines and publish it, its tokenizer and its `training.json` as `out`."
-    _quiet_transformers()
-    t0 = time.time()
-    corpus = load_corpus(cfg.corpus, progress=progress)
-    texts = corpus['text'] if cfg.max_texts is None else corpus['text'][:cfg.max_texts]
-    tokenizer = train_tokenizer(texts, cfg.vocab_size)
-    rows = pack_tokens(tokenizer, texts, cfg.seq_len)
-    perm = torch.randperm(len(rows), generator=torch.Generator().manual_seed(cfg.seed))
-    n_test = max(1, int(cfg.held_out * len(rows)))
-    test_rows, train_rows = rows[perm[:n_test]], rows[perm[n_test:]]
-    model, history = train_lm(cfg, tokenizer, train_rows, test_rows, progress)
-    held_out = history[-1]['held_out_loss']
-    uni = unigram_ce(train_rows, test_rows, len(tokenizer))
-    report = {'config': asdict(cfg), 'corpus': {**corpus_stats(corpus.select(range(len(texts)))), 'name': cfg.corpus},
-              'n_params': sum(p.numel() for p in model.parameters()), 'train_tokens': train_rows.numel(),
-              'held_out_tokens': test_rows[:, 1:].numel(),
-              'held_out_loss': held_out, 'held_out_ppl': math.exp(held_out),
-              'unigram_loss': uni, 'unigram_ppl': math.exp(uni),
-              'tokens_seen': cfg.steps * cfg.batch_size * cfg.seq_len, 'seconds': round(time.time() - t0, 1),
-              'history': history}
-    tmp = staging_dir(out)
-    model.save_pretrained(tmp); tokenizer.save_pretrained(tmp); save_json(tmp/'training.json', report)
-    publish_dir(tmp, out, complete=lambda f: (f/'training.json').exists())
-
 # %% ../nbs/05_lm.ipynb #9df2323e
 def build_model(cfg:LMConfig|str='tiny-pythia', root:str|Path|None=None, progress:bool=True)->Path:
     "Train (once) and save the model `cfg` defines; return its folder."
@@ -263,7 +237,30 @@ def build_model(cfg:LMConfig|str='tiny-pythia', root:str|Path|None=None, progres
     out = model_dir(cfg, root)
     if (out/'training.json').exists(): return out
     with build_lock(out):                                   # two experiments asking at once train it once
-        if not (out/'training.json').exists(): _train_and_save(cfg, out, progress)
+        if (out/'training.json').exists(): return out
+        _quiet_transformers()
+        t0 = time.time()
+        corpus = load_corpus(cfg.corpus, progress=progress)
+        texts = corpus['text'] if cfg.max_texts is None else corpus['text'][:cfg.max_texts]
+        tokenizer = train_tokenizer(texts, cfg.vocab_size)
+        rows = pack_tokens(tokenizer, texts, cfg.seq_len)
+        perm = torch.randperm(len(rows), generator=torch.Generator().manual_seed(cfg.seed))
+        n_test = max(1, int(cfg.held_out * len(rows)))
+        test_rows, train_rows = rows[perm[:n_test]], rows[perm[n_test:]]
+        model, history = train_lm(cfg, tokenizer, train_rows, test_rows, progress)
+        held_out = history[-1]['held_out_loss']
+        uni = unigram_ce(train_rows, test_rows, len(tokenizer))
+        stats = corpus_stats(corpus.select(range(len(texts))))
+        report = {'config': asdict(cfg), 'corpus': {**stats, 'name': cfg.corpus},
+                  'n_params': sum(p.numel() for p in model.parameters()), 'train_tokens': train_rows.numel(),
+                  'held_out_tokens': test_rows[:, 1:].numel(),
+                  'held_out_loss': held_out, 'held_out_ppl': math.exp(held_out),
+                  'unigram_loss': uni, 'unigram_ppl': math.exp(uni),
+                  'tokens_seen': cfg.steps * cfg.batch_size * cfg.seq_len, 'seconds': round(time.time() - t0, 1),
+                  'history': history}
+        tmp = staging_dir(out)
+        model.save_pretrained(tmp); tokenizer.save_pretrained(tmp); save_json(tmp/'training.json', report)
+        publish_dir(tmp, out, complete=lambda f: (f/'training.json').exists())
     return out
 
 # %% ../nbs/05_lm.ipynb #b65ad5a2
