@@ -110,6 +110,73 @@ def experiment_times(runs:Path)->list[dict]:
                         'threads': threads, 'defaults_checked': True})
     return out
 
+def _default_pair(runs:Path, name:str)->tuple|None:
+    "The newest finished runs of `name` at its defaults, one in 'auto' that chose bf16 and one with precision fp32."
+    from sparse_nb.experiments import find_experiment
+    defaults = {k: p.default for k, p in find_experiment(name, HERE.parent/'nbs'/'experiments').user_params.items()}
+    done = [(r, f) for r in sorted((runs/name).glob('*'), reverse=True) if (f := _finished(r))]
+    pick = lambda prec, chose: next(((r, f) for r, f in done if f[1] == {**defaults, 'precision': prec}
+                                     and f[2].get('precision') == chose), None)
+    bf, fp = pick(defaults.get('precision'), 'bf16'), pick('fp32', 'fp32')
+    return (bf, fp) if bf and fp else None
+
+def _precision_gap(name:str, bf:dict, fp:dict)->tuple:
+    "(what, gap, goal, met, per-member gaps) of the quality check issue 27 sets for `name`'s two summaries."
+    if name == 'toy_recovery':
+        gap = bf['best']['mmcs'] / fp['best']['mmcs'] - 1
+        return 'best MMCS, bf16 / fp32 - 1', gap, 'within 1%', abs(gap) <= 0.01, {}
+    if name == 'sae_variants':
+        key = lambda r: (r['variant'], r['knob_value'], r['seed'])
+        fps = {key(r): r['fvu'] for r in fp['results']}
+        gaps = {key(r): r['fvu'] / fps[key(r)] - 1 for r in bf['results']}
+        gap = max(gaps.values(), key=abs)
+        return 'fvu per member, largest bf16 / fp32 - 1', gap, 'within 1%', abs(gap) <= 0.01, gaps
+    sae = lambda s: [r['ce_recovered'] for r in s['results'] if r['method'] == 'sae']
+    gap = max((a - b for a, b in zip(sae(bf), sae(fp))), key=abs)
+    return 'ce_recovered per SAE member, largest bf16 - fp32', gap, 'within 0.005', abs(gap) <= 0.005, {}
+
+def _seed_spread(fp:dict)->float:
+    "Median over (variant, knob value) of fp32's fvu range across init seeds, relative to its mean."
+    import statistics
+    by = {}
+    for r in fp['results']: by.setdefault((r['variant'], r['knob_value']), []).append(r['fvu'])
+    return statistics.median((max(v) - min(v)) / (sum(v) / len(v)) for v in by.values() if len(v) > 1)
+
+def _miss_detail(gaps:dict, fp:dict)->str:
+    "What a missed per-member fvu check shows: which members are off, against the spread between seeds."
+    from sparse_nb.safe import md_escape
+    off = [k for k, g in gaps.items() if abs(g) > 0.01]
+    variants = sorted({v for v, _, _ in off}, key=lambda v: [k[0] for k in gaps].index(v))
+    names = ', '.join(map(md_escape, variants))
+    return (f"{len(off)} of {len(gaps)} members differ by more than 1% ({names}); fp32's own fvu ranges over the "
+            f"init seeds of one setting by a median of {_seed_spread(fp):.1%} of its mean")
+
+def precision_quality(runs:Path)->list[dict]:
+    "The default-scale bf16 vs fp32 quality checks, from pairs of default runs under `runs`."
+    out = []
+    for name in ('toy_recovery', 'sae_variants', 'lm_sweep'):
+        if (pair := _default_pair(runs, name)) is None: continue
+        (rb, (ib, _, sb)), (rf, (_, _, sf)) = pair
+        what, gap, goal, met, gaps = _precision_gap(name, sb, sf)
+        out.append({'experiment': name, 'what': what, 'gap': gap, 'goal': goal, 'met': met,
+                    'run': rb.name, 'fp32_run': rf.name, 'cpu': _cpu(ib),
+                    **({} if met or not gaps else {'detail': _miss_detail(gaps, sf)})})
+    return out
+
+def precision_quality_md(checks:list[dict])->list[str]:
+    "The quality checks of bf16 at the experiments' defaults, as a section of RESULTS.md."
+    if not checks: return []
+    from sparse_nb.safe import md_escape
+    fmt = lambda c: f"{c['gap']:+.2%}" if '%' in c['goal'] else f"{c['gap']:+.4f}"
+    return ['## bf16 against fp32 at the defaults', '',
+            "Each experiment run at its defaults twice on one machine: `precision = 'auto'` (which chose bf16) and "
+            "`-p precision fp32`; the gap is the larger in size over the members compared.", '',
+            '| experiment | measured | gap | goal | met | CPU | runs (bf16, fp32) |', '|---|---|---|---|---|---|---|',
+            *[f"| {c['experiment']} | {c['what']} | {fmt(c)} | {c['goal']} | {'yes' if c['met'] else 'no'} | "
+              f"{md_escape(c['cpu'])} | {md_escape(c['run'])}, {md_escape(c['fp32_run'])} |" for c in checks], '',
+            *[f"- {c['experiment']}, goal missed: {c['detail']}." for c in checks if c.get('detail')],
+            *([''] if any(c.get('detail') for c in checks) else [])]
+
 NUMBERS = ('test_accuracy', 'ablation_test_accuracy', 'seconds_per_epoch')
 INTERVALS = ('accuracy_interval', 'ablation_accuracy_interval')
 
@@ -302,6 +369,7 @@ def results_md(saved:dict, rs:list)->str:
         *([f"| all, `make demo` wall time on a fresh clone with cold caches "
            f"(venv, model, stores, dictionaries, site) | {demo_seconds:.0f} | | | |"] if demo_seconds else []), '',
         *budgets_md(saved.get('budgets', {})),
+        *precision_quality_md(saved.get('precision_quality', [])),
         *(['Rows marked "see below" were recorded before the record checked parameters: they come from the latest '
            'run of each experiment on that machine, which `make demo` runs at its defaults, but nothing here checked '
            'it.', ''] if any(not t.get('defaults_checked', True) for t in times) else [])]
@@ -333,6 +401,8 @@ if __name__ == '__main__':
     runs = Path(a.runs)
     saved['experiments'] = merged(saved.get('experiments', []), experiment_times(runs), lambda t: t['experiment'])
     saved['grvae_full'] = merged(saved.get('grvae_full', []), grvae_runs(runs), grvae_key)
+    saved['precision_quality'] = merged(saved.get('precision_quality', []), precision_quality(runs),
+                                        lambda c: c['experiment'])
     if a.demo_seconds: saved['demo_seconds'] = a.demo_seconds
     for k, v in (('demo', a.demo_seconds), ('ci', a.ci_seconds)):
         if v: saved.setdefault('budgets', {})[k] = {'seconds': v, **budget_machine()}

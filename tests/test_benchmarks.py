@@ -113,7 +113,40 @@ def test_default_times_count_runs_at_their_defaults_only(tmp_path):
     resumed = tmp_path/'grvae_mnist'/'3-resumed'/'run.json'
     resumed.write_text(json.dumps({**json.loads(resumed.read_text()), 'resumed_unix': 1.0}))
     assert experiment_times(tmp_path) == [{'experiment': 'grvae_mnist', 'seconds': 230.0, 'run': '1-default',
-                                           'cpu': 'not recorded', 'defaults_checked': True}]
+                                           'cpu': 'not recorded', 'threads': None, 'defaults_checked': True}]
+    run('4-beside-another', defaults, 250.0)          # run by `--jobs 2`: its kernel had one thread
+    info = tmp_path/'grvae_mnist'/'4-beside-another'/'run.json'
+    info.write_text(json.dumps({**json.loads(info.read_text()), 'threads': 1}))
+    assert [(t['run'], t['threads']) for t in experiment_times(tmp_path)] == [('4-beside-another', 1)]
+
+def test_bf16_quality_at_the_defaults_compares_the_right_runs(tmp_path):
+    sys.path.insert(0, str(REPO/'benchmarks'))
+    from run import precision_quality, precision_quality_md
+    from sparse_nb.experiments import find_experiment
+    def run(exp, name, precision, chose, summary):
+        defaults = {k: p.default for k, p in find_experiment(exp, REPO/'nbs'/'experiments').user_params.items()}
+        r = tmp_path/exp/name; r.mkdir(parents=True)
+        (r/'run.json').write_text(json.dumps({'status': 'ok', 'seconds': 1.0}))
+        (r/'params.json').write_text(json.dumps({**defaults, 'precision': precision}))
+        (r/'summary.json').write_text(json.dumps({**summary, 'precision': chose}))
+    best = lambda m: {'best': {'mmcs': m}}
+    run('toy_recovery', '1-auto', 'auto', 'bf16', best(0.750))
+    run('toy_recovery', '2-fp32', 'fp32', 'fp32', best(0.752))
+    run('toy_recovery', '3-auto-chose-fp32', 'auto', 'fp32', best(0.1))   # on a CPU without bf16: not a pair
+    members = lambda *fvu: {'results': [{'variant': 'relu', 'knob_value': 0.1, 'seed': s, 'fvu': f}
+                                        for s, f in enumerate(fvu)]}
+    run('sae_variants', '1-auto', 'auto', 'bf16', members(0.100, 0.204))     # seed 1 off by 2%: planted
+    run('sae_variants', '2-fp32', 'fp32', 'fp32', members(0.1005, 0.200))
+    checks = {c['experiment']: c for c in precision_quality(tmp_path)}
+    assert set(checks) == {'toy_recovery', 'sae_variants'}                   # no lm_sweep pair
+    t, v = checks['toy_recovery'], checks['sae_variants']
+    assert (t['run'], t['fp32_run'], t['met']) == ('1-auto', '2-fp32', True)
+    assert round(t['gap'], 4) == round(0.75 / 0.752 - 1, 4)
+    assert (v['met'], round(v['gap'], 3)) == (False, 0.02)
+    md = '\n'.join(precision_quality_md(list(checks.values())))
+    assert '| sae_variants | fvu per member, largest bf16 / fp32 - 1 | +2.00% | within 1% | no |' in md
+    assert ('- sae_variants, goal missed: 1 of 2 members differ by more than 1% (relu); fp32\'s own fvu ranges over '
+            'the init seeds of one setting by a median of 66.2% of its mean.') in md
 
 def test_chapter_states_the_recorded_full_mnist_runs():
     "08_grvae's kept report is the one RESULTS.json's record gives (`make nbs` refreshes it after `make bench`)."
