@@ -10,6 +10,7 @@ from conftest import sparse_nb, REPO
 from sparse_nb.core import *
 from sparse_nb.saes import make_sae
 from sparse_nb.formats import load_sae
+from sparse_nb.experiments import find_experiment
 from sparse_nb.toy import ToySource
 from sparse_nb.train import train, TrainConfig, latest_checkpoint
 
@@ -93,7 +94,8 @@ def test_unknown_experiment(tmp_path):
 
 def test_parameter_of_the_wrong_type(tmp_path):
     r = sparse_nb('run', 'toy_recovery', '-p', 'steps', 'ten', '--out', tmp_path/'runs', experiments=EXPERIMENTS)
-    assert r.returncode == 2 and "steps='ten' is str, expected int like 1500" in r.stderr
+    steps = find_experiment('toy_recovery', EXPERIMENTS).params['steps'].default
+    assert r.returncode == 2 and f"steps='ten' is str, expected int like {steps}" in r.stderr
     assert not (tmp_path/'runs').exists()
 
 def test_resume_of_an_experiment_that_cannot(tmp_path):

@@ -430,7 +430,9 @@ def test_two_processes_training_one_cached_dictionary(tmp_path):
         assert all(p.returncode == 0 for p in procs), [e[-2000:] for _, e in outs]
         folders = {o.strip() for o, _ in outs}
         assert len(folders) == 1 and (Path(folders.pop())/'weights.safetensors').exists()
-        assert len(list(root.iterdir())) == 1                              # one entry, no temporary left
+        left = sorted(p.name for p in root.iterdir())
+        assert len(left) == 2 and left[0].endswith('.lock')               # one entry, no temporary left, and
+        assert left[0] == f'.{left[1]}.lock'                               # the file build_lock waited on
 
 # --- 13. mistakes at the command line are one line, exit 2, and leave nothing ---------------------------------
 
