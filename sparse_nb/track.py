@@ -43,7 +43,10 @@ class Tracker:
         self.run_id = self._safely(self._start, state.get(self.kind))
         if self.run_id is None: return
         save_json(rd.path/'track.json', {**state, self.kind: self.run_id})
-        self.mirrored = {} if state.get(self.kind) is None else _last_steps(rd)   # resumed: skip what it has
+        self.mirrored = {} if state.get(self.kind) is None else self._mirrored_steps()   # resumed: skip what it has
+    def _mirrored_steps(self)->dict:
+        "The last step of each stack the tracker holds (here: as the run folder's metrics say)."
+        return _last_steps(self.rd)
     def _state(self)->dict:
         try: return read_json_object(self.rd.path/'track.json') if (self.rd.path/'track.json').is_file() else {}
         except ParameterError: return {}
@@ -98,6 +101,14 @@ class MlflowTracker(Tracker):
                   for k, v in _flat_params(self.params).items()]
         for i in range(0, len(params), 100): self.client.log_batch(run.info.run_id, params=params[i:i + 100])
         return run.info.run_id
+    def _mirrored_steps(self)->dict:
+        "The last step of each stack MLflow holds: a row the killed process wrote to the file but not here is sent."
+        last = {}
+        for r in self.rd.metrics():
+            key, names = (r['sae'] if isinstance(r.get('sae'), str) else ''), list(tracker_metrics(r))
+            if key in last or not names: continue
+            last[key] = max((m.step for m in self.client.get_metric_history(self.run_id, names[0])), default=-1)
+        return last
     def _log(self, row):
         from mlflow.entities import Metric
         now, step = int(time.time() * 1000), row['step'] if type(row.get('step')) is int else 0
