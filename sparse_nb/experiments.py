@@ -380,16 +380,17 @@ def _start_child(exp:Experiment, params:dict, root:Path, logs:Path, track:str|No
     with open(log, 'wb') as out:
         proc = subprocess.Popen([sys.executable, '-c', code, spec], env=env, stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)      # its own process group: stopping it stops its kernel
-    return {'proc': proc, 'exp': exp, 'log': log, 'result': result, 't0': time.time()}
+    return {'proc': proc, 'exp': exp, 'log': log, 'result': result, 'root': root, 't0': time.time()}
 
 # %% ../nbs/10_experiments.ipynb #8c01da6e
 def _collect_child(w:dict)->RunResult:
     "The `RunResult` of a finished worker; its output moved into its run folder as `output.log`."
     tail = lambda: ' '.join(w['log'].read_text(errors='replace').strip().splitlines()[-3:])[-500:]
     r = read_json_object(w['result']) if w['result'].is_file() else None
-    if r is None:
-        return RunResult(w['exp'].name, w['log'], False, time.time() - w['t0'],
-                         f"worker exited with code {w['proc'].returncode}: {tail()}")
+    if r is None:                             # no run folder: its log is kept beside the experiment's runs
+        kept = w['root']/w['exp'].name/w['log'].name; kept.parent.mkdir(parents=True, exist_ok=True)
+        error = f"worker exited with code {w['proc'].returncode}: {tail()}"
+        return RunResult(w['exp'].name, Path(shutil.move(w['log'], kept)), False, time.time() - w['t0'], error)
     res = RunResult(r['experiment'], Path(r['path']), r['ok'], r['seconds'], r['error'])
     if res.path.is_dir(): shutil.move(w['log'], res.path/'output.log')
     return res
@@ -402,8 +403,7 @@ def run_parallel(jobs:list,           # (Experiment, params) pairs, started in t
                 )->list[RunResult]:
     "Run experiments `n_jobs` at a time in worker processes sharing the cores; the results in the order of `jobs`."
     root = _writable_root(runs_root); logs = Path(tempfile.mkdtemp(prefix='.workers-', dir=root))
-    threads = str(max(1, len(os.sched_getaffinity(0)) // n_jobs if hasattr(os, 'sched_getaffinity')
-                         else (os.cpu_count() or 1) // n_jobs))
+    threads = str(max(1, (os.cpu_count() or 1) // n_jobs))                # as machine() counts the cores
     env = {**os.environ, 'OMP_NUM_THREADS': threads, 'MKL_NUM_THREADS': threads}
     pending, running, results = list(enumerate(jobs)), [], {}
     try:
