@@ -11,7 +11,7 @@ Run: .venv/bin/python benchmarks/run.py [--quick] [--out FILE]
 import argparse, json, os, subprocess, sys
 from datetime import datetime, timezone
 from pathlib import Path
-import bench_train, bench_harvest, bench_circuits
+import bench_train, bench_harvest, bench_circuits, bench_floor
 from common import import_peers
 
 HERE = Path(__file__).resolve().parent
@@ -120,15 +120,22 @@ def _default_pair(runs:Path, name:str)->tuple|None:
     bf, fp = pick(defaults.get('precision'), 'bf16'), pick('fp32', 'fp32')
     return (bf, fp) if bf and fp else None
 
+def member_key(r:dict)->tuple:
+    "A sae_variants member: (variant, knob value, init seed)."
+    return r['variant'], r['knob_value'], r['seed']
+
+def fvu_gaps(rows:list[dict], base:list[dict])->dict:
+    "Each member's fvu in `rows` over its fvu in `base`, minus 1, by `member_key`."
+    b = {member_key(r): r['fvu'] for r in base}
+    return {member_key(r): r['fvu'] / b[member_key(r)] - 1 for r in rows if member_key(r) in b}
+
 def _precision_gap(name:str, bf:dict, fp:dict)->tuple:
     "(what, gap, goal, met, per-member gaps) of the quality check issue 27 sets for `name`'s two summaries."
     if name == 'toy_recovery':
         gap = bf['best']['mmcs'] / fp['best']['mmcs'] - 1
         return 'best MMCS, bf16 / fp32 - 1', gap, 'within 1%', abs(gap) <= 0.01, {}
     if name == 'sae_variants':
-        key = lambda r: (r['variant'], r['knob_value'], r['seed'])
-        fps = {key(r): r['fvu'] for r in fp['results']}
-        gaps = {key(r): r['fvu'] / fps[key(r)] - 1 for r in bf['results']}
+        gaps = fvu_gaps(bf['results'], fp['results'])
         gap = max(gaps.values(), key=abs)
         return 'fvu per member, largest bf16 / fp32 - 1', gap, 'within 1%', abs(gap) <= 0.01, gaps
     sae = lambda s: [r['ce_recovered'] for r in s['results'] if r['method'] == 'sae']
@@ -148,8 +155,14 @@ def _miss_detail(gaps:dict, fp:dict)->str:
     off = [k for k, g in gaps.items() if abs(g) > 0.01]
     variants = sorted({v for v, _, _ in off}, key=lambda v: [k[0] for k in gaps].index(v))
     names = ', '.join(map(md_escape, variants))
-    return (f"{len(off)} of {len(gaps)} members differ by more than 1% ({names}); fp32's own fvu ranges over the "
-            f"init seeds of one setting by a median of {_seed_spread(fp):.1%} of its mean")
+    first = [k for k in gaps if k[2] == min(s for _, _, s in gaps)]     # the issue's "at seed 0"
+    return (f"{len(off)} of {len(gaps)} members differ by more than 1% ({names}), "
+            f"{sum(k in off for k in first)} of the {len(first)} with the first init seed; fp32's own fvu ranges over "
+            f"the init seeds of one setting by a median of {_seed_spread(fp):.1%} of its mean")
+
+def _fvus(summary:dict)->list[dict]:
+    "The members of a sae_variants summary, reduced to their key and fvu."
+    return [{k: r[k] for k in ('variant', 'knob_value', 'seed', 'fvu')} for r in summary['results']]
 
 def precision_quality(runs:Path)->list[dict]:
     "The default-scale bf16 vs fp32 quality checks, from pairs of default runs under `runs`."
@@ -160,7 +173,8 @@ def precision_quality(runs:Path)->list[dict]:
         what, gap, goal, met, gaps = _precision_gap(name, sb, sf)
         out.append({'experiment': name, 'what': what, 'gap': gap, 'goal': goal, 'met': met,
                     'run': rb.name, 'fp32_run': rf.name, 'cpu': _cpu(ib),
-                    **({} if met or not gaps else {'detail': _miss_detail(gaps, sf)})})
+                    **({} if met or not gaps else {'detail': _miss_detail(gaps, sf)}),
+                    **({'members': {'bf16': _fvus(sb), 'fp32': _fvus(sf)}} if gaps else {})})
     return out
 
 def precision_quality_md(checks:list[dict])->list[str]:
@@ -176,6 +190,66 @@ def precision_quality_md(checks:list[dict])->list[str]:
               f"{md_escape(c['cpu'])} | {md_escape(c['run'])}, {md_escape(c['fp32_run'])} |" for c in checks], '',
             *[f"- {c['experiment']}, goal missed: {c['detail']}." for c in checks if c.get('detail')],
             *([''] if any(c.get('detail') for c in checks) else [])]
+
+def _eps(e:float)->str:
+    "A nudge's size as the page writes it: a power of two as 2^-n, else as a number."
+    import math
+    n = math.log2(e)
+    return f"2^{n:.0f}" if n == round(n) else f"{e:g}"
+
+def _gap_cells(gaps:list[float])->str:
+    "Largest gap and how many exceed 1%, as two table cells."
+    return f"{max(gaps, key=abs):+.2%} | {sum(abs(g) > 0.01 for g in gaps)}" if gaps else '- | -'
+
+def _variants_over(gaps:dict)->str:
+    "The variants of the members whose gap exceeds 1%, in order, escaped for markdown."
+    from sparse_nb.safe import md_escape
+    return ', '.join(map(md_escape, dict.fromkeys(k[0] for k, g in gaps.items() if abs(g) > 0.01)))
+
+def _mean_gap_text(gaps:list[float])->str:
+    "The mean gap over members with its bootstrap interval, and what it says."
+    import numpy as np
+    from sparse_nb.metrics import bootstrap_ci
+    m, (lo, hi) = float(np.mean(gaps)), bootstrap_ci(gaps, stat=np.mean)
+    say = 'no clear difference from fp32' if lo <= 0 <= hi else ('bf16 higher' if lo > 0 else 'bf16 lower')
+    return f"{m:+.2%} [{lo:+.2%}, {hi:+.2%}] (95% bootstrap over members): {say}"
+
+def floor_md(check:dict|None, floor:dict|None)->list[str]:
+    "How fine sae_variants' per-member fvu check can be: bf16's gaps beside fp32's own under nudged inputs."
+    from sparse_nb.safe import md_escape
+    if not floor: return []
+    cpu = _cpu(floor)
+    bf = fvu_gaps(check['members']['bf16'], check['members']['fp32']) if check and check.get('members') else {}
+    arms = [(_eps(a['nudge']), fvu_gaps(a['members'], floor['fp32'])) for a in floor['nudged']]
+    variants = list(dict.fromkeys(member_key(r)[0] for r in floor['fp32']))
+    of = lambda gaps, v: [g for k, g in gaps.items() if v is None or k[0] == v]
+    rows = [f"| {md_escape(v or 'all')} | {len(of(arms[0][1], v))} | {_gap_cells(of(bf, v))} | "
+            + ' | '.join(_gap_cells(of(g, v)) for _, g in arms) + ' |' for v in [*variants, None]]
+    (e0, g0), n = arms[0], len(arms[0][1])
+    out = ['### How fine a per-member fvu check can be', '',
+           f"`benchmarks/bench_floor.py` trains sae_variants at its defaults ({floor['steps']} steps) again in fp32 "
+           f"on {md_escape(cpu)}, as is and with every training batch multiplied by 1 + eps N(0, 1). "
+           "Gaps are each member's fvu over plain fp32's, minus 1; bf16's come from the default runs above.", '',
+           '| variant | members | bf16: largest gap | over 1% | '
+           + ' | '.join(f"eps {e}: largest gap | over 1%" for e, _ in arms) + ' |',
+           '|---|---|---|---|' + '---|---|' * len(arms), *rows, '']
+    fp_run = {member_key(r): r['fvu'] for r in check['members']['fp32']} if bf else {}
+    if fp_run and check['cpu'] == cpu:
+        same = max(abs(r['fvu'] / fp_run[member_key(r)] - 1) for r in floor['fp32'] if member_key(r) in fp_run)
+        out.append(f"- Its plain fp32 arm reproduces the fp32 default run member by member to {same:.1e} "
+                   "(largest relative difference).")
+    over = sum(abs(g) > 0.01 for g in g0.values())
+    out.append(f"- A nudge of {e0} alone moves {over} of {n} members by more than 1% "
+               f"(largest {max(g0.values(), key=abs):+.2%}"
+               + (f"; {_variants_over(g0)}): for these members a 1% goal per member is finer than "
+                  "training's own sensitivity, so no change of arithmetic can meet it member by member."
+                  if over else "): the per-member goal is coarser than training's sensitivity here."))
+    for e, g in arms[1:]:
+        out.append(f"- Inputs nudged by eps {e} move {sum(abs(x) > 0.01 for x in g.values())} of {n} members by "
+                   f"more than 1% (largest {max(g.values(), key=abs):+.2%})"
+                   + (f", against bf16's {sum(abs(x) > 0.01 for x in bf.values())}." if bf else '.'))
+    if bf: out.append(f"- bf16's mean fvu gap over its {len(bf)} members: {_mean_gap_text(list(bf.values()))}.")
+    return [*out, '']
 
 NUMBERS = ('test_accuracy', 'ablation_test_accuracy', 'seconds_per_epoch')
 INTERVALS = ('accuracy_interval', 'ablation_accuracy_interval')
@@ -370,6 +444,8 @@ def results_md(saved:dict, rs:list)->str:
            f"(venv, model, stores, dictionaries, site) | {demo_seconds:.0f} | | | |"] if demo_seconds else []), '',
         *budgets_md(saved.get('budgets', {})),
         *precision_quality_md(saved.get('precision_quality', [])),
+        *floor_md(next((c for c in saved.get('precision_quality', []) if c['experiment'] == 'sae_variants'), None),
+                  saved.get('precision_floor')),
         *(['Rows marked "see below" were recorded before the record checked parameters: they come from the latest '
            'run of each experiment on that machine, which `make demo` runs at its defaults, but nothing here checked '
            'it.', ''] if any(not t.get('defaults_checked', True) for t in times) else [])]
@@ -393,11 +469,12 @@ if __name__ == '__main__':
     record = HERE/'RESULTS.json'                        # the records below accumulate in the committed file
     saved = json.loads(record.read_text()) if record.exists() else {}
     if a.render: saved.update({k: v for k, v in json.loads(Path(a.render).read_text()).items()
-                               if k in ('train', 'harvest', 'circuits', 'peers_bench')})
+                               if k in ('train', 'harvest', 'circuits', 'peers_bench', 'precision_floor')})
     else:
         peers = import_peers()
         saved.update(train=bench_train.run(a.quick, peers), harvest=bench_harvest.run(a.quick),
-                     circuits=bench_circuits.run(a.quick), peers_bench=peer_bench(a.quick))
+                     circuits=bench_circuits.run(a.quick), peers_bench=peer_bench(a.quick),
+                     precision_floor=bench_floor.run(a.quick))
     runs = Path(a.runs)
     saved['experiments'] = merged(saved.get('experiments', []), experiment_times(runs), lambda t: t['experiment'])
     saved['grvae_full'] = merged(saved.get('grvae_full', []), grvae_runs(runs), grvae_key)

@@ -39,9 +39,13 @@ def test_make_bench_table_and_results_file(tmp_path):
     assert re.search(r'\| dense ReLU step: bf16 / fp32 \| [\d.]+x \| >= 1.6 \| (yes|NO) \|', out)
     saved = json.loads((tmp_path/'RESULTS.json').read_text())
     check_train(saved['train']); check_harvest(saved['harvest']); check_circuits(saved['circuits'])
+    fl = saved['precision_floor']                            # sae_variants in fp32, plain and nudged
+    assert [a['nudge'] for a in fl['nudged']] == [1e-6, 2 ** -9] and fl['steps'] == 40
+    assert all(len(a['members']) == len(fl['fp32']) == 18 for a in fl['nudged'])
     text = (tmp_path/'RESULTS.md').read_text()
     assert (text.startswith('# Benchmark results') and 'torch 2.13.0' in text and '## Goals missed' in text
-            and '## Experiments at their defaults' in text and '| prompt tokens | replacement |' in text)
+            and '## Experiments at their defaults' in text and '| prompt tokens | replacement |' in text
+            and '### How fine a per-member fvu check can be' in text)
 
 PEERS = os.environ.get('SPARSE_NB_PEERS_PYTHON')
 
@@ -145,8 +149,37 @@ def test_bf16_quality_at_the_defaults_compares_the_right_runs(tmp_path):
     assert (v['met'], round(v['gap'], 3)) == (False, 0.02)
     md = '\n'.join(precision_quality_md(list(checks.values())))
     assert '| sae_variants | fvu per member, largest bf16 / fp32 - 1 | +2.00% | within 1% | no |' in md
-    assert ('- sae_variants, goal missed: 1 of 2 members differ by more than 1% (relu); fp32\'s own fvu ranges over '
-            'the init seeds of one setting by a median of 66.2% of its mean.') in md
+    assert ('- sae_variants, goal missed: 1 of 2 members differ by more than 1% (relu), 0 of the 1 with the first '
+            "init seed; fp32's own fvu ranges over the init seeds of one setting by a median of 66.2% of its "
+            'mean.') in md
+
+def test_floor_states_what_a_nudge_alone_moves():
+    "floor_md: bf16's gaps beside each nudge's, per variant, and sentences drawn from those numbers."
+    sys.path.insert(0, str(REPO/'benchmarks'))
+    from run import floor_md
+    rows = lambda v, *fvu: [{'variant': v, 'knob_value': 3, 'seed': s, 'fvu': f} for s, f in enumerate(fvu)]
+    fp = rows('topk', 0.10, 0.20) + rows('relu', 0.30, 0.40)
+    nudged = lambda *topk: rows('topk', *topk) + rows('relu', 0.30, 0.40)
+    floor = {'machine': {'cpu': 'X'}, 'steps': 800, 'fp32': fp,
+             'nudged': [{'nudge': 1e-6, 'members': nudged(0.103, 0.20)},          # topk seed 0 moved 3%: planted
+                        {'nudge': 2 ** -9, 'members': nudged(0.103, 0.21)}]}
+    check = {'cpu': 'X', 'members': {'fp32': fp, 'bf16': nudged(0.104, 0.19)}}
+    md = '\n'.join(floor_md(check, floor))
+    assert '| variant | members | bf16: largest gap | over 1% | eps 1e-06: largest gap | over 1% | eps 2^-9:' in md
+    assert '| topk | 2 | -5.00% | 2 | +3.00% | 1 | +5.00% | 2 |' in md
+    assert '| relu | 2 | +0.00% | 0 | +0.00% | 0 | +0.00% | 0 |' in md and '| all | 4 | -5.00% | 2 |' in md
+    assert 'reproduces the fp32 default run member by member to 0.0e+00' in md
+    assert 'A nudge of 1e-06 alone moves 1 of 4 members by more than 1% (largest +3.00%; topk): for these' in md
+    assert "Inputs nudged by eps 2^-9 move 2 of 4 members by more than 1% (largest +5.00%), against bf16's 2." in md
+    assert "bf16's mean fvu gap over its 4 members: -0.25% [" in md and 'no clear difference from fp32' in md
+    # nothing moved by the small nudge, another CPU, no bf16 pair: each sentence follows
+    floor['nudged'][0]['members'] = fp
+    md = '\n'.join(floor_md({**check, 'cpu': 'Y'}, floor))
+    assert 'moves 0 of 4 members by more than 1% (largest +0.00%): the per-member goal is coarser' in md
+    assert 'reproduces' not in md
+    md = '\n'.join(floor_md(None, floor))
+    assert '| topk | 2 | - | - | +0.00% | 0 |' in md and 'bf16' not in md.split('|---|')[-1]
+    assert floor_md(check, None) == []
 
 def test_chapter_states_the_recorded_full_mnist_runs():
     "08_grvae's kept report is the one RESULTS.json's record gives (`make nbs` refreshes it after `make bench`)."
