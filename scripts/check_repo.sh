@@ -16,8 +16,5 @@ if [ "$after" != "$cleaned" ]; then
 fi
 $BIN/sparse_nb readme --check
 $BIN/python scripts/check_shape.py
-for f in sparse_nb/[a-z]*.py; do
-  m=$(basename "$f" .py)
-  $BIN/python -c "import sparse_nb.$m" || { echo "FAIL: sparse_nb.$m does not import on its own"; exit 1; }
-done
+$BIN/python scripts/check_imports.py
 echo "repo checks passed: export in sync, notebooks clean, README in sync, shape, modules import"
