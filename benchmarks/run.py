@@ -125,9 +125,10 @@ def member_key(r:dict)->tuple:
     return r['variant'], r['knob_value'], r['seed']
 
 def fvu_gaps(rows:list[dict], base:list[dict])->dict:
-    "Each member's fvu in `rows` over its fvu in `base`, minus 1, by `member_key`."
+    "Each member's fvu in `rows` over its fvu in `base`, minus 1, by `member_key` (the two must hold the same members)."
     b = {member_key(r): r['fvu'] for r in base}
-    return {member_key(r): r['fvu'] / b[member_key(r)] - 1 for r in rows if member_key(r) in b}
+    if set(b) != {member_key(r) for r in rows}: raise ValueError('the two runs do not hold the same members')
+    return {member_key(r): r['fvu'] / b[member_key(r)] - 1 for r in rows}
 
 def _precision_gap(name:str, bf:dict, fp:dict)->tuple:
     "(what, gap, goal, met, per-member gaps) of the quality check issue 27 sets for `name`'s two summaries."
@@ -192,63 +193,104 @@ def precision_quality_md(checks:list[dict])->list[str]:
             *([''] if any(c.get('detail') for c in checks) else [])]
 
 def _eps(e:float)->str:
-    "A nudge's size as the page writes it: a power of two as 2^-n, else as a number."
+    "A nudge's size as the page writes it: a power of two as 2^-n, else as 1e-n."
     import math
     n = math.log2(e)
-    return f"2^{n:.0f}" if n == round(n) else f"{e:g}"
+    return f"2^{n:.0f}" if n == round(n) else f"{e:.0e}".replace('e-0', 'e-')
 
-def _gap_cells(gaps:list[float])->str:
-    "Largest gap and how many exceed 1%, as two table cells."
-    return f"{max(gaps, key=abs):+.2%} | {sum(abs(g) > 0.01 for g in gaps)}" if gaps else '- | -'
+def _over(gaps:dict)->int:
+    "How many members' gaps exceed 1%."
+    return sum(abs(g) > 0.01 for g in gaps.values())
 
-def _variants_over(gaps:dict)->str:
-    "The variants of the members whose gap exceeds 1%, in order, escaped for markdown."
+def _span(counts:list[int])->str:
+    "A count over draws: one number when they agree, else lowest-highest."
+    return f"{min(counts)}" if min(counts) == max(counts) else f"{min(counts)}-{max(counts)}"
+
+def _largest(draws:list[dict])->float:
+    "The gap largest in size over all draws."
+    return max((g for d in draws for g in d.values()), key=abs)
+
+def _gap_cells(draws:list[dict])->str:
+    "Largest gap over the draws, and how many members exceed 1% (a range over the draws), as two table cells."
+    return f"{_largest(draws):+.2%} | {_span([_over(d) for d in draws])}" if draws and draws[0] else '- | -'
+
+def _variants_over(draws:list[dict])->str:
+    "The variants of the members whose gap exceeds 1% in any draw, in order, escaped for markdown."
     from sparse_nb.safe import md_escape
-    return ', '.join(map(md_escape, dict.fromkeys(k[0] for k, g in gaps.items() if abs(g) > 0.01)))
+    return ', '.join(map(md_escape, dict.fromkeys(k[0] for d in draws for k, g in d.items() if abs(g) > 0.01)))
 
-def _mean_gap_text(gaps:list[float])->str:
-    "The mean gap over members with its bootstrap interval, and what it says."
+def cell_bootstrap(values:dict, n:int=2000, seed:int=0)->tuple[float, float, float]:
+    "Mean of per-member `values` and its 95% interval, resampling (variant, knob value) cells (members share data)."
     import numpy as np
-    from sparse_nb.metrics import bootstrap_ci
-    m, (lo, hi) = float(np.mean(gaps)), bootstrap_ci(gaps, stat=np.mean)
-    say = 'no clear difference from fp32' if lo <= 0 <= hi else ('bf16 higher' if lo > 0 else 'bf16 lower')
-    return f"{m:+.2%} [{lo:+.2%}, {hi:+.2%}] (95% bootstrap over members): {say}"
+    cells = {}
+    for k, v in values.items(): cells.setdefault(k[:2], []).append(v)
+    groups = [np.asarray(v) for v in cells.values()]
+    mean = float(np.mean(np.concatenate(groups)))
+    if len(groups) < 2: return mean, float('nan'), float('nan')
+    rng = np.random.default_rng(seed)
+    means = [np.mean(np.concatenate([groups[i] for i in rng.integers(0, len(groups), len(groups))])) for _ in range(n)]
+    return mean, *map(float, np.percentile(means, [2.5, 97.5]))
+
+def _interval_text(values:dict, zero:str, above:str, below:str)->str:
+    "`cell_bootstrap` of `values` as text, with what it says about 0 (or that there are too few cells to tell)."
+    import math
+    m, lo, hi = cell_bootstrap(values)
+    if math.isnan(lo): return f"{m:+.2%} (too few (variant, knob value) cells for an interval)"
+    cells = len({k[:2] for k in values})
+    say = zero if lo <= 0 <= hi else (above if lo > 0 else below)
+    return f"{m:+.2%} [{lo:+.2%}, {hi:+.2%}] (95% bootstrap over the {cells} (variant, knob value) cells): {say}"
+
+def _bf16_gaps(check:dict|None, floor:dict)->dict:
+    "bf16's per-member gaps from the default runs, when the floor was measured at the defaults on the same members."
+    if not (check and check.get('members') and floor.get('defaults')): return {}
+    gaps = fvu_gaps(check['members']['bf16'], check['members']['fp32'])
+    return gaps if set(gaps) == {member_key(r) for r in floor['fp32']} else {}
+
+def _reproduction(check:dict, floor:dict)->str:
+    "How the floor's plain fp32 arm compares with the fp32 default run, member by member."
+    fp_run = {member_key(r): r['fvu'] for r in check['members']['fp32']}
+    same = max(abs(r['fvu'] / fp_run[member_key(r)] - 1) for r in floor['fp32'])
+    return ("- Its plain fp32 arm reproduces the fp32 default run exactly, member by member." if same == 0 else
+            f"- Its plain fp32 arm differs from the fp32 default run by up to {same:.1e} of a member's fvu.")
 
 def floor_md(check:dict|None, floor:dict|None)->list[str]:
     "How fine sae_variants' per-member fvu check can be: bf16's gaps beside fp32's own under nudged inputs."
     from sparse_nb.safe import md_escape
     if not floor: return []
-    cpu = _cpu(floor)
-    bf = fvu_gaps(check['members']['bf16'], check['members']['fp32']) if check and check.get('members') else {}
-    arms = [(_eps(a['nudge']), fvu_gaps(a['members'], floor['fp32'])) for a in floor['nudged']]
+    cpu, bf = _cpu(floor), _bf16_gaps(check, floor)
+    arms = {}
+    for a in floor['nudged']: arms.setdefault(a['nudge'], []).append(fvu_gaps(a['members'], floor['fp32']))
+    (e0, g0), n = next(iter(arms.items())), len(floor['fp32'])
     variants = list(dict.fromkeys(member_key(r)[0] for r in floor['fp32']))
-    of = lambda gaps, v: [g for k, g in gaps.items() if v is None or k[0] == v]
-    rows = [f"| {md_escape(v or 'all')} | {len(of(arms[0][1], v))} | {_gap_cells(of(bf, v))} | "
-            + ' | '.join(_gap_cells(of(g, v)) for _, g in arms) + ' |' for v in [*variants, None]]
-    (e0, g0), n = arms[0], len(arms[0][1])
+    of = lambda gaps, v: {k: g for k, g in gaps.items() if v is None or k[0] == v}
+    rows = [f"| {md_escape(v or 'all')} | {len(of(g0[0], v))} | {_gap_cells([of(bf, v)])} | "
+            + ' | '.join(_gap_cells([of(d, v) for d in ds]) for ds in arms.values()) + ' |' for v in [*variants, None]]
+    where = 'at its defaults' if floor.get('defaults') else 'at reduced sizes (`--quick`)'
     out = ['### How fine a per-member fvu check can be', '',
-           f"`benchmarks/bench_floor.py` trains sae_variants at its defaults ({floor['steps']} steps) again in fp32 "
-           f"on {md_escape(cpu)}, as is and with every training batch multiplied by 1 + eps N(0, 1). "
-           "Gaps are each member's fvu over plain fp32's, minus 1; bf16's come from the default runs above.", '',
+           f"`benchmarks/bench_floor.py` trains sae_variants {where} ({floor['steps']} steps) again in fp32 on "
+           f"{md_escape(cpu)}, as is and with every batch it draws from the data (training batches and the one that "
+           f"sets b_dec) multiplied by 1 + eps N(0, 1), {len(g0)} draws of the noise per eps. Gaps are each member's "
+           "fvu over plain fp32's, minus 1; a count over 1% is a range over the draws"
+           + (f"; bf16's gaps come from the default runs above (on {md_escape(check['cpu'])})." if bf else '.'), '',
            '| variant | members | bf16: largest gap | over 1% | '
-           + ' | '.join(f"eps {e}: largest gap | over 1%" for e, _ in arms) + ' |',
+           + ' | '.join(f"eps {_eps(e)}: largest gap | over 1%" for e in arms) + ' |',
            '|---|---|---|---|' + '---|---|' * len(arms), *rows, '']
-    fp_run = {member_key(r): r['fvu'] for r in check['members']['fp32']} if bf else {}
-    if fp_run and check['cpu'] == cpu:
-        same = max(abs(r['fvu'] / fp_run[member_key(r)] - 1) for r in floor['fp32'] if member_key(r) in fp_run)
-        out.append(f"- Its plain fp32 arm reproduces the fp32 default run member by member to {same:.1e} "
-                   "(largest relative difference).")
-    over = sum(abs(g) > 0.01 for g in g0.values())
-    out.append(f"- A nudge of {e0} alone moves {over} of {n} members by more than 1% "
-               f"(largest {max(g0.values(), key=abs):+.2%}"
-               + (f"; {_variants_over(g0)}): for these members a 1% goal per member is finer than "
-                  "training's own sensitivity, so no change of arithmetic can meet it member by member."
-                  if over else "): the per-member goal is coarser than training's sensitivity here."))
-    for e, g in arms[1:]:
-        out.append(f"- Inputs nudged by eps {e} move {sum(abs(x) > 0.01 for x in g.values())} of {n} members by "
-                   f"more than 1% (largest {max(g.values(), key=abs):+.2%})"
-                   + (f", against bf16's {sum(abs(x) > 0.01 for x in bf.values())}." if bf else '.'))
-    if bf: out.append(f"- bf16's mean fvu gap over its {len(bf)} members: {_mean_gap_text(list(bf.values()))}.")
+    if bf and check['cpu'] == cpu: out.append(_reproduction(check, floor))
+    counts = [_over(d) for d in g0]
+    out.append(f"- A nudge of {_eps(e0)} alone moves {_span(counts)} of {n} members by more than 1% in {len(g0)} "
+               f"draws (largest {_largest(g0):+.2%}"
+               + (f"; {_variants_over(g0)}): for these members a per-member 1% check cannot tell a {_eps(e0)} nudge "
+                  "from a real change." if max(counts) else f"): no member moved past 1% in {len(g0)} draws."))
+    if bf:
+        import numpy as np
+        for e, ds in list(arms.items())[1:]:
+            moved = {k: abs(g) - np.mean([abs(d[k]) for d in ds]) for k, g in bf.items()}
+            out.append(f"- bf16 against inputs nudged by eps {_eps(e)}, in how far each member's fvu moves (|gap|, "
+                       "the nudge's averaged over its draws): "
+                       + _interval_text(moved, 'no clear difference', 'bf16 moves members more',
+                                        'bf16 moves members less') + '.')
+        out.append("- bf16's signed gap, averaged over members: "
+                   + _interval_text(bf, 'no clear difference from fp32', 'bf16 higher', 'bf16 lower') + '.')
     return [*out, '']
 
 NUMBERS = ('test_accuracy', 'ablation_test_accuracy', 'seconds_per_epoch')

@@ -40,7 +40,7 @@ def test_make_bench_table_and_results_file(tmp_path):
     saved = json.loads((tmp_path/'RESULTS.json').read_text())
     check_train(saved['train']); check_harvest(saved['harvest']); check_circuits(saved['circuits'])
     fl = saved['precision_floor']                            # sae_variants in fp32, plain and nudged
-    assert [a['nudge'] for a in fl['nudged']] == [1e-6, 2 ** -9] and fl['steps'] == 40
+    assert [a['nudge'] for a in fl['nudged']] == [1e-6, 1e-6, 2 ** -9, 2 ** -9] and fl['steps'] == 40
     assert all(len(a['members']) == len(fl['fp32']) == 18 for a in fl['nudged'])
     text = (tmp_path/'RESULTS.md').read_text()
     assert (text.startswith('# Benchmark results') and 'torch 2.13.0' in text and '## Goals missed' in text
@@ -153,33 +153,57 @@ def test_bf16_quality_at_the_defaults_compares_the_right_runs(tmp_path):
             "init seed; fp32's own fvu ranges over the init seeds of one setting by a median of 66.2% of its "
             'mean.') in md
 
+def floor_case(cpu='X', defaults=True):
+    "A planted floor (two cells of two members, two draws per eps) and the bf16 check beside it."
+    rows = lambda topk, relu=(0.30, 0.40): [{'variant': v, 'knob_value': 3, 'seed': s, 'fvu': f}
+                                             for v, fvu in (('topk', topk), ('relu', relu)) for s, f in enumerate(fvu)]
+    fp = rows((0.10, 0.20))
+    arm = lambda e, d, *fvu: {'nudge': e, 'draw': d, 'members': rows(*fvu)}
+    floor = {'machine': {'cpu': 'X'}, 'steps': 800, 'defaults': defaults, 'fp32': fp,
+             'nudged': [arm(1e-6, 0, (0.103, 0.20)), arm(1e-6, 1, (0.10, 0.20)),    # topk seed 0 moved 3% once
+                        arm(2 ** -9, 0, (0.103, 0.21)), arm(2 ** -9, 1, (0.098, 0.195), (0.301, 0.40))]}
+    return {'cpu': cpu, 'members': {'fp32': list(fp), 'bf16': rows((0.104, 0.19))}}, floor
+
 def test_floor_states_what_a_nudge_alone_moves():
     "floor_md: bf16's gaps beside each nudge's, per variant, and sentences drawn from those numbers."
     sys.path.insert(0, str(REPO/'benchmarks'))
     from run import floor_md
-    rows = lambda v, *fvu: [{'variant': v, 'knob_value': 3, 'seed': s, 'fvu': f} for s, f in enumerate(fvu)]
-    fp = rows('topk', 0.10, 0.20) + rows('relu', 0.30, 0.40)
-    nudged = lambda *topk: rows('topk', *topk) + rows('relu', 0.30, 0.40)
-    floor = {'machine': {'cpu': 'X'}, 'steps': 800, 'fp32': fp,
-             'nudged': [{'nudge': 1e-6, 'members': nudged(0.103, 0.20)},          # topk seed 0 moved 3%: planted
-                        {'nudge': 2 ** -9, 'members': nudged(0.103, 0.21)}]}
-    check = {'cpu': 'X', 'members': {'fp32': fp, 'bf16': nudged(0.104, 0.19)}}
+    check, floor = floor_case()
     md = '\n'.join(floor_md(check, floor))
-    assert '| variant | members | bf16: largest gap | over 1% | eps 1e-06: largest gap | over 1% | eps 2^-9:' in md
-    assert '| topk | 2 | -5.00% | 2 | +3.00% | 1 | +5.00% | 2 |' in md
-    assert '| relu | 2 | +0.00% | 0 | +0.00% | 0 | +0.00% | 0 |' in md and '| all | 4 | -5.00% | 2 |' in md
-    assert 'reproduces the fp32 default run member by member to 0.0e+00' in md
-    assert 'A nudge of 1e-06 alone moves 1 of 4 members by more than 1% (largest +3.00%; topk): for these' in md
-    assert "Inputs nudged by eps 2^-9 move 2 of 4 members by more than 1% (largest +5.00%), against bf16's 2." in md
-    assert "bf16's mean fvu gap over its 4 members: -0.25% [" in md and 'no clear difference from fp32' in md
-    # nothing moved by the small nudge, another CPU, no bf16 pair: each sentence follows
-    floor['nudged'][0]['members'] = fp
-    md = '\n'.join(floor_md({**check, 'cpu': 'Y'}, floor))
-    assert 'moves 0 of 4 members by more than 1% (largest +0.00%): the per-member goal is coarser' in md
-    assert 'reproduces' not in md
-    md = '\n'.join(floor_md(None, floor))
-    assert '| topk | 2 | - | - | +0.00% | 0 |' in md and 'bf16' not in md.split('|---|')[-1]
-    assert floor_md(check, None) == []
+    assert '| variant | members | bf16: largest gap | over 1% | eps 1e-6: largest gap | over 1% | eps 2^-9:' in md
+    assert '| topk | 2 | -5.00% | 2 | +3.00% | 0-1 | +5.00% | 2 |' in md
+    assert '| relu | 2 | +0.00% | 0 | +0.00% | 0 | +0.33% | 0 |' in md
+    assert '| all | 4 | -5.00% | 2 | +3.00% | 0-1 |' in md
+    assert 'at its defaults (800 steps)' in md and "bf16's gaps come from the default runs above (on X)" in md
+    assert 'reproduces the fp32 default run exactly' in md
+    assert ('A nudge of 1e-6 alone moves 0-1 of 4 members by more than 1% in 2 draws (largest +3.00%; topk): for '
+            'these members a per-member 1% check cannot tell a 1e-6 nudge from a real change.') in md
+    # |bf16 gap| - mean |2^-9 gap|: topk 0.04 - 0.025, 0.05 - 0.0375; relu 0 - 0.0017, 0; mean 0.65%
+    assert 'bf16 against inputs nudged by eps 2^-9' in md and '+0.65% [' in md and 'over the 2 (variant, knob' in md
+    assert "bf16's signed gap, averaged over members: -0.25% [" in md
+    # the fp32 arm off the run, another CPU, a quick floor, nothing moved: each sentence follows its numbers
+    check['members']['fp32'][0] = {**check['members']['fp32'][0], 'fvu': 0.1001}
+    assert 'differs from the fp32 default run by up to 1.0e-03' in '\n'.join(floor_md(check, floor))
+    md = '\n'.join(floor_md(floor_case(cpu='Y')[0], floor))
+    assert '(on Y)' in md and 'reproduces' not in md and 'differs from' not in md
+    check, floor = floor_case(defaults=False)
+    floor['nudged'][0]['members'] = floor['fp32']
+    md = '\n'.join(floor_md(check, floor))
+    assert 'at reduced sizes (`--quick`)' in md and '| topk | 2 | - | - | +0.00% | 0 |' in md
+    assert 'moves 0 of 4 members by more than 1% in 2 draws (largest +0.00%): no member moved past 1% in 2' in md
+    assert 'bf16' not in md.split('|---|')[-1] and floor_md(check, None) == []
+
+def test_cell_bootstrap_reads_its_interval():
+    "Clearly above zero, overlapping it, and one cell (no interval): three verdicts from the same function."
+    sys.path.insert(0, str(REPO/'benchmarks'))
+    from run import _interval_text, fvu_gaps
+    say = lambda v: _interval_text(v, 'none', 'above', 'below')
+    above = {('a', 1, 0): 0.02, ('a', 1, 1): 0.03, ('b', 1, 0): 0.025, ('c', 1, 0): 0.021}
+    assert say(above).endswith(': above') and say({k: -v for k, v in above.items()}).endswith(': below')
+    assert say({**above, ('d', 1, 0): -0.2}).endswith(': none')
+    assert say({('a', 1, 0): 0.02, ('a', 1, 1): 0.03}) == '+2.50% (too few (variant, knob value) cells for an interval)'
+    with pytest.raises(ValueError, match='same members'):
+        fvu_gaps([{'variant': 'a', 'knob_value': 1, 'seed': 0, 'fvu': 1.0}], [])
 
 def test_chapter_states_the_recorded_full_mnist_runs():
     "08_grvae's kept report is the one RESULTS.json's record gives (`make nbs` refreshes it after `make bench`)."
