@@ -167,6 +167,16 @@ class WandbTracker(Tracker):
                               tags=[self.experiment], notes=json.dumps(self.tags()), reinit='create_new',
                               settings=wandb.Settings(console='off', x_disable_stats=True, silent=True))
         return self.run.id
+    def _mirrored_steps(self)->dict:
+        "Offline: each stack's last step in W&B's own run files (a row only the file had is sent); online: the file's."
+        if os.environ.get('WANDB_MODE') != 'offline': return super()._mirrored_steps()
+        last = {}
+        for h in wandb_history(self.rd.path):
+            for k, v in h.items():
+                if (k == 'step' or k.endswith('/step')) and type(v) is int:
+                    key = '' if k == 'step' else k.removesuffix('/step')
+                    last[key] = max(last.get(key, -1), v)
+        return last
     def _log(self, row):
         sae = row.get('sae') if isinstance(row.get('sae'), str) else None
         axis = f'{sae}/step' if sae else 'step'
