@@ -77,6 +77,12 @@ def rows(train:dict, harv:dict, peers:dict|None=None)->list:
                 train['gflops']['step_gflops'] / train['gflops']['matmul_gflops'], '', None))
     for k in ('harvest_middle', 'harvest_last'):
         out.append((f"bare forward / harvest ({harv[k]['hook']})", 1 / harv[k]['slowdown'], '', None))
+    if 'bf16' in harv:
+        from sparse_nb.safe import md_escape
+        b = harv['bf16']
+        on = f", on {md_escape(b['cpu'])}" if b.get('cpu') else ''
+        out.append((f"harvest ({b['hook']}): bf16 / fp32 forward{on}",
+                    b['speedup'], '', None))
     out.append(('store reads / train step (tokens/s)', harv['read_vs_train']['read_over_train'], '> 1',
                 harv['read_vs_train']['read_over_train'] > 1))
     return out
@@ -409,6 +415,19 @@ def saelens_text(pb:dict|None)->str:
             f"call at its defaults against {sw['members']} SAELens runs (`SAETrainer.fit`, set up as "
             f"`train_toy_sae` does); {sw['stacked_s']:.1f} s against {sw['saelens_s']:.1f} s.")
 
+def harvest_bf16_md(harv:dict)->list[str]:
+    "What a bf16 harvest gains and what it changes in the stored activations, as a paragraph."
+    from sparse_nb.safe import md_escape
+    b = harv.get('bf16')
+    if not b: return []
+    return [f"Harvest with the model's forward in bf16 (`harvest(..., precision='bf16')`, autocast; the default stays "
+            f"fp32): {b['speedup']:.2f}x the fp32 harvest of {b['tokens']:,} tokens at {b['hook']}. Its stored "
+            f"activations differ from fp32's by {b['off']:.2%} of the centred activations' norm: the difference "
+            f"carries {b['off'] ** 2:.1e} of their variance, on the scale of an fvu. Their total variance (fvu's "
+            f"denominator) differs by "
+            f"{b['variance']:+.3%} and their mean by {b['mean_shift']:.2%} of a token's typical spread"
+            + (f" (measured on {md_escape(b['cpu'])})." if b.get('cpu') else '.'), '']
+
 def results_md(saved:dict, rs:list)->str:
     "RESULTS.md from the saved measurements and records (`RESULTS.json`) and the ratio rows `rs`."
     from sparse_nb.safe import md_escape
@@ -449,6 +468,7 @@ def results_md(saved:dict, rs:list)->str:
         f"vs {tok(harv['harvest_middle']['bare_tok_s'])} |",
         f"| store reads vs ReLU train step | {tok(harv['read_vs_train']['read_tok_s'])} "
         f"vs {tok(harv['read_vs_train']['train_tok_s'])} |", '',
+        *harvest_bf16_md(harv),
         "sparse_nb's steps use `core.adam`, torch's fused Adam kernel; the plain-torch step and the peers use torch's "
         "default Adam, as their code does (the optimiser-step row above gives the difference this makes alone).", '',
         '## Where the dense ReLU step spends its time', '',

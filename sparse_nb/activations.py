@@ -102,7 +102,7 @@ def _harvest_meta(model, hooks:list[str], rows:Tensor, n_tokens:int, seq_len:int
 def _write_or_check_meta(out:Path, meta:dict, rank:int):
     "Write `meta.json` of a new harvest (process 0 does), or refuse a folder whose harvest has other settings."
     if (out/'meta.json').exists():
-        old = load_json(out/'meta.json')
+        old = {'precision': 'fp32', **load_json(out/'meta.json')}    # stores from before precision was recorded
         if {k: v for k, v in old.items() if k in meta} != meta:
             changed = {k: old.get(k) for k in meta if old.get(k) != meta[k]}
             raise ParameterError(f"{out} holds a harvest with other settings ({changed}); use another folder")
@@ -116,11 +116,12 @@ def _chunks_to_do(out:Path, hooks:list[str], n_chunks:int, rank:int, world:int)-
 
 # %% ../nbs/06_activations.ipynb #728affdf
 def _harvest_chunk(model, out:Path, i:int, chunk:Tensor, hooks:list[str], keep:int, start:int, batch_size:int,
-                   dtype:str):
+                   dtype:str, precision:str='fp32'):
     "Write chunk `i` at every hook: the first `keep` tokens of the rows `chunk` from position `start` on."
-    acts = {h: [] for h in hooks}
-    for b in chunk.split(batch_size):
-        for h, a in hook_activations(model, b, hooks).items(): acts[h].append(a[:, start:])
+    acts, device = {h: [] for h in hooks}, next(model.parameters()).device.type
+    with torch.autocast(device, dtype=torch.bfloat16, enabled=precision == 'bf16'):
+        for b in chunk.split(batch_size):
+            for h, a in hook_activations(model, b, hooks).items(): acts[h].append(a[:, start:].float())
     seq_len = chunk.shape[1]
     tok, pos = chunk[:, start:].reshape(-1)[:keep].numpy(), np.tile(np.arange(start, seq_len), len(chunk))[:keep]
     for h in hooks:
@@ -137,6 +138,7 @@ def harvest(model,                    # a TransformerBridge (see `lm.load_model`
             chunk_rows:int=64,        # token rows per chunk file
             exclude_bos:bool=True,    # drop position 0 (BOS): its activations are outliers SAEs should not fit
             dtype:str='float32',      # 'float32' or 'float16' on disk
+            precision:str='fp32',     # the model's forward in 'fp32' or 'bf16' (autocast; the store keeps `dtype`)
             seed:int=0, progress:bool=True,
             on_chunk=None             # called as on_chunk(i) after chunk i is written (tests use it to interrupt)
            )->Path:                   # the store folder
@@ -144,6 +146,7 @@ def harvest(model,                    # a TransformerBridge (see `lm.load_model`
     hooks = [hooks] if isinstance(hooks, str) else list(hooks)
     rank, world = rank_and_world()
     if dtype not in ('float32', 'float16'): raise ParameterError(f"dtype must be 'float32' or 'float16', got {dtype!r}")
+    if precision not in ('fp32', 'bf16'): raise ParameterError(f"precision must be 'fp32' or 'bf16', got {precision!r}")
     _check_hooks(model, hooks)
     n_ctx = getattr(model.cfg, 'n_ctx', None)
     row_len = texts.shape[1] if torch.is_tensor(texts) else seq_len
@@ -151,7 +154,8 @@ def harvest(model,                    # a TransformerBridge (see `lm.load_model`
     out, start = Path(out_dir), int(exclude_bos)
     if torch.is_tensor(texts): rows, seq_len = _given_rows(texts, n_tokens, start), texts.shape[1]
     else: rows = harvest_rows(model.tokenizer, texts, n_tokens, seq_len, exclude_bos, seed)
-    meta = _harvest_meta(model, hooks, rows, n_tokens, seq_len, exclude_bos, dtype, seed, chunk_rows)
+    meta = {**_harvest_meta(model, hooks, rows, n_tokens, seq_len, exclude_bos, dtype, seed, chunk_rows),
+            'precision': precision}
     _write_or_check_meta(out, meta, rank)
     todo = _chunks_to_do(out, hooks, meta['n_chunks'], rank, world)
     per_row = seq_len - start
@@ -160,7 +164,7 @@ def harvest(model,                    # a TransformerBridge (see `lm.load_model`
                        disable=not progress or rank > 0, unit='tok')
     for i in todo:
         chunk = rows[i * chunk_rows:(i + 1) * chunk_rows]
-        _harvest_chunk(model, out, i, chunk, hooks, n_kept(i), start, batch_size, dtype)
+        _harvest_chunk(model, out, i, chunk, hooks, n_kept(i), start, batch_size, dtype, precision)
         bar.update(n_kept(i))
         if on_chunk: on_chunk(i)
     bar.close()
@@ -173,7 +177,8 @@ def cached_harvest(model, hooks:list[str]|str, texts, n_tokens:int,
                    seq_len:int=128, seed:int=0, root:str|Path|None=None, **kwargs # more `harvest` arguments
                   )->Path:                    # the store folder under `root` (default `cache_root()/'stores'`)
     "`harvest` into a cache folder named by its settings, reusing or resuming an earlier harvest with the same ones."
-    name = hashlib.sha1(json.dumps([key[0], hooks, *key[1:], n_tokens, seq_len, seed]).encode()).hexdigest()[:10]
+    bf16 = [kwargs['precision']] if kwargs.get('precision', 'fp32') != 'fp32' else []   # fp32 keeps its old names
+    name = hashlib.sha1(json.dumps([key[0], hooks, *key[1:], n_tokens, seq_len, seed, *bf16]).encode()).hexdigest()[:10]
     folder = Path(root or cache_root()/'stores')/name
     with build_lock(folder):                       # a second process asking for it waits, then reads it whole
         return harvest(model, hooks, texts, n_tokens, folder, seq_len=seq_len, seed=seed, **kwargs)

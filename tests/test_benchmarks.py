@@ -24,6 +24,8 @@ def check_harvest(out:dict):
     "bench_harvest.py's quick results."
     for k in ('harvest_middle', 'harvest_last'): assert out[k]['slowdown'] > 0 and out[k]['bare_tok_s'] > 0
     assert out['read_vs_train']['read_tok_s'] > 0 and out['read_vs_train']['train_tok_s'] > 0
+    b = out['bf16']                                          # bf16 harvest: faster or not, the activations move little
+    assert b['speedup'] > 0 and 0 < b['off'] < 0.05 and abs(b['variance']) < 0.01
 
 def check_circuits(out:dict):
     "bench_circuits.py's quick results."
@@ -45,7 +47,7 @@ def test_make_bench_table_and_results_file(tmp_path):
     text = (tmp_path/'RESULTS.md').read_text()
     assert (text.startswith('# Benchmark results') and 'torch 2.13.0' in text and '## Goals missed' in text
             and '## Experiments at their defaults' in text and '| prompt tokens | replacement |' in text
-            and '### How fine a per-member fvu check can be' in text)
+            and '### How fine a per-member fvu check can be' in text and "precision='bf16'" in text)
 
 PEERS = os.environ.get('SPARSE_NB_PEERS_PYTHON')
 
