@@ -53,7 +53,8 @@ def harvest_bf16_vs_fp32(lm, texts, hook:str, n_tokens:int, seq_len:int, batch_s
         a, b = (store_acts(run(p)(), hook) for p in ('fp32', 'bf16'))
     centred = (a - a.mean(0)).norm()
     from sparse_nb.core import machine
-    return {'hook': hook, 'tokens': n_tokens, 'cpu': machine()['cpu'], 'speedup': t['fp32'] / t['bf16'],
+    return {'hook': hook, 'tokens': n_tokens, 'cpu': machine()['cpu'], 'native_bf16': machine()['bf16'],
+            'threads': torch.get_num_threads(), 'speedup': t['fp32'] / t['bf16'],
             'off': ((b - a).norm() / centred).item(),                 # squared: a share of variance, as fvu
             'variance': (b.var(0).sum() / a.var(0).sum() - 1).item(),  # fvu's denominator
             'mean_shift': ((b.mean(0) - a.mean(0)).norm() / centred * len(a) ** 0.5).item()}

@@ -420,13 +420,15 @@ def harvest_bf16_md(harv:dict)->list[str]:
     from sparse_nb.safe import md_escape
     b = harv.get('bf16')
     if not b: return []
+    threads = b.get('threads') or harv.get('threads')            # the run's, when the entry predates its own
     return [f"Harvest with the model's forward in bf16 (`harvest(..., precision='bf16')`, autocast; the default stays "
             f"fp32): {b['speedup']:.2f}x the fp32 harvest of {b['tokens']:,} tokens at {b['hook']}. Its stored "
             f"activations differ from fp32's by {b['off']:.2%} of the centred activations' norm: the difference "
             f"carries {b['off'] ** 2:.1e} of their variance, on the scale of an fvu. Their total variance (fvu's "
             f"denominator) differs by "
             f"{b['variance']:+.3%} and their mean by {b['mean_shift']:.2%} of a token's typical spread"
-            + (f" (measured on {md_escape(b['cpu'])})." if b.get('cpu') else '.'), '']
+            + (f" (measured on {md_escape(b['cpu'])}" + (f", {threads} threads" if threads else '')
+               + ').' if b.get('cpu') else '.'), '']
 
 def results_md(saved:dict, rs:list)->str:
     "RESULTS.md from the saved measurements and records (`RESULTS.json`) and the ratio rows `rs`."

@@ -118,8 +118,9 @@ def _chunks_to_do(out:Path, hooks:list[str], n_chunks:int, rank:int, world:int)-
 def _harvest_chunk(model, out:Path, i:int, chunk:Tensor, hooks:list[str], keep:int, start:int, batch_size:int,
                    dtype:str, precision:str='fp32'):
     "Write chunk `i` at every hook: the first `keep` tokens of the rows `chunk` from position `start` on."
-    acts, device = {h: [] for h in hooks}, next(model.parameters()).device.type
-    with torch.autocast(device, dtype=torch.bfloat16, enabled=precision == 'bf16'):
+    acts, bf16 = {h: [] for h in hooks}, precision == 'bf16'
+    device = next(model.parameters()).device.type if bf16 else 'cpu'   # where autocast acts (off in fp32)
+    with torch.autocast(device, dtype=torch.bfloat16, enabled=bf16):
         for b in chunk.split(batch_size):
             for h, a in hook_activations(model, b, hooks).items(): acts[h].append(a[:, start:].float())
     seq_len = chunk.shape[1]

@@ -139,15 +139,20 @@ def wandb_records(path:str|Path)->list:
         if block - i % block < head: i += block - i % block; continue        # a block's tail too short for a header
         _, length, kind = struct.unpack('<IHB', data[i:i + head]); i += head
         chunk = data[i:i + length]; i += length
-        if kind in (1, 4): rec = pb.Record(); rec.ParseFromString(part + chunk); out.append(rec); part = b''
+        if len(chunk) < length: break              # a cut tail (its writer died mid-record): what came before stands
+        if kind in (1, 4):
+            rec = pb.Record()
+            try: rec.ParseFromString(part + chunk)
+            except Exception: break                   # a damaged record: keep what came before it
+            out.append(rec); part = b''
         elif kind in (2, 3): part += chunk
     return out
 
 # %% ../nbs/00c_track.ipynb #b4534ee6
-def wandb_history(run_dir:str|Path)->list[dict]:
-    "The history rows of every offline W&B run under `run_dir`'s `wandb/` folder, oldest file first."
-    rows = []
-    for f in sorted(Path(run_dir).glob('wandb/offline-run-*/run-*.wandb')):
+def wandb_history(run_dir:str|Path, run_id:str|None=None)->list[dict]:
+    "The history rows of the offline W&B runs (all, or those of `run_id`) under `run_dir`'s `wandb/`, oldest first."
+    rows, pattern = [], f'offline-run-*-{run_id}/run-{run_id}.wandb' if run_id else 'offline-run-*/run-*.wandb'
+    for f in sorted(Path(run_dir).glob(f'wandb/{pattern}')):
         for rec in wandb_records(f):
             if rec.WhichOneof('record_type') != 'history': continue
             rows.append({it.key or '/'.join(it.nested_key): json.loads(it.value_json) for it in rec.history.item})
@@ -169,9 +174,13 @@ class WandbTracker(Tracker):
         return self.run.id
     def _mirrored_steps(self)->dict:
         "Offline: each stack's last step in W&B's own run files (a row only the file had is sent); online: the file's."
-        if os.environ.get('WANDB_MODE') != 'offline': return super()._mirrored_steps()
+        if not getattr(self.run, 'offline', False): return super()._mirrored_steps()
+        try: history = wandb_history(self.rd.path, self.run_id)
+        except Exception as e:
+            warn(f"W&B's run files could not be read ({type(e).__name__}: {e}); resuming from metrics.jsonl's steps")
+            return super()._mirrored_steps()
         last = {}
-        for h in wandb_history(self.rd.path):
+        for h in history:
             for k, v in h.items():
                 if (k == 'step' or k.endswith('/step')) and type(v) is int:
                     key = '' if k == 'step' else k.removesuffix('/step')
