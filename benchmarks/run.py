@@ -158,12 +158,9 @@ def _seed_spread(fp:dict)->float:
 
 def _miss_detail(gaps:dict, fp:dict)->str:
     "What a missed per-member fvu check shows: which members are off, against the spread between seeds."
-    from sparse_nb.safe import md_escape
     off = [k for k, g in gaps.items() if abs(g) > 0.01]
-    variants = sorted({v for v, _, _ in off}, key=lambda v: [k[0] for k in gaps].index(v))
-    names = ', '.join(map(md_escape, variants))
     first = [k for k in gaps if k[2] == min(s for _, _, s in gaps)]     # the issue's "at seed 0"
-    return (f"{len(off)} of {len(gaps)} members differ by more than 1% ({names}), "
+    return (f"{len(off)} of {len(gaps)} members differ by more than 1% ({_variants_over([gaps])}), "
             f"{sum(k in off for k in first)} of the {len(first)} with the first init seed; fp32's own fvu ranges over "
             f"the init seeds of one setting by a median of {_seed_spread(fp):.1%} of its mean")
 
