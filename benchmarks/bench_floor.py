@@ -5,15 +5,17 @@ this trains sae_variants at its defaults (the notebook's own parameters, the sam
 as is and with every batch drawn from the data (the training batches and the one that sets b_dec) multiplied by
 `1 + eps * N(0, 1)`: eps 1e-6, about 2,000 times below bf16's typical rounding, and eps 2^-9, about that rounding
 applied to the data alone, each in a few draws of the noise. Where the 1e-6 nudge alone moves a member's fvu by more
-than 1%, a 1% check cannot tell that member's bf16 result from a nudge.
+than 1%, a 1% check cannot tell that member's bf16 result from a nudge. It then trains `LONGER` times as many
+steps, plain and with one draw of the 1e-6 nudge, to see whether a longer run makes the check finer.
 
-Run: .venv/bin/python benchmarks/bench_floor.py [--quick]   (--quick: two variants, 40 steps)
+Run: .venv/bin/python benchmarks/bench_floor.py [--quick] [-p name value ...]
+(--quick: two variants, 40 steps; -p: a notebook parameter other than its default, e.g. -p lr 1e-3)
 """
 import argparse, json
 from pathlib import Path
 import torch
 
-HERE, NUDGES, DRAWS = Path(__file__).resolve().parent, (1e-6, 2 ** -9), 2
+HERE, NUDGES, DRAWS, LONGER = Path(__file__).resolve().parent, (1e-6, 2 ** -9), 2, 4
 
 class Nudged:
     "`source`'s batches times `1 + nudge * N(0, 1)`, elementwise, from a generator of its own."
@@ -25,11 +27,14 @@ class Nudged:
         x = self.source(n)
         return x * (1 + self.nudge * torch.randn(x.shape, generator=self.gen)) if self.nudge else x
 
-def defaults()->dict:
-    "sae_variants' default parameters, read from its notebook."
+def experiment():
+    "sae_variants, read from its notebook."
     from sparse_nb.experiments import find_experiment
-    exp = find_experiment('sae_variants', HERE.parent/'nbs'/'experiments')
-    return {k: p.default for k, p in exp.user_params.items()}
+    return find_experiment('sae_variants', HERE.parent/'nbs'/'experiments')
+
+def defaults()->dict:
+    "sae_variants' default parameters."
+    return {k: p.default for k, p in experiment().user_params.items()}
 
 def member_fvu(p:dict, nudge:float, draw:int=0)->list[dict]:
     "Each member's fvu after training sae_variants' sweep in fp32 with parameters `p`, data nudged by `nudge`."
@@ -44,15 +49,27 @@ def member_fvu(p:dict, nudge:float, draw:int=0)->list[dict]:
                seed=p['seed'], seeds=p['seeds'], threshold_init=p['threshold_init'], progress=False)
     return sw.results[['variant', 'knob_value', 'seed', 'fvu']].to_dict('records')
 
-def run(quick:bool=False)->dict:
-    "Member fvu of sae_variants in fp32, plain and nudged (each eps in `DRAWS` draws); `quick`: 2 variants, 40 steps."
+def longer(p:dict)->dict:
+    "Member fvu at `LONGER` times `p`'s steps, plain and with one draw of the smallest nudge."
+    q = {**p, 'steps': LONGER * p['steps']}
+    return {'steps': q['steps'], 'fp32': member_fvu(q, 0.0),
+            'nudged': [{'nudge': NUDGES[0], 'draw': 0, 'members': member_fvu(q, NUDGES[0])}]}
+
+def run(quick:bool=False, params:dict|None=None)->dict:
+    "Member fvu of sae_variants in fp32, plain, nudged (each eps in `DRAWS` draws) and `LONGER`; `quick`: small."
     from sparse_nb.core import machine
-    p = {**defaults(), **({'variants': ['relu', 'topk'], 'steps': 40} if quick else {})}
-    return {'experiment': 'sae_variants', 'steps': p['steps'], 'defaults': not quick, 'machine': machine(),
-            'threads': torch.get_num_threads(), 'fp32': member_fvu(p, 0.0),
-            'nudged': [{'nudge': e, 'draw': d, 'members': member_fvu(p, e, d)} for e in NUDGES for d in range(DRAWS)]}
+    p = {**defaults(), **({'variants': ['relu', 'topk'], 'steps': 40} if quick else {}), **(params or {})}
+    return {'experiment': 'sae_variants', 'steps': p['steps'], 'defaults': not (quick or params),
+            'quick': quick, 'params': params or {}, 'machine': machine(), 'threads': torch.get_num_threads(),
+            'fp32': member_fvu(p, 0.0),
+            'nudged': [{'nudge': e, 'draw': d, 'members': member_fvu(p, e, d)} for e in NUDGES for d in range(DRAWS)],
+            'longer': longer(p)}
 
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--quick', action='store_true')
-    print(json.dumps(run(ap.parse_args().quick), indent=1))
+    ap.add_argument('-p', nargs=2, action='append', default=[], metavar=('NAME', 'VALUE'),
+                    help="a notebook parameter other than its default")
+    a = ap.parse_args()
+    from sparse_nb.experiments import given_params
+    print(json.dumps(run(a.quick, given_params(experiment(), a.p)), indent=1))

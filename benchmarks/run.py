@@ -181,16 +181,19 @@ def precision_quality(runs:Path)->list[dict]:
                     **({'members': {'bf16': _fvus(sb), 'fp32': _fvus(sf)}} if gaps else {})})
     return out
 
+def _gap_text(c:dict)->str:
+    "A bf16 quality check's gap as the page writes it: in % where its goal is, else to four decimals."
+    return f"{c['gap']:+.2%}" if '%' in c['goal'] else f"{c['gap']:+.4f}"
+
 def precision_quality_md(checks:list[dict])->list[str]:
     "The quality checks of bf16 at the experiments' defaults, as a section of RESULTS.md."
     if not checks: return []
     from sparse_nb.safe import md_escape
-    fmt = lambda c: f"{c['gap']:+.2%}" if '%' in c['goal'] else f"{c['gap']:+.4f}"
     return ['## bf16 against fp32 at the defaults', '',
             "Each experiment run at its defaults twice on one machine: `precision = 'auto'` (which chose bf16) and "
             "`-p precision fp32`; the gap is the larger in size over the members compared.", '',
             '| experiment | measured | gap | goal | met | CPU | runs (bf16, fp32) |', '|---|---|---|---|---|---|---|',
-            *[f"| {c['experiment']} | {c['what']} | {fmt(c)} | {c['goal']} | {'yes' if c['met'] else 'no'} | "
+            *[f"| {c['experiment']} | {c['what']} | {_gap_text(c)} | {c['goal']} | {'yes' if c['met'] else 'no'} | "
               f"{md_escape(c['cpu'])} | {md_escape(c['run'])}, {md_escape(c['fp32_run'])} |" for c in checks], '',
             *[f"- {c['experiment']}, goal missed: {c['detail']}." for c in checks if c.get('detail')],
             *([''] if any(c.get('detail') for c in checks) else [])]
@@ -256,6 +259,20 @@ def _reproduction(check:dict, floor:dict)->str:
     return ("- Its plain fp32 arm reproduces the fp32 default run exactly, member by member." if same == 0 else
             f"- Its plain fp32 arm differs from the fp32 default run by up to {same:.1e} of a member's fvu.")
 
+def _longer_line(floor:dict, counts:list[int])->str:
+    "Whether training `floor['longer']['steps']` steps moves fewer members under the same nudge than the floor did."
+    lg = floor['longer']
+    draws = [fvu_gaps(a['members'], lg['fp32']) for a in lg['nudged']]
+    c, e = [_over(d) for d in draws], _eps(lg['nudged'][0]['nudge'])
+    at = f"{floor['steps']} steps"
+    say = (f"more members move than at {at}, so training longer makes a per-member check coarser, not finer"
+           if min(c) > max(counts) else f"fewer members move than at {at}" if max(c) < min(counts) else
+           f"about as many members move as at {at}")
+    which = f"; {_variants_over(draws)}" if max(c) else ''
+    return (f"- Trained {lg['steps']} steps ({lg['steps'] / floor['steps']:g}x), the same {e} nudge moves {_span(c)} "
+            f"of {len(lg['fp32'])} members by more than 1% in {len(draws)} draw{'s' * (len(draws) > 1)} "
+            f"(largest {_largest(draws):+.2%}{which}): {say}.")
+
 def floor_md(check:dict|None, floor:dict|None)->list[str]:
     "How fine sae_variants' per-member fvu check can be: bf16's gaps beside fp32's own under nudged inputs."
     from sparse_nb.safe import md_escape
@@ -268,7 +285,10 @@ def floor_md(check:dict|None, floor:dict|None)->list[str]:
     of = lambda gaps, v: {k: g for k, g in gaps.items() if v is None or k[0] == v}
     rows = [f"| {md_escape(v or 'all')} | {len(of(g0[0], v))} | {_gap_cells([of(bf, v)])} | "
             + ' | '.join(_gap_cells([of(d, v) for d in ds]) for ds in arms.values()) + ' |' for v in [*variants, None]]
-    where = 'at its defaults' if floor.get('defaults') else 'at reduced sizes (`--quick`)'
+    where = 'at its defaults' if floor.get('defaults') else ' and '.join(
+        [*(['at reduced sizes (`--quick`)'] if floor.get('quick', not floor.get('params')) else []),
+         *([f"with {md_escape(', '.join(f'{k} {v}' for k, v in floor['params'].items()))}"] if floor.get('params')
+           else [])])
     out = ['### How fine a per-member fvu check can be', '',
            f"`benchmarks/bench_floor.py` trains sae_variants {where} ({floor['steps']} steps) again in fp32 on "
            f"{md_escape(cpu)}, as is and with every batch it draws from the data (training batches and the one that "
@@ -284,6 +304,7 @@ def floor_md(check:dict|None, floor:dict|None)->list[str]:
                f"draws (largest {_largest(g0):+.2%}"
                + (f"; {_variants_over(g0)}): for these members a per-member 1% check cannot tell a {_eps(e0)} nudge "
                   "from a real change." if max(counts) else f"): no member moved past 1% in {len(g0)} draws."))
+    if floor.get('longer'): out.append(_longer_line(floor, counts))
     if bf:
         import numpy as np
         for e, ds in list(arms.items())[1:]:
@@ -396,6 +417,19 @@ def budgets_md(budgets:dict)->list:
             for k, b in budgets.items() if k in BUDGETS]
     return ['## Budgets', '', '| what | wall time | goal | met | measured on |', '|---|---|---|---|---|', *rows, '']
 
+def missed_md(misses:list, train:dict, saved:dict)->list[str]:
+    "Every goal the page shows missed: this run's speed ratios, then the recorded budgets and bf16 quality checks."
+    profiled = lambda name: 'sweep' in name and train.get('sweep_profile')
+    speed = [f"- {name}: measured {v:.2f}x against {goal}."
+             + (" Where its step's time goes: the sweep profile above." if profiled(name) else '')
+             for name, v, goal, _ in misses]
+    budgets = [f"- {BUDGETS[k][0]}: {b['seconds'] / 60:.1f} min against <= {BUDGETS[k][1] // 60} min (Budgets below)."
+               for k, b in saved.get('budgets', {}).items() if k in BUDGETS and b['seconds'] > BUDGETS[k][1]]
+    quality = [f"- bf16 quality, {c['experiment']}: {c['what']} is {_gap_text(c)}, against a goal of {c['goal']} "
+               "(why, in \"bf16 against fp32 at the defaults\" below)." for c in saved.get('precision_quality', [])
+               if not c['met']]
+    return ['## Goals missed', '', *(speed + budgets + quality or ['None.']), '']
+
 def saelens_text(pb:dict|None)->str:
     "What the SAELens rows measured, and how."
     if not pb: return ("SAELens: not measured on this run (set `SPARSE_NB_PEERS_PYTHON` to the peers' venv Python, "
@@ -486,10 +520,7 @@ def results_md(saved:dict, rs:list)->str:
         *sweep_profile_md(train.get('sweep_profile')),
         *circuits_md(circ),
         *grvae_md(saved.get('grvae_full', [])),
-        '## Goals missed', '',
-        *([f"- {name}: measured {v:.2f}x against {goal}."
-            + (" Where its step's time goes: the sweep profile above." if 'sweep' in name and train.get('sweep_profile')
-               else '') for name, v, goal, _ in misses] or ['None on this run.']), '',
+        *missed_md(misses, train, saved),
         '## Experiments at their defaults', '',
         'The newest successful run of each experiment with every parameter at its default, as `RESULTS.json` '
         'records them (`make bench` adds the runs it finds under the runs root; `make demo` leaves them in `runs/`; '

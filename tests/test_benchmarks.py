@@ -44,6 +44,7 @@ def test_make_bench_table_and_results_file(tmp_path):
     fl = saved['precision_floor']                            # sae_variants in fp32, plain and nudged
     assert [a['nudge'] for a in fl['nudged']] == [1e-6, 1e-6, 2 ** -9, 2 ** -9] and fl['steps'] == 40
     assert all(len(a['members']) == len(fl['fp32']) == 18 for a in fl['nudged'])
+    assert fl['longer']['steps'] == 160 and len(fl['longer']['nudged'][0]['members']) == 18
     text = (tmp_path/'RESULTS.md').read_text()
     assert (text.startswith('# Benchmark results') and 'torch 2.13.0' in text and '## Goals missed' in text
             and '## Experiments at their defaults' in text and '| prompt tokens | replacement |' in text
@@ -194,6 +195,45 @@ def test_floor_states_what_a_nudge_alone_moves():
     assert 'at reduced sizes (`--quick`)' in md and '| topk | 2 | - | - | +0.00% | 0 |' in md
     assert 'moves 0 of 4 members by more than 1% in 2 draws (largest +0.00%): no member moved past 1% in 2' in md
     assert 'bf16' not in md.split('|---|')[-1] and floor_md(check, None) == []
+
+def test_floor_says_what_training_longer_does():
+    "The longer arm's sentence: more, fewer or as many members moved by the nudge as at the first length."
+    sys.path.insert(0, str(REPO/'benchmarks'))
+    from run import floor_md
+    check, floor = floor_case()
+    assert 'Trained' not in '\n'.join(floor_md(check, floor))                   # no longer arm, no sentence
+    moved = [{**r, 'fvu': r['fvu'] * (1.1 if i < 3 else 1)} for i, r in enumerate(floor['fp32'])]
+    floor['longer'] = {'steps': 3200, 'fp32': floor['fp32'], 'nudged': [{'nudge': 1e-6, 'draw': 0, 'members': moved}]}
+    md = '\n'.join(floor_md(check, floor))
+    assert ('- Trained 3200 steps (4x), the same 1e-6 nudge moves 3 of 4 members by more than 1% in 1 draw (largest '
+            '+10.00%; topk, relu): more members move than at 800 steps, so training longer makes a per-member '
+            'check coarser, not finer.') in md
+    floor['longer']['nudged'][0]['members'] = floor['fp32']
+    assert 'moves 0 of 4 members by more than 1% in 1 draw (largest +0.00%): about as many' in '\n'.join(
+        floor_md(check, floor))
+    floor['nudged'][1]['members'] = floor['nudged'][0]['members']             # 1 moved in both draws at 800 steps
+    assert ': fewer members move than at 800 steps.' in '\n'.join(floor_md(check, floor))
+    floor.update(defaults=False, params={'lr': 0.001})
+    md = '\n'.join(floor_md(check, floor))
+    assert 'trains sae_variants with lr 0\\.001 (800 steps)' in md and 'default runs above' not in md
+    floor['quick'] = True
+    assert 'at reduced sizes (`--quick`) and with lr 0\\.001 (800 steps)' in '\n'.join(floor_md(check, floor))
+
+def test_goals_missed_lists_every_missed_goal():
+    "missed_md: a missed speed ratio, budget and bf16 quality check each get a line; 'None.' only when none is."
+    sys.path.insert(0, str(REPO/'benchmarks'))
+    from run import missed_md
+    budgets = {'demo': {'seconds': 1130}, 'ci': {'seconds': 960}}
+    checks = [{'experiment': 'lm_sweep', 'what': 'ce', 'gap': -1e-4, 'goal': 'within 0.005', 'met': True},
+              {'experiment': 'sae_variants', 'what': 'fvu per member', 'gap': 0.079, 'goal': 'within 1%', 'met': False}]
+    md = '\n'.join(missed_md([('stacked sweep / SAELens', 2.5, '>= 3', False)], {},
+                             {'budgets': budgets, 'precision_quality': checks}))
+    assert '- stacked sweep / SAELens: measured 2.50x against >= 3.' in md
+    assert '- `bash .ci/run` on a fresh clone (its own venv; tiny parameters): 16.0 min against <= 15 min' in md
+    assert '- bf16 quality, sae_variants: fvu per member is +7.90%, against a goal of within 1% (why' in md
+    assert 'demo' not in md and 'lm_sweep' not in md and 'None.' not in md
+    checks[1]['met'], budgets['ci']['seconds'] = True, 823
+    assert missed_md([], {}, {'budgets': budgets, 'precision_quality': checks}) == ['## Goals missed', '', 'None.', '']
 
 def test_cell_bootstrap_reads_its_interval():
     "Clearly above zero, overlapping it, and one cell (no interval): three verdicts from the same function."
