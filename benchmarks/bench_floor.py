@@ -57,7 +57,9 @@ def longer(p:dict)->dict:
 
 def run(quick:bool=False, params:dict|None=None)->dict:
     "Member fvu of sae_variants in fp32, plain, nudged (each eps in `DRAWS` draws) and `LONGER`; `quick`: small."
-    from sparse_nb.core import machine
+    from sparse_nb.core import machine, ParameterError
+    if fixed := {'precision', 'device'} & set(params or {}):
+        raise ParameterError(f"the floor trains in fp32 on the CPU: {', '.join(sorted(fixed))} cannot be set")
     p = {**defaults(), **({'variants': ['relu', 'topk'], 'steps': 40} if quick else {}), **(params or {})}
     return {'experiment': 'sae_variants', 'steps': p['steps'], 'defaults': not (quick or params),
             'quick': quick, 'params': params or {}, 'machine': machine(), 'threads': torch.get_num_threads(),
