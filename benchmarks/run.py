@@ -259,17 +259,21 @@ def _reproduction(check:dict, floor:dict)->str:
     return ("- Its plain fp32 arm reproduces the fp32 default run exactly, member by member." if same == 0 else
             f"- Its plain fp32 arm differs from the fp32 default run by up to {same:.1e} of a member's fvu.")
 
-def _longer_line(floor:dict, counts:list[int])->str:
-    "Whether training `floor['longer']['steps']` steps moves fewer members under the same nudge than the floor did."
+def _longer_line(floor:dict, arms:dict)->str:
+    "How many members the floor's nudge moves at `floor['longer']['steps']` steps against its own steps, over draws."
     lg = floor['longer']
-    draws = [fvu_gaps(a['members'], lg['fp32']) for a in lg['nudged']]
-    c, e = [_over(d) for d in draws], _eps(lg['nudged'][0]['nudge'])
-    at = f"{floor['steps']} steps"
-    say = (f"more members move than at {at}, so training longer makes a per-member check coarser, not finer"
-           if min(c) > max(counts) else f"fewer members move than at {at}" if max(c) < min(counts) else
-           f"about as many members move as at {at}")
+    e = lg['nudged'][0]['nudge']
+    if e not in arms: return ''
+    draws = [fvu_gaps(a['members'], lg['fp32']) for a in lg['nudged'] if a['nudge'] == e]
+    c, short = [_over(d) for d in draws], [_over(d) for d in arms[e]]
+    at, there = f"{floor['steps']} steps", f"at {lg['steps']} steps"
+    say = (f"against the {_span(short)} at {at}; one draw on either side cannot tell a difference from the draw"
+           if min(len(c), len(short)) < 2 else
+           f"more than the {_span(short)} at {at} in every draw: {there} a per-member check is coarser, not finer"
+           if min(c) > max(short) else f"fewer than the {_span(short)} at {at} in every draw" if max(c) < min(short)
+           else f"within or overlapping the {_span(short)} at {at}: no clear difference")
     which = f"; {_variants_over(draws)}" if max(c) else ''
-    return (f"- Trained {lg['steps']} steps ({lg['steps'] / floor['steps']:g}x), the same {e} nudge moves {_span(c)} "
+    return (f"- Trained {lg['steps']} steps ({lg['steps'] / floor['steps']:g}x), the {_eps(e)} nudge moves {_span(c)} "
             f"of {len(lg['fp32'])} members by more than 1% in {len(draws)} draw{'s' * (len(draws) > 1)} "
             f"(largest {_largest(draws):+.2%}{which}): {say}.")
 
@@ -286,9 +290,9 @@ def floor_md(check:dict|None, floor:dict|None)->list[str]:
     rows = [f"| {md_escape(v or 'all')} | {len(of(g0[0], v))} | {_gap_cells([of(bf, v)])} | "
             + ' | '.join(_gap_cells([of(d, v) for d in ds]) for ds in arms.values()) + ' |' for v in [*variants, None]]
     where = 'at its defaults' if floor.get('defaults') else ' and '.join(
-        [*(['at reduced sizes (`--quick`)'] if floor.get('quick', not floor.get('params')) else []),
+        [*(['at reduced sizes (`--quick`)'] if floor.get('quick', True) else []),   # older records: quick or defaults
          *([f"with {md_escape(', '.join(f'{k} {v}' for k, v in floor['params'].items()))}"] if floor.get('params')
-           else [])])
+           else [])]) or 'not at its defaults'
     out = ['### How fine a per-member fvu check can be', '',
            f"`benchmarks/bench_floor.py` trains sae_variants {where} ({floor['steps']} steps) again in fp32 on "
            f"{md_escape(cpu)}, as is and with every batch it draws from the data (training batches and the one that "
@@ -304,7 +308,7 @@ def floor_md(check:dict|None, floor:dict|None)->list[str]:
                f"draws (largest {_largest(g0):+.2%}"
                + (f"; {_variants_over(g0)}): for these members a per-member 1% check cannot tell a {_eps(e0)} nudge "
                   "from a real change." if max(counts) else f"): no member moved past 1% in {len(g0)} draws."))
-    if floor.get('longer'): out.append(_longer_line(floor, counts))
+    if floor.get('longer') and (line := _longer_line(floor, arms)): out.append(line)
     if bf:
         import numpy as np
         for e, ds in list(arms.items())[1:]:
@@ -408,12 +412,16 @@ def budget_machine()->dict:
     from sparse_nb.core import machine
     return {'cpu': machine()['cpu'], 'date': datetime.now(timezone.utc).strftime('%Y-%m-%d')}
 
+def budget_met(k:str, b:dict)->bool:
+    "Whether budget `k`'s measured wall seconds are within its goal."
+    return b['seconds'] <= BUDGETS[k][1]
+
 def budgets_md(budgets:dict)->list:
     "The wall-time budgets, as measured (`--demo-seconds`, `--ci-seconds`), each with its goal and whether it is met."
     if not budgets: return []
     from sparse_nb.safe import md_escape
     rows = [f"| {BUDGETS[k][0]} | {b['seconds'] / 60:.1f} min | <= {BUDGETS[k][1] // 60} min | "
-            f"{'yes' if b['seconds'] <= BUDGETS[k][1] else 'NO'} | {md_escape(b['cpu'])}, {md_escape(b['date'])} |"
+            f"{'yes' if budget_met(k, b) else 'NO'} | {md_escape(b['cpu'])}, {md_escape(b['date'])} |"
             for k, b in budgets.items() if k in BUDGETS]
     return ['## Budgets', '', '| what | wall time | goal | met | measured on |', '|---|---|---|---|---|', *rows, '']
 
@@ -423,11 +431,12 @@ def missed_md(misses:list, train:dict, saved:dict)->list[str]:
     speed = [f"- {name}: measured {v:.2f}x against {goal}."
              + (" Where its step's time goes: the sweep profile above." if profiled(name) else '')
              for name, v, goal, _ in misses]
-    budgets = [f"- {BUDGETS[k][0]}: {b['seconds'] / 60:.1f} min against <= {BUDGETS[k][1] // 60} min (Budgets below)."
-               for k, b in saved.get('budgets', {}).items() if k in BUDGETS and b['seconds'] > BUDGETS[k][1]]
+    budgets = [f"- {BUDGETS[k][0]}: {b['seconds']:.0f} s against <= {BUDGETS[k][1]} s (Budgets below)."
+               for k, b in saved.get('budgets', {}).items() if k in BUDGETS and not budget_met(k, b)]
+    where = '(why, in "bf16 against fp32 at the defaults" below)'
     quality = [f"- bf16 quality, {c['experiment']}: {c['what']} is {_gap_text(c)}, against a goal of {c['goal']} "
-               "(why, in \"bf16 against fp32 at the defaults\" below)." for c in saved.get('precision_quality', [])
-               if not c['met']]
+               + (where if c.get('detail') else where.replace('why, in', 'see')) + '.'
+               for c in saved.get('precision_quality', []) if not c['met']]
     return ['## Goals missed', '', *(speed + budgets + quality or ['None.']), '']
 
 def saelens_text(pb:dict|None)->str:

@@ -44,7 +44,7 @@ def test_make_bench_table_and_results_file(tmp_path):
     fl = saved['precision_floor']                            # sae_variants in fp32, plain and nudged
     assert [a['nudge'] for a in fl['nudged']] == [1e-6, 1e-6, 2 ** -9, 2 ** -9] and fl['steps'] == 40
     assert all(len(a['members']) == len(fl['fp32']) == 18 for a in fl['nudged'])
-    assert fl['longer']['steps'] == 160 and len(fl['longer']['nudged'][0]['members']) == 18
+    assert fl['longer']['steps'] == 160 and [len(a['members']) for a in fl['longer']['nudged']] == [18, 18]
     text = (tmp_path/'RESULTS.md').read_text()
     assert (text.startswith('# Benchmark results') and 'torch 2.13.0' in text and '## Goals missed' in text
             and '## Experiments at their defaults' in text and '| prompt tokens | replacement |' in text
@@ -197,42 +197,59 @@ def test_floor_states_what_a_nudge_alone_moves():
     assert 'bf16' not in md.split('|---|')[-1] and floor_md(check, None) == []
 
 def test_floor_says_what_training_longer_does():
-    "The longer arm's sentence: more, fewer or as many members moved by the nudge as at the first length."
+    "The longer arm's sentence: more, fewer or overlapping counts of members moved by the nudge, over draws."
     sys.path.insert(0, str(REPO/'benchmarks'))
     from run import floor_md
     check, floor = floor_case()
     assert 'Trained' not in '\n'.join(floor_md(check, floor))                   # no longer arm, no sentence
-    moved = [{**r, 'fvu': r['fvu'] * (1.1 if i < 3 else 1)} for i, r in enumerate(floor['fp32'])]
-    floor['longer'] = {'steps': 3200, 'fp32': floor['fp32'], 'nudged': [{'nudge': 1e-6, 'draw': 0, 'members': moved}]}
-    md = '\n'.join(floor_md(check, floor))
-    assert ('- Trained 3200 steps (4x), the same 1e-6 nudge moves 3 of 4 members by more than 1% in 1 draw (largest '
-            '+10.00%; topk, relu): more members move than at 800 steps, so training longer makes a per-member '
-            'check coarser, not finer.') in md
-    floor['longer']['nudged'][0]['members'] = floor['fp32']
-    assert 'moves 0 of 4 members by more than 1% in 1 draw (largest +0.00%): about as many' in '\n'.join(
-        floor_md(check, floor))
+    moved = lambda n: [{**r, 'fvu': r['fvu'] * (1.1 if i < n else 1)} for i, r in enumerate(floor['fp32'])]
+    longer = lambda *ns, e=1e-6: {'steps': 3200, 'fp32': floor['fp32'],
+                                  'nudged': [{'nudge': e, 'draw': d, 'members': moved(n)} for d, n in enumerate(ns)]}
+    md = lambda: '\n'.join(floor_md(check, floor))
+    floor['longer'] = longer(3, 3)                                              # 0-1 moved at 800 steps
+    assert ('- Trained 3200 steps (4x), the 1e-6 nudge moves 3 of 4 members by more than 1% in 2 draws (largest '
+            '+10.00%; topk, relu): more than the 0-1 at 800 steps in every draw: at 3200 steps a per-member check '
+            'is coarser, not finer.') in md()
+    floor['longer'] = longer(2)                                                 # one draw above the range: not more
+    assert ('moves 2 of 4 members by more than 1% in 1 draw (largest +10.00%; topk): against the 0-1 at 800 '
+            'steps; one draw on either side cannot tell') in md() and 'coarser' not in md()
+    floor['longer'] = longer(1, 3)
+    assert 'moves 1-3 of 4 members' in md() and 'overlapping the 0-1 at 800 steps: no clear difference' in md()
+    floor['longer'] = longer(0, 0)
     floor['nudged'][1]['members'] = floor['nudged'][0]['members']             # 1 moved in both draws at 800 steps
-    assert ': fewer members move than at 800 steps.' in '\n'.join(floor_md(check, floor))
-    floor.update(defaults=False, params={'lr': 0.001})
-    md = '\n'.join(floor_md(check, floor))
-    assert 'trains sae_variants with lr 0\\.001 (800 steps)' in md and 'default runs above' not in md
+    assert 'moves 0 of 4 members by more than 1% in 2 draws (largest +0.00%): fewer than the 1 at 800 steps' in md()
+    floor['longer'] = longer(3, 3, e=1e-5)                                      # a nudge the floor did not try
+    assert 'Trained' not in md()
+    floor.update(defaults=False, params={'lr': 0.001}, quick=False)
+    assert 'trains sae_variants with lr 0\\.001 (800 steps)' in md() and 'default runs above' not in md()
     floor['quick'] = True
-    assert 'at reduced sizes (`--quick`) and with lr 0\\.001 (800 steps)' in '\n'.join(floor_md(check, floor))
+    assert 'at reduced sizes (`--quick`) and with lr 0\\.001 (800 steps)' in md()
+
+def test_floor_parameters():
+    "bench_floor: a default given again is no change, and precision or device are refused before training."
+    sys.path.insert(0, str(REPO/'benchmarks'))
+    import bench_floor
+    from sparse_nb.core import ParameterError
+    assert bench_floor.changed({'lr': 0.003, 'steps': 100}) == {'steps': 100}
+    with pytest.raises(ParameterError, match='fp32 on the CPU: device, precision'):
+        bench_floor.run(True, {'device': 'cpu', 'precision': 'bf16'})
 
 def test_goals_missed_lists_every_missed_goal():
     "missed_md: a missed speed ratio, budget and bf16 quality check each get a line; 'None.' only when none is."
     sys.path.insert(0, str(REPO/'benchmarks'))
     from run import missed_md
     budgets = {'demo': {'seconds': 1130}, 'ci': {'seconds': 960}}
-    checks = [{'experiment': 'lm_sweep', 'what': 'ce', 'gap': -1e-4, 'goal': 'within 0.005', 'met': True},
-              {'experiment': 'sae_variants', 'what': 'fvu per member', 'gap': 0.079, 'goal': 'within 1%', 'met': False}]
+    checks = [{'experiment': 'lm_sweep', 'what': 'ce', 'gap': -0.006, 'goal': 'within 0.005', 'met': False},
+              {'experiment': 'sae_variants', 'what': 'fvu per member', 'gap': 0.079, 'goal': 'within 1%', 'met': False,
+               'detail': '24 of 63 members'}]
     md = '\n'.join(missed_md([('stacked sweep / SAELens', 2.5, '>= 3', False)], {},
                              {'budgets': budgets, 'precision_quality': checks}))
     assert '- stacked sweep / SAELens: measured 2.50x against >= 3.' in md
-    assert '- `bash .ci/run` on a fresh clone (its own venv; tiny parameters): 16.0 min against <= 15 min' in md
+    assert '- `bash .ci/run` on a fresh clone (its own venv; tiny parameters): 960 s against <= 900 s' in md
     assert '- bf16 quality, sae_variants: fvu per member is +7.90%, against a goal of within 1% (why' in md
-    assert 'demo' not in md and 'lm_sweep' not in md and 'None.' not in md
-    checks[1]['met'], budgets['ci']['seconds'] = True, 823
+    assert '- bf16 quality, lm_sweep: ce is -0.0060, against a goal of within 0.005 (see "bf16 against' in md
+    assert 'demo' not in md and 'None.' not in md
+    checks[0]['met'] = checks[1]['met'] = True; budgets['ci']['seconds'] = 900
     assert missed_md([], {}, {'budgets': budgets, 'precision_quality': checks}) == ['## Goals missed', '', 'None.', '']
 
 def test_cell_bootstrap_reads_its_interval():
