@@ -116,14 +116,16 @@ def experiment_times(runs:Path)->list[dict]:
                         'threads': threads, 'defaults_checked': True})
     return out
 
-def _default_pair(runs:Path, name:str)->tuple|None:
-    "The newest finished runs of `name` at its defaults, one in 'auto' that chose bf16 and one with precision fp32."
+def _default_pair(runs:Path, name:str, changed:dict|None=None)->tuple|None:
+    "The newest finished runs of `name` at its defaults (but `changed`): one that chose bf16, one in fp32."
     from sparse_nb.experiments import find_experiment
     defaults = {k: p.default for k, p in find_experiment(name, HERE.parent/'nbs'/'experiments').user_params.items()}
+    base = {**defaults, **(changed or {})}
     done = [(r, f) for r in sorted((runs/name).glob('*'), reverse=True) if (f := _finished(r))]
-    pick = lambda prec, chose: next(((r, f) for r, f in done if f[1] == {**defaults, 'precision': prec}
+    pick = lambda prec, chose: next(((r, f) for r, f in done if f[1] == {**base, 'precision': prec}
                                      and f[2].get('precision') == chose), None)
-    bf, fp = pick(defaults.get('precision'), 'bf16'), pick('fp32', 'fp32')
+    bf = pick(defaults.get('precision'), 'bf16') or (pick('bf16', 'bf16') if changed else None)   # defaults: 'auto'
+    fp = pick('fp32', 'fp32')
     return (bf, fp) if bf and fp else None
 
 def member_key(r:dict)->tuple:
@@ -180,6 +182,13 @@ def precision_quality(runs:Path)->list[dict]:
                     **({} if met or not gaps else {'detail': _miss_detail(gaps, sf)}),
                     **({'members': {'bf16': _fvus(sb), 'fp32': _fvus(sf)}} if gaps else {})})
     return out
+
+def floor_runs(runs:Path, floor:dict)->dict|None:
+    "The bf16 and fp32 sae_variants runs at a floor's changed parameters, as `floor_md` compares them, if both exist."
+    if (pair := _default_pair(runs, 'sae_variants', floor['params'])) is None: return None
+    (rb, (ib, _, sb)), (rf, (_, _, sf)) = pair
+    return {'params': floor['params'], 'cpu': _cpu(ib), 'run': rb.name, 'fp32_run': rf.name,
+            'members': {'bf16': _fvus(sb), 'fp32': _fvus(sf)}}
 
 def _gap_text(c:dict)->str:
     "A bf16 quality check's gap as the page writes it: in % where its goal is, else to four decimals."
@@ -247,17 +256,26 @@ def _interval_text(values:dict, zero:str, above:str, below:str)->str:
     return f"{m:+.2%} [{lo:+.2%}, {hi:+.2%}] (95% bootstrap over the {cells} (variant, knob value) cells): {say}"
 
 def _bf16_gaps(check:dict|None, floor:dict)->dict:
-    "bf16's per-member gaps from the default runs, when the floor was measured at the defaults on the same members."
-    if not (check and check.get('members') and floor.get('defaults')): return {}
+    "bf16's per-member gaps from `check`'s runs, when they have the floor's parameters and members."
+    same = floor.get('defaults') or (floor.get('params') and not floor.get('quick')
+                                     and (check or {}).get('params') == floor['params'])
+    if not (same and check and check.get('members')): return {}
     gaps = fvu_gaps(check['members']['bf16'], check['members']['fp32'])
     return gaps if set(gaps) == {member_key(r) for r in floor['fp32']} else {}
 
 def _reproduction(check:dict, floor:dict)->str:
-    "How the floor's plain fp32 arm compares with the fp32 default run, member by member."
+    "How the floor's plain fp32 arm compares with the fp32 run `check` names, member by member."
+    from sparse_nb.safe import md_escape
     fp_run = {member_key(r): r['fvu'] for r in check['members']['fp32']}
     same = max(abs(r['fvu'] / fp_run[member_key(r)] - 1) for r in floor['fp32'])
-    return ("- Its plain fp32 arm reproduces the fp32 default run exactly, member by member." if same == 0 else
-            f"- Its plain fp32 arm differs from the fp32 default run by up to {same:.1e} of a member's fvu.")
+    run = 'the fp32 default run' if floor.get('defaults') else f"the fp32 run {md_escape(check['fp32_run'])}"
+    return (f"- Its plain fp32 arm reproduces {run} exactly, member by member." if same == 0 else
+            f"- Its plain fp32 arm differs from {run} by up to {same:.1e} of a member's fvu.")
+
+def _params_text(params:dict)->str:
+    "Parameters as the page writes them: `lr 0.001, steps 100`, escaped for markdown."
+    from sparse_nb.safe import md_escape
+    return md_escape(', '.join(f'{k} {v}' for k, v in params.items()))
 
 def _longer_line(floor:dict, arms:dict)->str:
     "How many members the floor's nudge moves at `floor['longer']['steps']` steps against its own steps, over draws."
@@ -277,7 +295,7 @@ def _longer_line(floor:dict, arms:dict)->str:
             f"of {len(lg['fp32'])} members by more than 1% in {len(draws)} draw{'s' * (len(draws) > 1)} "
             f"(largest {_largest(draws):+.2%}{which}): {say}.")
 
-def floor_md(check:dict|None, floor:dict|None)->list[str]:
+def floor_md(check:dict|None, floor:dict|None, title:str='### How fine a per-member fvu check can be')->list[str]:
     "How fine sae_variants' per-member fvu check can be: bf16's gaps beside fp32's own under nudged inputs."
     from sparse_nb.safe import md_escape
     if not floor: return []
@@ -291,14 +309,16 @@ def floor_md(check:dict|None, floor:dict|None)->list[str]:
             + ' | '.join(_gap_cells([of(d, v) for d in ds]) for ds in arms.values()) + ' |' for v in [*variants, None]]
     where = 'at its defaults' if floor.get('defaults') else ' and '.join(
         [*(['at reduced sizes (`--quick`)'] if floor.get('quick', True) else []),   # older records: quick or defaults
-         *([f"with {md_escape(', '.join(f'{k} {v}' for k, v in floor['params'].items()))}"] if floor.get('params')
-           else [])]) or 'not at its defaults'
-    out = ['### How fine a per-member fvu check can be', '',
+         *([f"with {_params_text(floor['params'])}"] if floor.get('params') else [])]) or 'not at its defaults'
+    runs = ('the default runs above' if floor.get('defaults') else
+            f"runs {md_escape(check['run'])} (bf16) and {md_escape(check['fp32_run'])} (fp32) with these parameters"
+            if bf else '')
+    out = [title, '',
            f"`benchmarks/bench_floor.py` trains sae_variants {where} ({floor['steps']} steps) again in fp32 on "
            f"{md_escape(cpu)}, as is and with every batch it draws from the data (training batches and the one that "
            f"sets b_dec) multiplied by 1 + eps N(0, 1), {len(g0)} draws of the noise per eps. Gaps are each member's "
            "fvu over plain fp32's, minus 1; a count over 1% is a range over the draws"
-           + (f"; bf16's gaps come from the default runs above (on {md_escape(check['cpu'])})." if bf else '.'), '',
+           + (f"; bf16's gaps come from {runs} (on {md_escape(check['cpu'])})." if bf else '.'), '',
            '| variant | members | bf16: largest gap | over 1% | '
            + ' | '.join(f"eps {_eps(e)}: largest gap | over 1%" for e in arms) + ' |',
            '|---|---|---|---|' + '---|---|' * len(arms), *rows, '']
@@ -411,6 +431,12 @@ def budget_machine()->dict:
     "The CPU and date a budget is recorded with."
     from sparse_nb.core import machine
     return {'cpu': machine()['cpu'], 'date': datetime.now(timezone.utc).strftime('%Y-%m-%d')}
+
+def merged_floors(old:list[dict], new:dict)->list[dict]:
+    "The floors at changed parameters, `new` in place of an older one with the same parameters (its bf16 runs kept)."
+    same = [f for f in old if f['params'] == new['params']]
+    keep = {'bf16_runs': same[0]['bf16_runs']} if same and 'bf16_runs' in same[0] else {}
+    return [f for f in old if f['params'] != new['params']] + [{**new, **keep}]
 
 def budget_met(k:str, b:dict)->bool:
     "Whether budget `k`'s measured wall seconds are within its goal."
@@ -547,6 +573,8 @@ def results_md(saved:dict, rs:list)->str:
         *precision_quality_md(saved.get('precision_quality', [])),
         *floor_md(next((c for c in saved.get('precision_quality', []) if c['experiment'] == 'sae_variants'), None),
                   saved.get('precision_floor')),
+        *[line for f in saved.get('precision_floors', [])
+          for line in floor_md(f.get('bf16_runs'), f, f"### The same with {_params_text(f['params'])}")],
         *(['Rows marked "see below" were recorded before the record checked parameters: they come from the latest '
            'run of each experiment on that machine, which `make demo` runs at its defaults, but nothing here checked '
            'it.', ''] if any(not t.get('defaults_checked', True) for t in times) else [])]
@@ -569,8 +597,12 @@ if __name__ == '__main__':
     out = Path(a.out) if a.out else (None if a.quick else HERE/'RESULTS.md')
     record = HERE/'RESULTS.json'                        # the records below accumulate in the committed file
     saved = json.loads(record.read_text()) if record.exists() else {}
-    if a.render: saved.update({k: v for k, v in json.loads(Path(a.render).read_text()).items()
-                               if k in ('train', 'harvest', 'circuits', 'peers_bench', 'precision_floor')})
+    if a.render:
+        given = json.loads(Path(a.render).read_text())
+        if (fl := given.get('precision_floor')) and fl.get('params') and not fl.get('quick'):   # beside the default
+            saved['precision_floors'] = merged_floors(saved.get('precision_floors', []), given.pop('precision_floor'))
+        saved.update({k: v for k, v in given.items()
+                      if k in ('train', 'harvest', 'circuits', 'peers_bench', 'precision_floor')})
     else:
         peers = import_peers()
         saved.update(train=bench_train.run(a.quick, peers), harvest=bench_harvest.run(a.quick),
@@ -581,6 +613,8 @@ if __name__ == '__main__':
     saved['grvae_full'] = merged(saved.get('grvae_full', []), grvae_runs(runs), grvae_key)
     saved['precision_quality'] = merged(saved.get('precision_quality', []), precision_quality(runs),
                                         lambda c: c['experiment'])
+    for f in saved.get('precision_floors', []):
+        if (found := floor_runs(runs, f)): f['bf16_runs'] = found
     if a.demo_seconds: saved['demo_seconds'] = a.demo_seconds
     for k, v in (('demo', a.demo_seconds), ('ci', a.ci_seconds)):
         if v: saved.setdefault('budgets', {})[k] = {'seconds': v, **budget_machine()}

@@ -225,6 +225,37 @@ def test_floor_says_what_training_longer_does():
     floor['quick'] = True
     assert 'at reduced sizes (`--quick`) and with lr 0\\.001 (800 steps)' in md()
 
+def test_floor_at_changed_parameters_finds_its_own_bf16_runs(tmp_path):
+    "A floor with -p lr: bf16 from the pair of runs at those parameters only, and kept when the floor is re-measured."
+    sys.path.insert(0, str(REPO/'benchmarks'))
+    from run import floor_md, floor_runs, merged_floors
+    from sparse_nb.experiments import find_experiment
+    defaults = {k: p.default for k, p in find_experiment('sae_variants', REPO/'nbs'/'experiments').user_params.items()}
+    check, floor = floor_case()
+    floor.update(defaults=False, quick=False, params={'lr': 0.001})
+    def run(name, params, chose):
+        r = tmp_path/'sae_variants'/name; r.mkdir(parents=True)
+        (r/'run.json').write_text(json.dumps({'status': 'ok', 'seconds': 1.0, 'machine': {'cpu': 'X'}}))
+        (r/'params.json').write_text(json.dumps({**defaults, **params}))
+        (r/'summary.json').write_text(json.dumps({'precision': chose, 'results': check['members'][chose]}))
+    run('1-bf16-default-lr', {'precision': 'bf16'}, 'bf16')                   # not this floor's parameters
+    run('2-fp32', {'lr': 0.001, 'precision': 'fp32'}, 'fp32')
+    assert floor_runs(tmp_path, floor) is None                               # no bf16 run at lr 0.001 yet
+    run('3-bf16', {'lr': 0.001, 'precision': 'bf16'}, 'bf16')
+    found = floor_runs(tmp_path, floor)
+    assert (found['run'], found['fp32_run'], found['params']) == ('3-bf16', '2-fp32', {'lr': 0.001})
+    md = '\n'.join(floor_md(found, floor, '### The same with lr 0\\.001'))
+    assert md.startswith('### The same with lr 0\\.001') and '| topk | 2 | -5.00% | 2 |' in md
+    assert "bf16's gaps come from runs 3\\-bf16 (bf16) and 2\\-fp32 (fp32) with these parameters" in md
+    assert 'reproduces the fp32 run 2\\-fp32 exactly' in md and 'bf16 against inputs nudged by eps 2^-9' in md
+    assert 'bf16:' in '\n'.join(floor_md(found, floor))                     # the table always has the column
+    other = {**found, 'params': {'lr': 0.002}}                               # runs at other parameters: no bf16
+    assert "bf16's gaps" not in '\n'.join(floor_md(other, floor)) and "bf16's gaps" not in '\n'.join(
+        floor_md(check, floor))                                              # nor the default runs
+    kept = merged_floors([{**floor, 'bf16_runs': found}, {**floor, 'params': {'lr': 0.01}}], {**floor, 'steps': 9})
+    assert [(f['params'], f['steps'], 'bf16_runs' in f) for f in kept] == [({'lr': 0.01}, 800, False),
+                                                                            ({'lr': 0.001}, 9, True)]
+
 def test_floor_parameters():
     "bench_floor: a default given again is no change, and precision or device are refused before training."
     sys.path.insert(0, str(REPO/'benchmarks'))
