@@ -117,15 +117,17 @@ def experiment_times(runs:Path)->list[dict]:
     return out
 
 def _default_pair(runs:Path, name:str, changed:dict|None=None)->tuple|None:
-    "The newest finished runs of `name` at its defaults (but `changed`): one that chose bf16, one in fp32."
+    "The newest finished runs of `name` at its defaults (but `changed`) on one CPU: one that chose bf16, one in fp32."
     from sparse_nb.experiments import find_experiment
     defaults = {k: p.default for k, p in find_experiment(name, HERE.parent/'nbs'/'experiments').user_params.items()}
     base = {**defaults, **(changed or {})}
     done = [(r, f) for r in sorted((runs/name).glob('*'), reverse=True) if (f := _finished(r))]
-    pick = lambda prec, chose: next(((r, f) for r, f in done if f[1] == {**base, 'precision': prec}
-                                     and f[2].get('precision') == chose), None)
-    bf = pick(defaults.get('precision'), 'bf16') or (pick('bf16', 'bf16') if changed else None)   # defaults: 'auto'
-    fp = pick('fp32', 'fp32')
+    pick = lambda asked, chose, cpu=None: next(((r, f) for r, f in done if f[2].get('precision') == chose
+                                                and f[1] in [{**base, 'precision': p} for p in asked]
+                                                and cpu in (None, _cpu(f[0]))), None)
+    # at the defaults the page says 'auto' chose bf16; at changed parameters `-p precision bf16` trains the same
+    bf = pick([defaults.get('precision')] + (['bf16'] if changed else []), 'bf16')
+    fp = bf and pick(['fp32'], 'fp32', _cpu(bf[1][0]))
     return (bf, fp) if bf and fp else None
 
 def member_key(r:dict)->tuple:
@@ -170,25 +172,28 @@ def _fvus(summary:dict)->list[dict]:
     "The members of a sae_variants summary, reduced to their key and fvu."
     return [{k: r[k] for k in ('variant', 'knob_value', 'seed', 'fvu')} for r in summary['results']]
 
+def _pair_record(pair:tuple, members:bool)->dict:
+    "A bf16/fp32 pair of runs as the page records it: their names, their CPU and, if asked, each member's fvu."
+    (rb, (ib, _, sb)), (rf, (_, _, sf)) = pair
+    return {'run': rb.name, 'fp32_run': rf.name, 'cpu': _cpu(ib),
+            **({'members': {'bf16': _fvus(sb), 'fp32': _fvus(sf)}} if members else {})}
+
 def precision_quality(runs:Path)->list[dict]:
     "The default-scale bf16 vs fp32 quality checks, from pairs of default runs under `runs`."
     out = []
     for name in ('toy_recovery', 'sae_variants', 'lm_sweep'):
         if (pair := _default_pair(runs, name)) is None: continue
-        (rb, (ib, _, sb)), (rf, (_, _, sf)) = pair
+        (_, (_, _, sb)), (_, (_, _, sf)) = pair
         what, gap, goal, met, gaps = _precision_gap(name, sb, sf)
         out.append({'experiment': name, 'what': what, 'gap': gap, 'goal': goal, 'met': met,
-                    'run': rb.name, 'fp32_run': rf.name, 'cpu': _cpu(ib),
-                    **({} if met or not gaps else {'detail': _miss_detail(gaps, sf)}),
-                    **({'members': {'bf16': _fvus(sb), 'fp32': _fvus(sf)}} if gaps else {})})
+                    **_pair_record(pair, members=bool(gaps)),
+                    **({} if met or not gaps else {'detail': _miss_detail(gaps, sf)})})
     return out
 
 def floor_runs(runs:Path, floor:dict)->dict|None:
     "The bf16 and fp32 sae_variants runs at a floor's changed parameters, as `floor_md` compares them, if both exist."
-    if (pair := _default_pair(runs, 'sae_variants', floor['params'])) is None: return None
-    (rb, (ib, _, sb)), (rf, (_, _, sf)) = pair
-    return {'params': floor['params'], 'cpu': _cpu(ib), 'run': rb.name, 'fp32_run': rf.name,
-            'members': {'bf16': _fvus(sb), 'fp32': _fvus(sf)}}
+    pair = _default_pair(runs, 'sae_variants', floor['params'])
+    return {'params': floor['params'], **_pair_record(pair, members=True)} if pair else None
 
 def _gap_text(c:dict)->str:
     "A bf16 quality check's gap as the page writes it: in % where its goal is, else to four decimals."
@@ -255,10 +260,13 @@ def _interval_text(values:dict, zero:str, above:str, below:str)->str:
     say = zero if lo <= 0 <= hi else (above if lo > 0 else below)
     return f"{m:+.2%} [{lo:+.2%}, {hi:+.2%}] (95% bootstrap over the {cells} (variant, knob value) cells): {say}"
 
+def at_changed_params(floor:dict)->bool:
+    "Whether a floor was measured at full size with some parameters changed (it then sits beside the default one)."
+    return bool(floor.get('params')) and not floor.get('quick')
+
 def _bf16_gaps(check:dict|None, floor:dict)->dict:
     "bf16's per-member gaps from `check`'s runs, when they have the floor's parameters and members."
-    same = floor.get('defaults') or (floor.get('params') and not floor.get('quick')
-                                     and (check or {}).get('params') == floor['params'])
+    same = floor.get('defaults') or (at_changed_params(floor) and (check or {}).get('params') == floor['params'])
     if not (same and check and check.get('members')): return {}
     gaps = fvu_gaps(check['members']['bf16'], check['members']['fp32'])
     return gaps if set(gaps) == {member_key(r) for r in floor['fp32']} else {}
@@ -284,18 +292,21 @@ def _longer_line(floor:dict, arms:dict)->str:
     if e not in arms: return ''
     draws = [fvu_gaps(a['members'], lg['fp32']) for a in lg['nudged'] if a['nudge'] == e]
     c, short = [_over(d) for d in draws], [_over(d) for d in arms[e]]
-    at, there = f"{floor['steps']} steps", f"at {lg['steps']} steps"
+    steps, long = int(floor['steps']), int(lg['steps'])                    # numbers from a file: numbers on the page
+    at, there = f"{steps} steps", f"at {long} steps"
     say = (f"against the {_span(short)} at {at}; one draw on either side cannot tell a difference from the draw"
            if min(len(c), len(short)) < 2 else
            f"more than the {_span(short)} at {at} in every draw: {there} a per-member check is coarser, not finer"
            if min(c) > max(short) else f"fewer than the {_span(short)} at {at} in every draw" if max(c) < min(short)
            else f"within or overlapping the {_span(short)} at {at}: no clear difference")
     which = f"; {_variants_over(draws)}" if max(c) else ''
-    return (f"- Trained {lg['steps']} steps ({lg['steps'] / floor['steps']:g}x), the {_eps(e)} nudge moves {_span(c)} "
+    return (f"- Trained {long} steps ({long / steps:g}x), the {_eps(e)} nudge moves {_span(c)} "
             f"of {len(lg['fp32'])} members by more than 1% in {len(draws)} draw{'s' * (len(draws) > 1)} "
             f"(largest {_largest(draws):+.2%}{which}): {say}.")
 
-def floor_md(check:dict|None, floor:dict|None, title:str='### How fine a per-member fvu check can be')->list[str]:
+FLOOR_TITLE = 'How fine a per-member fvu check can be'
+
+def floor_md(check:dict|None, floor:dict|None, title:str=f'### {FLOOR_TITLE}')->list[str]:
     "How fine sae_variants' per-member fvu check can be: bf16's gaps beside fp32's own under nudged inputs."
     from sparse_nb.safe import md_escape
     if not floor: return []
@@ -314,7 +325,7 @@ def floor_md(check:dict|None, floor:dict|None, title:str='### How fine a per-mem
             f"runs {md_escape(check['run'])} (bf16) and {md_escape(check['fp32_run'])} (fp32) with these parameters"
             if bf else '')
     out = [title, '',
-           f"`benchmarks/bench_floor.py` trains sae_variants {where} ({floor['steps']} steps) again in fp32 on "
+           f"`benchmarks/bench_floor.py` trains sae_variants {where} ({int(floor['steps'])} steps) again in fp32 on "
            f"{md_escape(cpu)}, as is and with every batch it draws from the data (training batches and the one that "
            f"sets b_dec) multiplied by 1 + eps N(0, 1), {len(g0)} draws of the noise per eps. Gaps are each member's "
            "fvu over plain fp32's, minus 1; a count over 1% is a range over the draws"
@@ -433,10 +444,21 @@ def budget_machine()->dict:
     return {'cpu': machine()['cpu'], 'date': datetime.now(timezone.utc).strftime('%Y-%m-%d')}
 
 def merged_floors(old:list[dict], new:dict)->list[dict]:
-    "The floors at changed parameters, `new` in place of an older one with the same parameters (its bf16 runs kept)."
-    same = [f for f in old if f['params'] == new['params']]
-    keep = {'bf16_runs': same[0]['bf16_runs']} if same and 'bf16_runs' in same[0] else {}
-    return [f for f in old if f['params'] != new['params']] + [{**new, **keep}]
+    "Floors at changed parameters, `new` replacing one at its parameters and its runs (`pair_floors` pairs anew)."
+    return [f for f in old if f['params'] != new['params']] + [new]
+
+def take_render(saved:dict, given:dict):
+    "Put a saved results JSON's measurements into `saved`: a floor at changed parameters beside the default floor."
+    fl = given.get('precision_floor')
+    if fl and at_changed_params(fl):
+        saved['precision_floors'] = merged_floors(saved.get('precision_floors', []), fl)
+    saved.update({k: v for k, v in given.items() if k in ('train', 'harvest', 'circuits', 'peers_bench')
+                  or k == 'precision_floor' and not (fl and at_changed_params(fl))})
+
+def pair_floors(saved:dict, runs:Path):
+    "Pair each floor at changed parameters with the newest bf16 and fp32 runs at its parameters under `runs`."
+    for f in saved.get('precision_floors', []):
+        if (found := floor_runs(runs, f)): f['bf16_runs'] = found
 
 def budget_met(k:str, b:dict)->bool:
     "Whether budget `k`'s measured wall seconds are within its goal."
@@ -573,8 +595,9 @@ def results_md(saved:dict, rs:list)->str:
         *precision_quality_md(saved.get('precision_quality', [])),
         *floor_md(next((c for c in saved.get('precision_quality', []) if c['experiment'] == 'sae_variants'), None),
                   saved.get('precision_floor')),
-        *[line for f in saved.get('precision_floors', [])
-          for line in floor_md(f.get('bf16_runs'), f, f"### The same with {_params_text(f['params'])}")],
+        *(['## bf16 against fp32 at other parameters', ''] if saved.get('precision_floors') else []),
+        *[line for f in saved.get('precision_floors', []) for line in
+          floor_md(f.get('bf16_runs'), f, f"### {FLOOR_TITLE}, with {_params_text(f['params'])}")],
         *(['Rows marked "see below" were recorded before the record checked parameters: they come from the latest '
            'run of each experiment on that machine, which `make demo` runs at its defaults, but nothing here checked '
            'it.', ''] if any(not t.get('defaults_checked', True) for t in times) else [])]
@@ -597,12 +620,7 @@ if __name__ == '__main__':
     out = Path(a.out) if a.out else (None if a.quick else HERE/'RESULTS.md')
     record = HERE/'RESULTS.json'                        # the records below accumulate in the committed file
     saved = json.loads(record.read_text()) if record.exists() else {}
-    if a.render:
-        given = json.loads(Path(a.render).read_text())
-        if (fl := given.get('precision_floor')) and fl.get('params') and not fl.get('quick'):   # beside the default
-            saved['precision_floors'] = merged_floors(saved.get('precision_floors', []), given.pop('precision_floor'))
-        saved.update({k: v for k, v in given.items()
-                      if k in ('train', 'harvest', 'circuits', 'peers_bench', 'precision_floor')})
+    if a.render: take_render(saved, json.loads(Path(a.render).read_text()))
     else:
         peers = import_peers()
         saved.update(train=bench_train.run(a.quick, peers), harvest=bench_harvest.run(a.quick),
@@ -613,8 +631,7 @@ if __name__ == '__main__':
     saved['grvae_full'] = merged(saved.get('grvae_full', []), grvae_runs(runs), grvae_key)
     saved['precision_quality'] = merged(saved.get('precision_quality', []), precision_quality(runs),
                                         lambda c: c['experiment'])
-    for f in saved.get('precision_floors', []):
-        if (found := floor_runs(runs, f)): f['bf16_runs'] = found
+    pair_floors(saved, runs)
     if a.demo_seconds: saved['demo_seconds'] = a.demo_seconds
     for k, v in (('demo', a.demo_seconds), ('ci', a.ci_seconds)):
         if v: saved.setdefault('budgets', {})[k] = {'seconds': v, **budget_machine()}

@@ -144,8 +144,10 @@ def test_bf16_quality_at_the_defaults_compares_the_right_runs(tmp_path):
                                         for s, f in enumerate(fvu)]}
     run('sae_variants', '1-auto', 'auto', 'bf16', members(0.100, 0.204))     # seed 1 off by 2%: planted
     run('sae_variants', '2-fp32', 'fp32', 'fp32', members(0.1005, 0.200))
+    run('sae_variants', '3-bf16', 'bf16', 'bf16', members(0.5, 0.5))       # newer, but not precision 'auto'
     checks = {c['experiment']: c for c in precision_quality(tmp_path)}
     assert set(checks) == {'toy_recovery', 'sae_variants'}                   # no lm_sweep pair
+    assert checks['sae_variants']['run'] == '1-auto'
     t, v = checks['toy_recovery'], checks['sae_variants']
     assert (t['run'], t['fp32_run'], t['met']) == ('1-auto', '2-fp32', True)
     assert round(t['gap'], 4) == round(0.75 / 0.752 - 1, 4)
@@ -228,33 +230,48 @@ def test_floor_says_what_training_longer_does():
 def test_floor_at_changed_parameters_finds_its_own_bf16_runs(tmp_path):
     "A floor with -p lr: bf16 from the pair of runs at those parameters only, and kept when the floor is re-measured."
     sys.path.insert(0, str(REPO/'benchmarks'))
-    from run import floor_md, floor_runs, merged_floors
+    from run import floor_md, floor_runs, merged_floors, take_render, pair_floors, FLOOR_TITLE
     from sparse_nb.experiments import find_experiment
     defaults = {k: p.default for k, p in find_experiment('sae_variants', REPO/'nbs'/'experiments').user_params.items()}
     check, floor = floor_case()
     floor.update(defaults=False, quick=False, params={'lr': 0.001})
-    def run(name, params, chose):
+    def run(name, params, chose, cpu='X'):
         r = tmp_path/'sae_variants'/name; r.mkdir(parents=True)
-        (r/'run.json').write_text(json.dumps({'status': 'ok', 'seconds': 1.0, 'machine': {'cpu': 'X'}}))
+        (r/'run.json').write_text(json.dumps({'status': 'ok', 'seconds': 1.0, 'machine': {'cpu': cpu}}))
         (r/'params.json').write_text(json.dumps({**defaults, **params}))
         (r/'summary.json').write_text(json.dumps({'precision': chose, 'results': check['members'][chose]}))
     run('1-bf16-default-lr', {'precision': 'bf16'}, 'bf16')                   # not this floor's parameters
     run('2-fp32', {'lr': 0.001, 'precision': 'fp32'}, 'fp32')
     assert floor_runs(tmp_path, floor) is None                               # no bf16 run at lr 0.001 yet
     run('3-bf16', {'lr': 0.001, 'precision': 'bf16'}, 'bf16')
+    run('4-fp32-elsewhere', {'lr': 0.001, 'precision': 'fp32'}, 'fp32', cpu='Y')   # newer, but on another CPU
     found = floor_runs(tmp_path, floor)
     assert (found['run'], found['fp32_run'], found['params']) == ('3-bf16', '2-fp32', {'lr': 0.001})
-    md = '\n'.join(floor_md(found, floor, '### The same with lr 0\\.001'))
-    assert md.startswith('### The same with lr 0\\.001') and '| topk | 2 | -5.00% | 2 |' in md
+    md = '\n'.join(floor_md(found, floor))
+    assert md.startswith(f'### {FLOOR_TITLE}\n') and '| topk | 2 | -5.00% | 2 |' in md
     assert "bf16's gaps come from runs 3\\-bf16 (bf16) and 2\\-fp32 (fp32) with these parameters" in md
     assert 'reproduces the fp32 run 2\\-fp32 exactly' in md and 'bf16 against inputs nudged by eps 2^-9' in md
-    assert 'bf16:' in '\n'.join(floor_md(found, floor))                     # the table always has the column
     other = {**found, 'params': {'lr': 0.002}}                               # runs at other parameters: no bf16
     assert "bf16's gaps" not in '\n'.join(floor_md(other, floor)) and "bf16's gaps" not in '\n'.join(
         floor_md(check, floor))                                              # nor the default runs
     kept = merged_floors([{**floor, 'bf16_runs': found}, {**floor, 'params': {'lr': 0.01}}], {**floor, 'steps': 9})
     assert [(f['params'], f['steps'], 'bf16_runs' in f) for f in kept] == [({'lr': 0.01}, 800, False),
-                                                                            ({'lr': 0.001}, 9, True)]
+                                                                            ({'lr': 0.001}, 9, False)]
+    saved = {'precision_floor': {'defaults': True}, 'precision_floors': kept}   # re-measured: paired anew
+    take_render(saved, {'precision_floor': floor, 'train': 't'})
+    assert saved['precision_floor'] == {'defaults': True} and saved['train'] == 't'
+    pair_floors(saved, tmp_path)
+    assert [f.get('bf16_runs', {}).get('run') for f in saved['precision_floors']] == [None, '3-bf16']
+    take_render(saved, {'precision_floor': {**floor, 'quick': True}})         # a quick floor replaces the default
+    assert saved['precision_floor']['quick'] and len(saved['precision_floors']) == 2
+
+def test_results_md_is_rendered_from_results_json():
+    "The committed page is exactly what run.py makes of the committed record: nothing on it is typed by hand."
+    sys.path.insert(0, str(REPO/'benchmarks'))
+    from run import results_md, rows
+    saved = json.loads((REPO/'benchmarks'/'RESULTS.json').read_text())
+    page = results_md(saved, rows(saved['train'], saved['harvest'], saved.get('peers_bench')))
+    assert page == (REPO/'benchmarks'/'RESULTS.md').read_text()
 
 def test_floor_parameters():
     "bench_floor: a default given again is no change, and precision or device are refused before training."
