@@ -122,9 +122,10 @@ def _default_pair(runs:Path, name:str, changed:dict|None=None)->tuple|None:
     defaults = {k: p.default for k, p in find_experiment(name, HERE.parent/'nbs'/'experiments').user_params.items()}
     base = {**defaults, **(changed or {})}
     done = [(r, f) for r in sorted((runs/name).glob('*'), reverse=True) if (f := _finished(r))]
-    pick = lambda asked, chose, cpu=None: next(((r, f) for r, f in done if f[2].get('precision') == chose
-                                                and f[1] in [{**base, 'precision': p} for p in asked]
-                                                and cpu in (None, _cpu(f[0]))), None)
+    def pick(asked:list, chose:str, cpu:str|None=None):
+        "The newest run with `precision` one of `asked` that trained in `chose` (on `cpu`, if given)."
+        fits = lambda f: f[2].get('precision') == chose and f[1] in [{**base, 'precision': p} for p in asked]
+        return next(((r, f) for r, f in done if fits(f) and cpu in (None, _cpu(f[0]))), None)
     # at the defaults the page says 'auto' chose bf16; at changed parameters `-p precision bf16` trains the same
     bf = pick([defaults.get('precision')] + (['bf16'] if changed else []), 'bf16')
     fp = bf and pick(['fp32'], 'fp32', _cpu(bf[1][0]))
@@ -450,10 +451,10 @@ def merged_floors(old:list[dict], new:dict)->list[dict]:
 def take_render(saved:dict, given:dict):
     "Put a saved results JSON's measurements into `saved`: a floor at changed parameters beside the default floor."
     fl = given.get('precision_floor')
-    if fl and at_changed_params(fl):
-        saved['precision_floors'] = merged_floors(saved.get('precision_floors', []), fl)
-    saved.update({k: v for k, v in given.items() if k in ('train', 'harvest', 'circuits', 'peers_bench')
-                  or k == 'precision_floor' and not (fl and at_changed_params(fl))})
+    beside = bool(fl) and at_changed_params(fl)
+    if beside: saved['precision_floors'] = merged_floors(saved.get('precision_floors', []), fl)
+    keys = ('train', 'harvest', 'circuits', 'peers_bench') + (() if beside else ('precision_floor',))
+    saved.update({k: v for k, v in given.items() if k in keys})
 
 def pair_floors(saved:dict, runs:Path):
     "Pair each floor at changed parameters with the newest bf16 and fp32 runs at its parameters under `runs`."
